@@ -1,0 +1,19 @@
+// Two projects: `unit` is fast and needs nothing running; `e2e` drives the bundled actions
+// against the local test bed (see testbed/) through the runner-faithful harness.
+const shared = {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] }
+}
+
+export default {
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/__tests__/**/*.test.ts'], testPathIgnorePatterns: ['/__tests__/e2e/'] },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'], testTimeout: 600000 }
+  ],
+  collectCoverageFrom: ['src/**/*.ts'],
+  coverageReporters: ['lcov', 'json-summary', 'text-summary'],
+  reporters: ['default']
+}

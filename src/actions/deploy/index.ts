@@ -1,0 +1,4 @@
+import { runAction } from '../../runtime/index.js'
+import { main } from './main.js'
+
+await runAction(main)

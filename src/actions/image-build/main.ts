@@ -1,0 +1,7 @@
+import { ActionError, readInputs } from '../../runtime/index.js'
+import { parseConfig } from './config.js'
+
+export async function main(): Promise<void> {
+  readInputs(parseConfig)
+  throw new ActionError('image-build: not implemented yet')
+}
