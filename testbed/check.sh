@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# End-to-end checks of a running test bed (testbed/testbed.sh check). Each check prints one line;
+# the first failure prints what the cluster said and exits non-zero. Cleans up its namespace.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$HERE/../scripts/lib.sh"
+TESTBED_DIR=${TESTBED_DIR:-$REPO_ROOT/.testbed}
+[ -f "$TESTBED_DIR/env" ] || die "the test bed is not up ($TESTBED_DIR/env missing); run testbed/testbed.sh up"
+# shellcheck disable=SC1091
+source "$TESTBED_DIR/env"
+MIN_NODES=${TESTBED_NODES:-3}
+
+NS=testbed-check-$$
+PASSED=0
+k() { "$KUBECTL" --request-timeout=20s "$@"; }
+
+cleanup() { k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); printf 'ok   %s\n' "$*"; }
+fail() { # MESSAGE [APP]: prints the pods of APP (if given) for diagnosis, then exits 1.
+  printf 'FAIL %s\n' "$1" >&2
+  if [ -n "${2:-}" ]; then
+    k get pods -n "$NS" -l "app=$2" -o json 2>/dev/null |
+      jq '[.items[] | {name: .metadata.name, phase: .status.phase, conditions: .status.conditions, containerStatuses: .status.containerStatuses}]' >&2 || true
+  fi
+  exit 1
+}
+
+# pods_match APP JQ_FILTER : true when JQ_FILTER (applied to the list of APP's pods) yields true.
+pods_match() { k get pods -n "$NS" -l "app=$1" -o json | jq -e ".items | $2" >/dev/null; }
+
+# wait_pods DESCRIPTION TIMEOUT APP JQ_FILTER
+wait_pods() {
+  local what=$1 timeout=$2 app=$3 filter=$4 deadline=$((SECONDS + $2))
+  until pods_match "$app" "$filter" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "$what: not seen within ${timeout}s" "$app"
+    sleep 0.5
+  done
+}
+
+deployment() { # NAME REPLICAS BEHAVIOUR(empty for none)
+  local label=""
+  [ -n "$3" ] && label="testbed/behavior: $3"
+  cat <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1, namespace: $NS}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata:
+      labels:
+        app: $1
+        $label
+    spec:
+      containers:
+      - name: app
+        image: registry.testbed.invalid/check/$1:v1
+EOF
+}
+
+# 1. nodes and API
+ready=$(k get nodes -o json | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')
+[ "$ready" -ge "$MIN_NODES" ] || fail "expected at least $MIN_NODES Ready nodes, found $ready"
+pass "$ready nodes Ready"
+version=$(k version -o json | jq -r .serverVersion.gitVersion)
+[ "$version" = "$TESTBED_K8S_VERSION" ] || fail "the API server reports $version, expected $TESTBED_K8S_VERSION"
+pass "API server reports $version"
+
+# 2. the deployer identity exists and has no rights until a test grants them
+who=$("$KUBECTL" --kubeconfig "$KUBECONFIG_DEPLOYER" auth whoami -o json | jq -r .status.userInfo.username)
+[ "$who" = deployer ] || fail "the deployer kubeconfig authenticates as '$who', expected 'deployer'"
+if "$KUBECTL" --kubeconfig "$KUBECONFIG_DEPLOYER" get pods -n default >/dev/null 2>&1; then
+  fail "the deployer identity can list pods without any RoleBinding; it must have no rights by default"
+fi
+pass "deployer identity authenticates and is forbidden by default"
+
+# 3. workloads
+k create namespace "$NS" >/dev/null
+{
+  deployment web 3 ""
+  for b in ready slow-ready never-ready crashloop image-pull-error; do echo "---"; deployment "$b" 1 "$b"; done
+  cat <<EOF
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: job, namespace: $NS}
+spec:
+  backoffLimit: 0
+  template:
+    metadata: {labels: {app: job}}
+    spec:
+      restartPolicy: Never
+      containers: [{name: job, image: registry.testbed.invalid/check/job:v1}]
+EOF
+} | k apply -f - >/dev/null
+
+k rollout status -n "$NS" deployment/web --timeout=60s >/dev/null || fail "deployment web (3 replicas) did not become available in 60s" web
+[ "$(k get deployment web -n "$NS" -o jsonpath='{.status.availableReplicas}')" = 3 ] || fail "deployment web has not 3 available replicas" web
+pass "a 3-replica Deployment becomes available"
+
+running_ready='.[0].status as $s | $s.phase == "Running"
+  and any($s.conditions[]; .type == "Ready" and .status == "True")
+  and ($s.containerStatuses[0] | .ready and .started and .state.running.startedAt != null
+       and (.imageID | test("@sha256:[0-9a-f]{64}$")) and (.containerID | startswith("containerd://")))'
+wait_pods "ready: Running and Ready with kubelet-shaped container status" 30 ready "length == 1 and ($running_ready)"
+pass "behaviour ready: Running, Ready, container running with image and container ids"
+
+wait_pods "slow-ready: Running but not yet Ready" 30 slow-ready \
+  'length == 1 and .[0].status.phase == "Running" and (.[0].status.containerStatuses[0] | .started and (.ready | not))'
+wait_pods "slow-ready: Ready after the delay" 30 slow-ready "length == 1 and ($running_ready)"
+delay=$(k get pods -n "$NS" -l app=slow-ready -o json | jq '.items[0].status as $s
+  | (($s.conditions[] | select(.type == "Ready") | .lastTransitionTime | sub("\\.[0-9]+"; "") | fromdate)
+     - ($s.containerStatuses[0].state.running.startedAt | sub("\\.[0-9]+"; "") | fromdate))')
+[ "$delay" -ge 4 ] && [ "$delay" -le 10 ] || fail "slow-ready became Ready ${delay}s after starting, expected about 5s" slow-ready
+pass "behaviour slow-ready: Ready ${delay}s after its container started"
+
+wait_pods "never-ready: Running, started, not Ready" 30 never-ready \
+  'length == 1 and .[0].status.phase == "Running" and (.[0].status.containerStatuses[0] | .started and (.ready | not) and .state.running != null)
+   and any(.[0].status.conditions[]; .type == "Ready" and .status == "False")'
+sleep 6
+pods_match never-ready 'any(.[0].status.conditions[]; .type == "Ready" and .status == "False")' \
+  || fail "never-ready became Ready" never-ready
+pass "behaviour never-ready: Running, started, still not Ready after 6s"
+
+crash='.[0].status.containerStatuses[0] | .state.waiting.reason == "CrashLoopBackOff"
+  and .lastState.terminated.exitCode == 1 and (.ready | not)'
+wait_pods "crashloop: CrashLoopBackOff with lastState exit code 1" 30 crashloop "length == 1 and ($crash)"
+first=$(k get pods -n "$NS" -l app=crashloop -o json | jq '.items[0].status.containerStatuses[0].restartCount')
+wait_pods "crashloop: restartCount rising above $first" 20 crashloop "length == 1 and ($crash) and .[0].status.containerStatuses[0].restartCount > $first"
+pass "behaviour crashloop: CrashLoopBackOff, lastState exit code 1, restartCount rising"
+
+wait_pods "image-pull-error: ErrImagePull" 30 image-pull-error \
+  'length == 1 and (.[0].status.containerStatuses[0].state.waiting.reason | IN("ErrImagePull", "ImagePullBackOff"))'
+wait_pods "image-pull-error: ImagePullBackOff" 20 image-pull-error \
+  'length == 1 and .[0].status.phase == "Pending" and .[0].status.containerStatuses[0].state.waiting.reason == "ImagePullBackOff"'
+pass "behaviour image-pull-error: ErrImagePull, then ImagePullBackOff"
+
+k wait -n "$NS" --for=condition=Complete job/job --timeout=30s >/dev/null || fail "job did not complete in 30s" job
+pass "a Job's pod completes (Succeeded) and the Job is Complete"
+
+# 4. rolling update: old pods must be deleted so the old ReplicaSet scales down
+k set image -n "$NS" deployment/web app=registry.testbed.invalid/check/web:v2 >/dev/null
+k rollout status -n "$NS" deployment/web --timeout=60s >/dev/null || fail "rolling update of web did not finish in 60s" web
+deadline=$((SECONDS + 30))
+until [ "$(k get pods -n "$NS" -l app=web -o json | jq '[.items[] | select(.spec.containers[0].image | endswith(":v1"))] | length')" = 0 ]; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "old pods of web were not deleted within 30s after the rollout" web
+  sleep 0.5
+done
+pass "a rolling update completes and the old pods are deleted"
+
+# 5. the image side, when present
+if [ -f "$HERE/images/images.sh" ]; then
+  bash "$HERE/images/images.sh" check || fail "testbed/images/images.sh check failed"
+  pass "image side (testbed/images/images.sh check)"
+fi
+
+echo "testbed: $PASSED passed, 0 failed"

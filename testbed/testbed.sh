@@ -1,0 +1,495 @@
+#!/usr/bin/env bash
+# The local test bed, cluster side: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
+# KWOK (fake nodes and kubelets) as plain processes on 127.0.0.1, state in <repo>/.testbed/.
+#
+#   testbed/testbed.sh up                 build (cached) and start everything; idempotent
+#   testbed/testbed.sh down               stop what `up` started (by pid) and remove .testbed/
+#   testbed/testbed.sh status             what runs, where; exit 1 when something is down
+#   testbed/testbed.sh check              end-to-end checks (nodes, a Deployment, every pod behaviour)
+#   testbed/testbed.sh restart-apiserver  stop and start kube-apiserver (same etcd, same certs)
+#
+# Environment: TESTBED_DIR (state, default <repo>/.testbed), TESTBED_NODES (fake nodes, default 3),
+# TESTBED_PORT_ETCD / _ETCD_PEER / _APISERVER / _CONTROLLER_MANAGER / _SCHEDULER / _KWOK (ports),
+# TESTBED_TIMEOUT (seconds any single wait may take, default 60).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../scripts/lib.sh
+source "$HERE/../scripts/lib.sh"
+
+TESTBED_DIR=${TESTBED_DIR:-$REPO_ROOT/.testbed}
+TESTBED_NODES=${TESTBED_NODES:-3}
+TESTBED_TIMEOUT=${TESTBED_TIMEOUT:-60}
+IMAGES_SH=$HERE/images/images.sh
+PKI=$TESTBED_DIR/pki
+RUN=$TESTBED_DIR/run
+LOGS=$TESTBED_DIR/logs
+
+# Ports below the Linux ephemeral range (32768+), away from the usual 2379/6443/10257/10259.
+# The ports of a running test bed are those recorded in $TESTBED_DIR/ports, not the environment.
+PORT_ETCD=${TESTBED_PORT_ETCD:-22379}
+PORT_ETCD_PEER=${TESTBED_PORT_ETCD_PEER:-22380}
+PORT_APISERVER=${TESTBED_PORT_APISERVER:-22443}
+PORT_CONTROLLER_MANAGER=${TESTBED_PORT_CONTROLLER_MANAGER:-22257}
+PORT_SCHEDULER=${TESTBED_PORT_SCHEDULER:-22259}
+PORT_KWOK=${TESTBED_PORT_KWOK:-22247}
+[ -f "$TESTBED_DIR/ports" ] && source "$TESTBED_DIR/ports"
+
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+# --- small helpers --------------------------------------------------------------------------------
+
+# wait_until DESCRIPTION TIMEOUT_SECONDS COMMAND... : polls COMMAND every 0.5 s; false on timeout.
+wait_until() {
+  local what=$1 timeout=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+port_of() {
+  case $1 in
+    etcd) echo "$PORT_ETCD" ;;
+    kube-apiserver) echo "$PORT_APISERVER" ;;
+    kube-controller-manager) echo "$PORT_CONTROLLER_MANAGER" ;;
+    kube-scheduler) echo "$PORT_SCHEDULER" ;;
+    kwok) echo "$PORT_KWOK" ;;
+  esac
+}
+
+# The process listening on TCP port $1 on any local address, as "name (pid N)", or nothing.
+port_owner() {
+  local line
+  line=$(ss -Htlnp "sport = :$1" 2>/dev/null | head -n1) || true
+  [ -n "$line" ] || return 1
+  local who
+  who=$(printf '%s\n' "$line" | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p')
+  printf '%s\n' "${who:-an unknown process}"
+}
+
+ensure_port_free() { # COMPONENT PORT
+  local owner
+  if owner=$(port_owner "$2"); then
+    die "port $2 (for $1) is already in use by $owner. Stop that process, or choose another port with TESTBED_PORT_* (see testbed/testbed.sh), then run 'testbed/testbed.sh down' and 'up' again."
+  fi
+}
+
+# pid of a component started by us and still alive (its executable is the one we started), or fail.
+running_pid() {
+  local f=$RUN/$1.pid pid bin exe
+  [ -f "$f" ] || return 1
+  read -r pid bin < "$f" || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [ "${exe% (deleted)}" = "$bin" ] || return 1
+  echo "$pid"
+}
+
+# start_daemon NAME BINARY ARGS... : starts a process in its own session (it outlives this shell),
+# with its output in $LOGS/NAME.log and "PID BINARY" in $RUN/NAME.pid.
+start_daemon() {
+  local name=$1 bin=$2; shift 2
+  local pidf=$RUN/$name.pid
+  rm -f "$pidf"
+  printf '\n===== %s starting %s\n' "$(date -u +%FT%TZ)" "$name" >> "$LOGS/$name.log"
+  # setsid: a new session, so neither the end of this shell nor its terminal's SIGHUP stops it.
+  setsid bash -c 'printf "%s %s\n" "$$" "$1" > "$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+    "$pidf" "$bin" "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+  local deadline=$((SECONDS + 10))
+  until [ -s "$pidf" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$name did not start (no pid file after 10s); see $LOGS/$name.log"
+    sleep 0.1
+  done
+}
+
+# stop_component NAME : TERM, then KILL after 10 s, the process recorded in $RUN/NAME.pid.
+stop_component() {
+  local name=$1 pid
+  if pid=$(running_pid "$name"); then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 10))
+    while kill -0 "$pid" 2>/dev/null; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        log "$name (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.2
+        break
+      fi
+      sleep 0.1
+    done
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+fail_with_log() { # NAME MESSAGE
+  local logf=$LOGS/$1.log
+  if [ -f "$logf" ]; then
+    printf '%s\n' "--- last lines of $logf:" >&2
+    tail -n 25 "$logf" >&2
+  fi
+  die "$2 (full log: $logf). Fix the cause, then 'testbed/testbed.sh up' again (or 'down' to start over)."
+}
+
+# --- binaries -------------------------------------------------------------------------------------
+
+resolve_binaries() {
+  local out
+  out=$("$HERE/tools/build.sh") || die "building the test bed binaries failed (see the go output above); after a fix, 'testbed/testbed.sh up' resumes where it stopped"
+  while IFS='=' read -r name path; do
+    case $name in
+      etcd) BIN_ETCD=$path ;;
+      kwok) BIN_KWOK=$path ;;
+      kube-apiserver) BIN_APISERVER=$path ;;
+      kube-controller-manager) BIN_CONTROLLER_MANAGER=$path ;;
+      kube-scheduler) BIN_SCHEDULER=$path ;;
+      kubectl) BIN_KUBECTL=$path ;;
+    esac
+  done <<< "$out"
+  K8S_VERSION=$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$HERE/tools/kubernetes/go.mod")
+}
+
+kubectl_admin() { "$BIN_KUBECTL" --kubeconfig "$TESTBED_DIR/kubeconfig" "$@"; }
+
+# --- certificates and kubeconfigs -----------------------------------------------------------------
+
+# issue_cert NAME SUBJECT EXTENSIONS : an ECDSA P-256 key and a certificate signed by the test bed CA.
+issue_cert() {
+  local name=$1 subj=$2 ext=$3
+  [ -f "$PKI/$name.crt" ] && return 0
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null \
+    || die "openssl could not create the key for $name"
+  printf '%s\n' "$ext" > "$PKI/$name.ext"
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 825 -sha256 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt.tmp" 2>/dev/null \
+    || die "openssl could not sign the certificate for $name"
+  mv "$PKI/$name.crt.tmp" "$PKI/$name.crt"
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
+}
+
+ensure_pki() {
+  mkdir -p "$PKI"
+  chmod 700 "$PKI"
+  if [ ! -f "$PKI/ca.crt" ]; then
+    log "generating the test bed CA and certificates in $PKI"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -sha256 \
+      -keyout "$PKI/ca.key" -out "$PKI/ca.crt.tmp" -subj "/CN=otlp-deploy-testbed-ca" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null \
+      || die "openssl could not create the test bed CA"
+    mv "$PKI/ca.crt.tmp" "$PKI/ca.crt"
+  fi
+  local client="basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth"
+  issue_cert kube-apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
+  issue_cert admin "/O=system:masters/CN=testbed-admin" "$client"
+  issue_cert deployer "/CN=deployer" "$client"
+  issue_cert kube-controller-manager "/CN=system:kube-controller-manager" "$client"
+  issue_cert kube-scheduler "/CN=system:kube-scheduler" "$client"
+  # KWOK plays every kubelet (node status, leases, pod status, deletions); it gets admin rights.
+  issue_cert kwok "/O=system:masters/CN=kwok-controller" "$client"
+  if [ ! -f "$PKI/sa.key" ]; then
+    openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null || die "openssl could not create the service-account key"
+    openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null || die "openssl could not derive sa.pub"
+  fi
+  chmod 600 "$PKI"/*.key
+}
+
+# write_kubeconfig FILE USER CERTNAME : a self-contained kubeconfig (certificates embedded).
+write_kubeconfig() {
+  local file=$1 user=$2 cert=$3
+  [ -f "$file" ] && return 0
+  local b64="base64 -w0"
+  (umask 077 && cat > "$file.tmp") <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: testbed
+  cluster:
+    server: https://127.0.0.1:$PORT_APISERVER
+    certificate-authority-data: $($b64 < "$PKI/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $($b64 < "$PKI/$cert.crt")
+    client-key-data: $($b64 < "$PKI/$cert.key")
+contexts:
+- name: $user@testbed
+  context:
+    cluster: testbed
+    user: $user
+    namespace: default
+current-context: $user@testbed
+EOF
+  mv "$file.tmp" "$file"
+}
+
+ensure_kubeconfigs() {
+  write_kubeconfig "$TESTBED_DIR/kubeconfig" testbed-admin admin
+  write_kubeconfig "$TESTBED_DIR/kubeconfig-deployer" deployer deployer
+  write_kubeconfig "$TESTBED_DIR/kubeconfig-controller-manager" kube-controller-manager kube-controller-manager
+  write_kubeconfig "$TESTBED_DIR/kubeconfig-scheduler" kube-scheduler kube-scheduler
+  write_kubeconfig "$TESTBED_DIR/kubeconfig-kwok" kwok kwok
+}
+
+# --- health probes --------------------------------------------------------------------------------
+
+etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT_ETCD/health" | grep -q '"health":"true"'; }
+apiserver_ready() {
+  curl -fsS --max-time 2 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "https://127.0.0.1:$PORT_APISERVER/readyz" | grep -qx ok
+}
+healthz_ok() { curl -fsSk --max-time 2 "https://127.0.0.1:$1/healthz" | grep -qx ok; }
+kwok_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT_KWOK/healthz" | grep -qx ok; }
+
+healthy() {
+  case $1 in
+    etcd) etcd_healthy ;;
+    kube-apiserver) apiserver_ready ;;
+    kube-controller-manager) healthz_ok "$PORT_CONTROLLER_MANAGER" ;;
+    kube-scheduler) healthz_ok "$PORT_SCHEDULER" ;;
+    kwok) kwok_healthy ;;
+  esac
+}
+
+# --- components -----------------------------------------------------------------------------------
+
+component_args() {
+  case $1 in
+    etcd) printf '%s\n' "$BIN_ETCD" \
+      --name=testbed --data-dir="$TESTBED_DIR/etcd" \
+      --listen-client-urls="http://127.0.0.1:$PORT_ETCD" --advertise-client-urls="http://127.0.0.1:$PORT_ETCD" \
+      --listen-peer-urls="http://127.0.0.1:$PORT_ETCD_PEER" --initial-advertise-peer-urls="http://127.0.0.1:$PORT_ETCD_PEER" \
+      --initial-cluster="testbed=http://127.0.0.1:$PORT_ETCD_PEER" \
+      --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level=warn ;;
+    kube-apiserver) printf '%s\n' "$BIN_APISERVER" \
+      --etcd-servers="http://127.0.0.1:$PORT_ETCD" \
+      --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$PORT_APISERVER" \
+      --tls-cert-file="$PKI/kube-apiserver.crt" --tls-private-key-file="$PKI/kube-apiserver.key" \
+      --client-ca-file="$PKI/ca.crt" \
+      --authorization-mode=Node,RBAC \
+      --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+      --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+      --service-cluster-ip-range=10.96.0.0/16 \
+      --endpoint-reconciler-type=none \
+      --allow-privileged=true --profiling=false \
+      --enable-admission-plugins=NodeRestriction ;;
+    kube-controller-manager) printf '%s\n' "$BIN_CONTROLLER_MANAGER" \
+      --kubeconfig="$TESTBED_DIR/kubeconfig-controller-manager" \
+      --authentication-kubeconfig="$TESTBED_DIR/kubeconfig-controller-manager" \
+      --authorization-kubeconfig="$TESTBED_DIR/kubeconfig-controller-manager" \
+      --bind-address=127.0.0.1 --secure-port="$PORT_CONTROLLER_MANAGER" \
+      --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
+      --use-service-account-credentials=true \
+      --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
+      --service-cluster-ip-range=10.96.0.0/16 \
+      --leader-elect=false --profiling=false ;;
+    kube-scheduler) printf '%s\n' "$BIN_SCHEDULER" \
+      --kubeconfig="$TESTBED_DIR/kubeconfig-scheduler" \
+      --authentication-kubeconfig="$TESTBED_DIR/kubeconfig-scheduler" \
+      --authorization-kubeconfig="$TESTBED_DIR/kubeconfig-scheduler" \
+      --bind-address=127.0.0.1 --secure-port="$PORT_SCHEDULER" \
+      --leader-elect=false --profiling=false ;;
+    kwok) printf '%s\n' "$BIN_KWOK" \
+      --config="$HERE/kwok/stages.yaml" \
+      --kubeconfig="$TESTBED_DIR/kubeconfig-kwok" \
+      --server-address="127.0.0.1:$PORT_KWOK" ;;
+  esac
+}
+
+# ensure_component NAME : start NAME unless it already runs; wait until it is healthy.
+ensure_component() {
+  local name=$1 port pid args=()
+  port=$(port_of "$name")
+  if pid=$(running_pid "$name"); then
+    wait_until "$name to be healthy" "$TESTBED_TIMEOUT" healthy "$name" \
+      || fail_with_log "$name" "$name (pid $pid) runs but is not healthy on port $port"
+    return 0
+  fi
+  [ -f "$RUN/$name.pid" ] && log "$name from an earlier run is gone; starting it again"
+  ensure_port_free "$name" "$port"
+  [ "$name" = etcd ] && ensure_port_free etcd-peer "$PORT_ETCD_PEER"
+  mapfile -t args < <(component_args "$name")
+  log "starting $name on 127.0.0.1:$port"
+  start_daemon "$name" "${args[@]}"
+  local deadline=$((SECONDS + TESTBED_TIMEOUT))
+  until healthy "$name" >/dev/null 2>&1; do
+    running_pid "$name" >/dev/null || fail_with_log "$name" "$name exited during start-up"
+    [ "$SECONDS" -lt "$deadline" ] || fail_with_log "$name" "$name was not healthy on port $port after ${TESTBED_TIMEOUT}s"
+    sleep 0.3
+  done
+}
+
+# --- cluster content ------------------------------------------------------------------------------
+
+node_manifest() { # NAME
+  cat <<EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $1
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: $1
+    kubernetes.io/os: linux
+    node-role.kubernetes.io/worker: ""
+    type: kwok
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
+  capacity: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
+  nodeInfo:
+    architecture: amd64
+    operatingSystem: linux
+    kubeletVersion: $K8S_VERSION
+    kubeProxyVersion: $K8S_VERSION
+    containerRuntimeVersion: containerd://2.1.4
+    kernelVersion: 6.1.0-kwok
+    osImage: Debian GNU/Linux 12 (bookworm)
+EOF
+}
+
+ready_node_count() {
+  kubectl_admin get nodes -l type=kwok -o json 2>/dev/null | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length'
+}
+nodes_ready() { [ "$(ready_node_count)" -ge "$TESTBED_NODES" ]; }
+
+ensure_nodes() {
+  local i name
+  for i in $(seq 0 $((TESTBED_NODES - 1))); do
+    name=kwok-node-$i
+    kubectl_admin get node "$name" >/dev/null 2>&1 && continue
+    node_manifest "$name" | kubectl_admin create -f - >/dev/null || die "could not create node $name"
+  done
+  wait_until "$TESTBED_NODES Ready nodes" "$TESTBED_TIMEOUT" nodes_ready \
+    || fail_with_log kwok "only $(ready_node_count) of $TESTBED_NODES fake nodes became Ready"
+  # Pods need the default service account, which the controller-manager creates shortly after start.
+  wait_until "the default service account" "$TESTBED_TIMEOUT" kubectl_admin get serviceaccount default -n default \
+    || fail_with_log kube-controller-manager "the default service account was not created"
+}
+
+write_env() {
+  local f=$TESTBED_DIR/env
+  {
+    echo "# Generated by testbed/testbed.sh up; source it: . .testbed/env"
+    printf 'export KUBECONFIG=%q\n' "$TESTBED_DIR/kubeconfig"
+    printf 'export KUBECONFIG_DEPLOYER=%q\n' "$TESTBED_DIR/kubeconfig-deployer"
+    printf 'export KUBECTL=%q\n' "$BIN_KUBECTL"
+    printf 'export TESTBED_K8S_VERSION=%q\n' "$K8S_VERSION"
+    printf 'export TESTBED_DIR=%q\n' "$TESTBED_DIR"
+    printf 'export TESTBED_APISERVER=%q\n' "https://127.0.0.1:$PORT_APISERVER"
+    printf 'export TESTBED_CA_FILE=%q\n' "$PKI/ca.crt"
+    if [ -f "$TESTBED_DIR/env.images" ]; then
+      echo "# from testbed/images/images.sh up (.testbed/env.images)"
+      cat "$TESTBED_DIR/env.images"
+    fi
+  } > "$f.tmp"
+  mv "$f.tmp" "$f"
+}
+
+# --- commands -------------------------------------------------------------------------------------
+
+cmd_up() {
+  local started=$SECONDS
+  apt_install curl jq openssl iproute2 procps
+  mkdir -p "$TESTBED_DIR" "$RUN" "$LOGS"
+  printf '*\n' > "$TESTBED_DIR/.gitignore"
+  if [ ! -f "$TESTBED_DIR/ports" ]; then
+    cat > "$TESTBED_DIR/ports" <<EOF
+PORT_ETCD=$PORT_ETCD
+PORT_ETCD_PEER=$PORT_ETCD_PEER
+PORT_APISERVER=$PORT_APISERVER
+PORT_CONTROLLER_MANAGER=$PORT_CONTROLLER_MANAGER
+PORT_SCHEDULER=$PORT_SCHEDULER
+PORT_KWOK=$PORT_KWOK
+EOF
+  fi
+  resolve_binaries
+  ensure_pki
+  ensure_kubeconfigs
+  local c
+  for c in "${COMPONENTS[@]}"; do ensure_component "$c"; done
+  ensure_nodes
+  write_env
+  if [ -x "$IMAGES_SH" ] || [ -f "$IMAGES_SH" ]; then
+    log "starting the image side: testbed/images/images.sh up"
+    bash "$IMAGES_SH" up || die "testbed/images/images.sh up failed; the cluster side is up (testbed/testbed.sh status)"
+    write_env
+  fi
+  log "test bed up in $((SECONDS - started))s: Kubernetes $K8S_VERSION at https://127.0.0.1:$PORT_APISERVER, $TESTBED_NODES fake nodes"
+  log "use it with: . $TESTBED_DIR/env && \"\$KUBECTL\" get nodes"
+}
+
+cmd_down() {
+  if [ -f "$IMAGES_SH" ]; then
+    bash "$IMAGES_SH" down || log "warning: testbed/images/images.sh down failed; continuing with the cluster side"
+  fi
+  local i
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
+  # Leftover pid files of components that were already gone.
+  rm -rf "$TESTBED_DIR"
+  log "test bed down; $TESTBED_DIR removed"
+}
+
+cmd_status() {
+  local c pid bad=0 port
+  if [ ! -d "$TESTBED_DIR" ]; then
+    echo "test bed: not set up ($TESTBED_DIR does not exist); run testbed/testbed.sh up"
+    bad=1
+  else
+    for c in "${COMPONENTS[@]}"; do
+      port=$(port_of "$c")
+      if pid=$(running_pid "$c"); then
+        if healthy "$c" >/dev/null 2>&1; then
+          printf '%-24s running  pid %-8s 127.0.0.1:%s  healthy\n' "$c" "$pid" "$port"
+        else
+          printf '%-24s running  pid %-8s 127.0.0.1:%s  NOT HEALTHY (log: %s)\n' "$c" "$pid" "$port" "$LOGS/$c.log"
+          bad=1
+        fi
+      else
+        printf '%-24s stopped                  127.0.0.1:%s\n' "$c" "$port"
+        bad=1
+      fi
+    done
+    if [ -f "$TESTBED_DIR/env" ] && apiserver_ready >/dev/null 2>&1; then
+      # shellcheck disable=SC1091
+      source "$TESTBED_DIR/env"
+      printf 'kubernetes %s, %s Ready fake nodes; env: %s\n' "$TESTBED_K8S_VERSION" \
+        "$("$KUBECTL" get nodes -o json | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')" \
+        "$TESTBED_DIR/env"
+    fi
+  fi
+  if [ -f "$IMAGES_SH" ]; then
+    bash "$IMAGES_SH" status || bad=1
+  fi
+  return "$bad"
+}
+
+cmd_restart_apiserver() {
+  [ -f "$TESTBED_DIR/env" ] || die "the test bed is not up ($TESTBED_DIR/env missing); run testbed/testbed.sh up"
+  resolve_binaries
+  stop_component kube-apiserver
+  wait_until "port $PORT_APISERVER to be released" 15 bash -c "! ss -Htln 'sport = :$PORT_APISERVER' | grep -q ."
+  ensure_component kube-apiserver
+  log "kube-apiserver restarted (pid $(running_pid kube-apiserver))"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  check) exec bash "$HERE/check.sh" ;;
+  restart-apiserver) cmd_restart_apiserver ;;
+  *) die "usage: testbed/testbed.sh up|down|status|check|restart-apiserver (got '${1:-}')" ;;
+esac
