@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# Image side of the local test bed: an authenticated OCI registry on loopback, BuildKit (buildkitd +
+# buildx remote builder), Docker Engine, buildah, QEMU user emulation and a two-arch busybox base image.
+#
+#   testbed/images/images.sh up      start everything (idempotent), write .testbed/env.images
+#   testbed/images/images.sh status  show what runs
+#   testbed/images/images.sh check   prove auth, and a linux/amd64+arm64 build and push with buildx and buildah
+#   testbed/images/images.sh down    stop what `up` started (by pid) and remove its state
+#
+# Tunables (environment): TESTBED_REGISTRY_PORT (default 25500), TESTBED_STATE_DIR (default <repo>/.testbed),
+# TESTBED_WAIT_SECONDS (default 90, the limit on every readiness wait), TESTBED_SKIP_DOCKERD=1.
+set -euo pipefail
+
+IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/lib.sh
+source "$IMAGES_DIR/../../scripts/lib.sh"
+# shellcheck source=lib/registry-api.sh
+source "$IMAGES_DIR/lib/registry-api.sh"
+# shellcheck source=lib/base-image.sh
+source "$IMAGES_DIR/lib/base-image.sh"
+
+readonly BUILDKIT_VERSION=v0.34.2 BUILDX_VERSION=v0.38.2
+readonly STATE_DIR="${TESTBED_STATE_DIR:-$REPO_ROOT/.testbed}"
+readonly IMG_DIR="$STATE_DIR/images" REG_DIR="$STATE_DIR/registry" ENV_FILE="$STATE_DIR/env.images"
+readonly REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-25500}"
+readonly WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-90}"
+readonly REGISTRY="127.0.0.1:$REGISTRY_PORT" REGISTRY_USERNAME=testbed
+readonly REGISTRY_NETRC="$REG_DIR/netrc"
+readonly BUILDKIT_SOCK="$IMG_DIR/buildkitd.sock" DOCKER_SOCK="$IMG_DIR/docker.sock"
+# Where go_tool puts buildkitd; known without building it, so `down` and `status` can recognise the process.
+readonly BUILDKITD_CACHED="$OTLP_DEPLOY_CACHE/bin/buildkitd-$BUILDKIT_VERSION/buildkitd"
+readonly BUILDX_BUILDER=otlp-testbed BASE_REPO=testbed/busybox BASE_TAG=1
+readonly TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
+readonly DEBIAN_PACKAGES=(docker-registry apache2-utils docker.io buildah qemu-user-static binfmt-support jq curl)
+
+export DOCKER_CONFIG="$IMG_DIR/docker-config" DOCKER_HOST="unix://$DOCKER_SOCK" BUILDX_BUILDER
+export BUILDKIT_HOST="unix://$BUILDKIT_SOCK"
+export CONTAINERS_REGISTRIES_CONF="$IMG_DIR/containers/registries.conf"
+export CONTAINERS_STORAGE_CONF="$IMG_DIR/containers/storage.conf"
+export CONTAINERS_CONF="$IMG_DIR/containers/containers.conf"
+export REGISTRY_AUTH_FILE="$IMG_DIR/containers/auth.json"
+
+# ---------------------------------------------------------------------------------------------
+# Daemons: started detached (own session, survive the calling shell), tracked by a pid file,
+# recognised by their executable so a recycled pid is never mistaken for ours.
+
+pid_alive() { # pid_alive PIDFILE EXE
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -d "/proc/$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$2")" ]
+}
+
+# wait_until DESCRIPTION LOGFILE PIDFILE EXE CMD...: polls CMD until it succeeds, at most WAIT_SECONDS;
+# on timeout or early exit of the daemon, shows its log, stops it and fails.
+wait_until() {
+  local what=$1 logfile=$2 pidfile=$3 exe=$4; shift 4
+  local deadline=$((SECONDS + WAIT_SECONDS))
+  until "$@" >/dev/null 2>&1; do
+    if ! pid_alive "$pidfile" "$exe"; then
+      tail -n 25 "$logfile" >&2 || true
+      rm -f "$pidfile"
+      die "$what exited during start-up (log above, full log: $logfile)"
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      tail -n 25 "$logfile" >&2 || true
+      stop_daemon "$what" "$pidfile" "$exe"
+      die "$what was not ready after ${WAIT_SECONDS}s (log above, full log: $logfile); stopped it. Raise TESTBED_WAIT_SECONDS or fix the cause, then rerun: $0 up"
+    fi
+    sleep 0.3
+  done
+}
+
+# start_daemon NAME PIDFILE LOGFILE EXE ARGS...
+start_daemon() {
+  local name=$1 pidfile=$2 logfile=$3 exe=$4; shift 4
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  log "starting $name (log: $logfile)"
+  setsid "$exe" "$@" </dev/null >>"$logfile" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# stop_daemon NAME PIDFILE EXE: SIGTERM, then SIGKILL after 20s; only ever the pid we recorded.
+stop_daemon() {
+  local name=$1 pidfile=$2 exe=$3 pid i
+  if ! pid_alive "$pidfile" "$exe"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  pid=$(cat "$pidfile")
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do
+    [ -d "/proc/$pid" ] || break
+    sleep 0.2
+  done
+  if [ -d "/proc/$pid" ]; then
+    log "$name (pid $pid) ignored SIGTERM for 20s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pidfile"
+}
+
+port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+
+need_root() { [ "$(id -u)" = 0 ] || die "the image test bed runs daemons as root (dockerd, buildkitd, rootful buildah); rerun as root"; }
+
+ensure_packages() {
+  apt_install "${DEBIAN_PACKAGES[@]}"
+  local bin
+  for bin in docker-registry htpasswd dockerd containerd runc buildah jq curl update-binfmts; do
+    command -v "$bin" >/dev/null || die "'$bin' is missing after installing Debian packages ${DEBIAN_PACKAGES[*]}; check dpkg -l"
+  done
+  command -v docker >/dev/null || die "no docker CLI on PATH"
+}
+
+# The Go-built tools live in the shared cache and are rebuilt only when their pinned version changes.
+ensure_go_tools() {
+  BUILDKITD_BIN=$(go_tool buildkitd "$BUILDKIT_VERSION" "$IMAGES_DIR/tools/buildkit" github.com/moby/buildkit/cmd/buildkitd \
+    -ldflags "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION")
+  BUILDCTL_BIN=$(go_tool buildctl "$BUILDKIT_VERSION" "$IMAGES_DIR/tools/buildkit" github.com/moby/buildkit/cmd/buildctl \
+    -ldflags "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION")
+  BUILDX_BIN=$(go_tool docker-buildx "$BUILDX_VERSION" "$IMAGES_DIR/tools/buildx" github.com/docker/buildx/cmd/buildx \
+    -ldflags "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION")
+}
+
+# QEMU user emulation for linux/arm64 RUN steps. The F (fix binary) flag makes the kernel open the
+# interpreter at registration time, so it works inside containers whose rootfs has no qemu.
+ensure_binfmt() {
+  local mnt=/proc/sys/fs/binfmt_misc
+  if [ ! -e "$mnt/register" ]; then
+    mount -t binfmt_misc binfmt_misc "$mnt" \
+      || die "cannot mount binfmt_misc on $mnt (needed for linux/arm64 emulation); is the kernel built with CONFIG_BINFMT_MISC?"
+  fi
+  if [ ! -e "$mnt/qemu-aarch64" ]; then
+    log "registering QEMU aarch64 emulation in binfmt_misc"
+    update-binfmts --enable qemu-aarch64 >&2 || die "update-binfmts --enable qemu-aarch64 failed (package qemu-user-static)"
+  fi
+  grep -q '^enabled' "$mnt/qemu-aarch64" || die "binfmt_misc entry qemu-aarch64 is disabled; run: update-binfmts --enable qemu-aarch64"
+  grep -q '^flags:.*F' "$mnt/qemu-aarch64" \
+    || die "binfmt_misc entry qemu-aarch64 lacks the F flag, so containers cannot find qemu; remove it (echo -1 > $mnt/qemu-aarch64) and rerun $0 up"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Registry
+
+ensure_registry() {
+  local pidfile="$REG_DIR/registry.pid" exe=/usr/bin/docker-registry
+  mkdir -p "$REG_DIR/data"
+  chmod 700 "$REG_DIR"
+  if [ ! -s "$REG_DIR/password" ]; then
+    log "generating the registry password (kept in $REG_DIR/password)"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$REG_DIR/password")
+    rm -f "$REG_DIR/htpasswd"
+  fi
+  if [ ! -s "$REG_DIR/htpasswd" ]; then
+    # -i reads the password from stdin, so it never shows in the process list.
+    htpasswd -iBc "$REG_DIR/htpasswd" "$REGISTRY_USERNAME" <"$REG_DIR/password" 2>/dev/null \
+      || die "htpasswd could not write $REG_DIR/htpasswd"
+  fi
+  (umask 077 && printf 'machine 127.0.0.1 login %s password %s\n' "$REGISTRY_USERNAME" "$(cat "$REG_DIR/password")" >"$REGISTRY_NETRC")
+  local config="$REG_DIR/config.yml"
+  cat >"$config.new" <<EOF
+version: 0.1
+log:
+  level: info
+  fields:
+    service: otlp-testbed-registry
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REGISTRY
+  headers:
+    X-Content-Type-Options: [nosniff]
+auth:
+  htpasswd:
+    realm: otlp-testbed
+    path: $REG_DIR/htpasswd
+EOF
+  if pid_alive "$pidfile" "$exe"; then
+    if cmp -s "$config" "$config.new"; then
+      rm -f "$config.new"
+      return 0
+    fi
+    log "registry configuration changed (port or paths); restarting it"
+    stop_daemon registry "$pidfile" "$exe"
+  fi
+  mv "$config.new" "$config"
+  local owner
+  owner=$(port_owner "$REGISTRY_PORT")
+  [ -z "$owner" ] || die "port $REGISTRY_PORT is already in use ($owner); free it or choose another with TESTBED_REGISTRY_PORT=<port> $0 up"
+  start_daemon registry "$pidfile" "$REG_DIR/registry.log" "$exe" serve "$config"
+  wait_until registry "$REG_DIR/registry.log" "$pidfile" "$exe" \
+    bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://$REGISTRY/v2/)\" = 401 ]"
+}
+
+# ---------------------------------------------------------------------------------------------
+# BuildKit daemon and the buildx remote builder
+
+ensure_buildkitd() {
+  local pidfile="$IMG_DIR/buildkitd.pid" config="$IMG_DIR/buildkitd.toml"
+  [ ${#BUILDKIT_SOCK} -lt 100 ] || die "socket path $BUILDKIT_SOCK is too long for a unix socket; set TESTBED_STATE_DIR to a shorter path"
+  mkdir -p "$IMG_DIR/buildkit"
+  cat >"$config.new" <<EOF
+root = "$IMG_DIR/buildkit"
+
+[grpc]
+  address = ["unix://$BUILDKIT_SOCK"]
+
+[worker.oci]
+  enabled = true
+  # Host network for RUN steps: no CNI setup needed, nothing leaves loopback unless the build asks.
+  networkMode = "host"
+  gc = true
+
+[worker.containerd]
+  enabled = false
+
+[registry."$REGISTRY"]
+  http = true
+  insecure = true
+EOF
+  if pid_alive "$pidfile" "$BUILDKITD_BIN"; then
+    if cmp -s "$config" "$config.new"; then rm -f "$config.new"; return 0; fi
+    log "buildkitd configuration changed; restarting it"
+    stop_daemon buildkitd "$pidfile" "$BUILDKITD_BIN"
+  fi
+  mv "$config.new" "$config"
+  rm -f "$BUILDKIT_SOCK"
+  start_daemon buildkitd "$pidfile" "$IMG_DIR/buildkitd.log" "$BUILDKITD_BIN" --config "$config"
+  wait_until buildkitd "$IMG_DIR/buildkitd.log" "$pidfile" "$BUILDKITD_BIN" "$BUILDCTL_BIN" --addr "$BUILDKIT_HOST" debug workers
+}
+
+ensure_buildx() {
+  mkdir -p "$DOCKER_CONFIG/cli-plugins"
+  [ -s "$DOCKER_CONFIG/config.json" ] || echo '{}' >"$DOCKER_CONFIG/config.json"
+  ln -sfn "$BUILDX_BIN" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
+  if ! docker buildx inspect "$BUILDX_BUILDER" >/dev/null 2>&1; then
+    log "creating buildx builder $BUILDX_BUILDER (remote driver, $BUILDKIT_HOST)"
+    docker buildx create --name "$BUILDX_BUILDER" --driver remote "$BUILDKIT_HOST" >/dev/null \
+      || die "docker buildx create --driver remote $BUILDKIT_HOST failed"
+  fi
+  timeout "$WAIT_SECONDS" docker buildx inspect --bootstrap "$BUILDX_BUILDER" >/dev/null \
+    || die "buildx builder $BUILDX_BUILDER cannot reach buildkitd at $BUILDKIT_HOST (see $IMG_DIR/buildkitd.log)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Docker Engine (needed for `docker login`, which the CLI performs through the daemon)
+
+ensure_dockerd() {
+  local pidfile="$IMG_DIR/dockerd.pid" exe=/usr/sbin/dockerd root="$IMG_DIR/docker"
+  [ "${TESTBED_SKIP_DOCKERD:-0}" = 1 ] && return 0
+  exe=$(command -v dockerd)
+  [ ${#root} -lt 80 ] || die "state path $root is too long for dockerd's sockets; set TESTBED_STATE_DIR to a shorter path"
+  mkdir -p "$root/data" "$root/run"
+  # Our own daemon.json so a host /etc/docker/daemon.json cannot leak in; no bridge or iptables
+  # changes, so the host network is left alone (builds go through BuildKit, not this daemon).
+  jq -n --arg reg "$REGISTRY" '{ "insecure-registries": [$reg], "bridge": "none", "iptables": false, "ip-masq": false }' \
+    >"$root/daemon.json.new"
+  if pid_alive "$pidfile" "$exe"; then
+    if cmp -s "$root/daemon.json" "$root/daemon.json.new"; then rm -f "$root/daemon.json.new"; return 0; fi
+    log "dockerd configuration changed; restarting it"
+    stop_daemon dockerd "$pidfile" "$exe"
+  fi
+  mv "$root/daemon.json.new" "$root/daemon.json"
+  rm -f "$DOCKER_SOCK"
+  start_daemon dockerd "$pidfile" "$IMG_DIR/dockerd.log" "$exe" --config-file "$root/daemon.json" \
+    --data-root "$root/data" --exec-root "$root/run" --pidfile "$root/run/dockerd.pid" -H "$DOCKER_HOST"
+  wait_until dockerd "$IMG_DIR/dockerd.log" "$pidfile" "$exe" docker version
+}
+
+# ---------------------------------------------------------------------------------------------
+# buildah: rootful, private storage and configuration (exported through env.images)
+
+ensure_buildah_config() {
+  local dir="$IMG_DIR/containers"
+  mkdir -p "$dir/storage" "$dir/run"
+  cat >"$CONTAINERS_REGISTRIES_CONF" <<EOF
+unqualified-search-registries = []
+
+[[registry]]
+location = "$REGISTRY"
+insecure = true
+EOF
+  cat >"$CONTAINERS_STORAGE_CONF" <<EOF
+[storage]
+driver = "overlay"
+graphroot = "$dir/storage"
+runroot = "$dir/run"
+EOF
+  cat >"$CONTAINERS_CONF" <<EOF
+[containers]
+netns = "host"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+EOF
+  [ -s "$REGISTRY_AUTH_FILE" ] || echo '{}' >"$REGISTRY_AUTH_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Base image
+
+ensure_base_image() {
+  local out="$IMG_DIR/base-oci" want have
+  if [ ! -s "$out/index.digest" ]; then
+    busybox_debs "$OTLP_DEPLOY_CACHE/debs"
+    log "assembling $TESTBED_BASE_IMAGE (linux/amd64, linux/arm64) from busybox-static"
+    build_base_image "$OTLP_DEPLOY_CACHE/debs" "$out"
+  fi
+  want=$(cat "$out/index.digest")
+  have=$(reg_manifest_digest "$BASE_REPO" "$BASE_TAG")
+  [ "$want" = "$have" ] && return 0
+  log "pushing $TESTBED_BASE_IMAGE ($want)"
+  push_base_image "$out" "$BASE_REPO" "$BASE_TAG"
+  have=$(reg_manifest_digest "$BASE_REPO" "$BASE_TAG")
+  [ "$want" = "$have" ] || die "after pushing, $TESTBED_BASE_IMAGE has digest '$have', expected $want"
+}
+
+write_env() {
+  {
+    echo "# written by testbed/images/images.sh up; source it"
+    printf 'export %s=%q\n' \
+      REGISTRY "$REGISTRY" \
+      REGISTRY_USERNAME "$REGISTRY_USERNAME" \
+      REGISTRY_PASSWORD "$(cat "$REG_DIR/password")" \
+      BUILDKIT_HOST "$BUILDKIT_HOST" \
+      BUILDX_BUILDER "$BUILDX_BUILDER" \
+      TESTBED_BASE_IMAGE "$TESTBED_BASE_IMAGE" \
+      DOCKER_CONFIG "$DOCKER_CONFIG" \
+      CONTAINERS_REGISTRIES_CONF "$CONTAINERS_REGISTRIES_CONF" \
+      CONTAINERS_STORAGE_CONF "$CONTAINERS_STORAGE_CONF" \
+      CONTAINERS_CONF "$CONTAINERS_CONF" \
+      REGISTRY_AUTH_FILE "$REGISTRY_AUTH_FILE"
+    [ "${TESTBED_SKIP_DOCKERD:-0}" = 1 ] || printf 'export %s=%q\n' DOCKER_HOST "$DOCKER_HOST"
+  } >"$ENV_FILE.new"
+  chmod 600 "$ENV_FILE.new"
+  mv "$ENV_FILE.new" "$ENV_FILE"
+}
+
+cmd_up() {
+  local started=$SECONDS
+  need_root
+  mkdir -p "$STATE_DIR" "$IMG_DIR"
+  ensure_packages
+  ensure_go_tools
+  ensure_binfmt
+  ensure_registry
+  ensure_buildkitd
+  ensure_dockerd
+  ensure_buildx
+  ensure_buildah_config
+  ensure_base_image
+  write_env
+  log "image test bed up in $((SECONDS - started))s: registry $REGISTRY, builder $BUILDX_BUILDER, base $TESTBED_BASE_IMAGE; env in $ENV_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+# Unmounts whatever the daemons left mounted below DIR (after a SIGKILL), deepest first.
+unmount_below() {
+  local dir=$1 m
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
+  done
+}
+
+cmd_down() {
+  need_root
+  stop_daemon dockerd "$IMG_DIR/dockerd.pid" "$(command -v dockerd || echo /usr/sbin/dockerd)"
+  stop_daemon buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKITD_CACHED"
+  stop_daemon registry "$REG_DIR/registry.pid" /usr/bin/docker-registry
+  if [ -d "$IMG_DIR" ]; then
+    if command -v buildah >/dev/null && [ -s "$CONTAINERS_STORAGE_CONF" ]; then
+      buildah rm --all >/dev/null 2>&1 || true
+    fi
+    unmount_below "$IMG_DIR"
+  fi
+  rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE"
+  log "image test bed down; state removed ($IMG_DIR, $REG_DIR, $ENV_FILE)"
+}
+
+cmd_status() {
+  local rc=0 line
+  status_line() { # NAME PIDFILE EXE DETAIL
+    if pid_alive "$2" "$3"; then
+      printf '%-10s running (pid %s) %s\n' "$1" "$(cat "$2")" "$4"
+    else
+      printf '%-10s stopped\n' "$1"; rc=1
+    fi
+  }
+  status_line registry "$REG_DIR/registry.pid" /usr/bin/docker-registry "http://$REGISTRY"
+  status_line buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKITD_CACHED" "$BUILDKIT_HOST"
+  if [ "${TESTBED_SKIP_DOCKERD:-0}" != 1 ]; then
+    status_line dockerd "$IMG_DIR/dockerd.pid" "$(command -v dockerd || echo /usr/sbin/dockerd)" "$DOCKER_HOST"
+  fi
+  if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    printf '%-10s qemu-aarch64 registered\n' binfmt
+  else
+    printf '%-10s qemu-aarch64 not registered\n' binfmt; rc=1
+  fi
+  if [ -s "$REGISTRY_NETRC" ] && line=$(reg_index_platforms "$BASE_REPO" "$BASE_TAG" 2>/dev/null) && [ -n "$line" ]; then
+    printf '%-10s %s (%s)\n' base "$TESTBED_BASE_IMAGE" "$(echo $line)"
+  else
+    printf '%-10s %s missing\n' base "$TESTBED_BASE_IMAGE"; rc=1
+  fi
+  [ -s "$ENV_FILE" ] && printf '%-10s %s\n' env "$ENV_FILE" || { printf '%-10s missing (%s)\n' env "$ENV_FILE"; rc=1; }
+  return $rc
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  check) source "$IMAGES_DIR/lib/check.sh"; cmd_check ;;
+  *) echo "usage: $0 up|down|status|check" >&2; exit 2 ;;
+esac
