@@ -10,14 +10,25 @@ const all = readdirSync(join(root, 'src/actions'), { withFileTypes: true })
   .filter(d => d.isDirectory() && existsSync(join(root, 'src/actions', d.name, 'index.ts')))
   .map(d => d.name)
 const wanted = process.argv.slice(2)
-for (const name of wanted) if (!all.includes(name)) throw new Error(`no action named ${name}; have ${all.join(', ')}`)
+for (const name of wanted)
+  if (!all.includes(name)) throw new Error(`no action named ${name}; have ${all.join(', ')}`)
 
 for (const name of wanted.length ? wanted : all) {
   const out = join(root, 'dist', name)
   rmSync(out, { recursive: true, force: true })
   execFileSync(
     join(root, 'node_modules/.bin/ncc'),
-    ['build', join(root, 'src/actions', name, 'index.ts'), '-o', out, '--license', 'licenses.txt', '--quiet', '--target', 'es2022'],
+    [
+      'build',
+      join(root, 'src/actions', name, 'index.ts'),
+      '-o',
+      out,
+      '--license',
+      'licenses.txt',
+      '--quiet',
+      '--target',
+      'es2022'
+    ],
     { stdio: 'inherit', cwd: root }
   )
   console.log(`built dist/${name}/index.js`)

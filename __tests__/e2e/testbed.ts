@@ -29,6 +29,7 @@ export function testbedEnv(): TestbedEnv {
 export function requireTestbed(...names: string[]): TestbedEnv {
   const env = testbedEnv()
   const missing = names.filter(n => !env[n])
-  if (missing.length) throw new Error(`.testbed/env lacks ${missing.join(', ')}: is that part of the test bed up?`)
+  if (missing.length)
+    throw new Error(`.testbed/env lacks ${missing.join(', ')}: is that part of the test bed up?`)
   return env
 }

@@ -246,5 +246,9 @@ export function leaksSecret(run: ActionRun, secret: string): boolean {
     .split('\n')
     .filter(l => !l.startsWith('::add-mask::'))
     .join('\n')
-  return visible.includes(secret) || run.summary.includes(secret) || Object.values(run.outputs).some(v => v.includes(secret))
+  return (
+    visible.includes(secret) ||
+    run.summary.includes(secret) ||
+    Object.values(run.outputs).some(v => v.includes(secret))
+  )
 }

@@ -16,7 +16,10 @@ describe('run', () => {
   it('throws an ActionError with the tail of stderr on failure', async () => {
     const failure = run('sh', ['-c', 'echo first >&2; echo last >&2; exit 3'], { silent: true })
     await expect(failure).rejects.toBeInstanceOf(ActionError)
-    await expect(failure).rejects.toMatchObject({ message: expect.stringMatching(/exit code 3/), details: ['first', 'last'] })
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringMatching(/exit code 3/),
+      details: ['first', 'last']
+    })
   })
   it('returns the exit code when failure is allowed', async () => {
     const result = await run('sh', ['-c', 'exit 4'], { silent: true, allowFailure: true })

@@ -9,10 +9,13 @@ describe('the harness reads the runner file commands', () => {
     expect(() => parseFileCommand('x<<EOF\nvalue\n')).toThrow(/never closed/)
   })
   it('masks registered secrets, longest first, and collects annotations', () => {
-    const raw = '::add-mask::s3cret\n::add-mask::s3cret-longer\nusing s3cret-longer and s3cret\n::error file=a.ts,line=3::boom%0Anext'
+    const raw =
+      '::add-mask::s3cret\n::add-mask::s3cret-longer\nusing s3cret-longer and s3cret\n::error file=a.ts,line=3::boom%0Anext'
     const { log, masks, annotations } = interpretLog(raw)
     expect(masks).toEqual(['s3cret', 's3cret-longer'])
     expect(log).toContain('using *** and ***')
-    expect(annotations).toEqual([{ level: 'error', message: 'boom\nnext', properties: { file: 'a.ts', line: '3' } }])
+    expect(annotations).toEqual([
+      { level: 'error', message: 'boom\nnext', properties: { file: 'a.ts', line: '3' } }
+    ])
   })
 })

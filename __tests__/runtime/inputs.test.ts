@@ -81,13 +81,20 @@ describe('integers and numbers', () => {
     inputs.integer('a')
     inputs.integer('b', { max: 5 })
     inputs.number('c')
-    expect(problemsOf(inputs)).toEqual(['a: "3.5" is not an integer', 'b: 9 is out of range; use at most 5', 'c: "x" is not a number'])
+    expect(problemsOf(inputs)).toEqual([
+      'a: "3.5" is not an integer',
+      'b: 9 is out of range; use at most 5',
+      'c: "x" is not a number'
+    ])
   })
 })
 
 describe('lists and maps', () => {
   it('splits lines, skips blanks and comments, optionally commas', () => {
-    const inputs = from({ files: 'a.yaml\n\n# note\n  b.yaml  \n', platforms: 'linux/amd64, linux/arm64\nlinux/s390x' })
+    const inputs = from({
+      files: 'a.yaml\n\n# note\n  b.yaml  \n',
+      platforms: 'linux/amd64, linux/arm64\nlinux/s390x'
+    })
     expect(inputs.list('files')).toEqual(['a.yaml', 'b.yaml'])
     expect(inputs.list('platforms', { commas: true })).toEqual(['linux/amd64', 'linux/arm64', 'linux/s390x'])
   })

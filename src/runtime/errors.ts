@@ -6,7 +6,10 @@ export class ActionError extends Error {
   readonly hint: string | undefined
   readonly details: readonly string[]
 
-  constructor(message: string, options: { hint?: string; details?: readonly string[]; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { hint?: string; details?: readonly string[]; cause?: unknown } = {}
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'ActionError'
     this.hint = options.hint

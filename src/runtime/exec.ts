@@ -24,7 +24,11 @@ export interface RunResult {
  * Runs a program with an argument array: never a shell, so no input can be interpreted as shell
  * syntax. A failure throws an ActionError naming the command and carrying the tail of its output.
  */
-export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {}
+): Promise<RunResult> {
   if (!Array.isArray(args)) throw new TypeError('run() takes an argument array')
   let result: exec.ExecOutput
   try {
@@ -43,9 +47,12 @@ export async function run(command: string, args: readonly string[], options: Run
   }
   if (result.exitCode !== 0 && !options.allowFailure) {
     const tail = lastLines(result.stderr.trim() || result.stdout.trim(), options.tailLines ?? 20)
-    throw new ActionError(`${command} ${args.slice(0, 2).join(' ')} failed with exit code ${result.exitCode}`, {
-      details: tail
-    })
+    throw new ActionError(
+      `${command} ${args.slice(0, 2).join(' ')} failed with exit code ${result.exitCode}`,
+      {
+        details: tail
+      }
+    )
   }
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }
 }

@@ -126,7 +126,10 @@ export class Inputs {
       const eq = item.indexOf('=')
       const key = eq > 0 ? item.slice(0, eq).trim() : ''
       if (key === '' || (options.keyPattern && !options.keyPattern.test(key))) {
-        this.problem(name, `${quote(item)} is not a key=value pair${options.keyPattern ? ` with a key matching ${options.keyPattern}` : ''}`)
+        this.problem(
+          name,
+          `${quote(item)} is not a key=value pair${options.keyPattern ? ` with a key matching ${options.keyPattern}` : ''}`
+        )
         continue
       }
       if (result.has(key)) this.problem(name, `key ${quote(key)} is given twice`)
