@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export OTLP_DEPLOY_CACHE ?= $(HOME)/.cache/otlp-deploy-actions
+JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
-.PHONY: help deps build lint typecheck test test-unit test-e2e testbed-up testbed-down testbed-status testbed-check bench demo
+.PHONY: help deps build lint typecheck test test-unit test-e2e testbed-up testbed-down testbed-status \
+        testbed-check bench demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -24,9 +26,21 @@ lint: deps ## eslint and prettier
 	npm run lint
 
 test-unit: deps ## fast tests: runtime layer, pure logic, bundles through the harness (no test bed)
-	npm run test:unit
+	$(JEST) --selectProjects unit
 
-test-e2e: deps ## end-to-end tests of the actions against the local test bed
-	npm run test:e2e
+test-e2e: deps testbed-up ## end-to-end tests of the actions against the local test bed
+	$(JEST) --selectProjects e2e --runInBand
 
-test: build typecheck lint test-unit ## everything: unit and end-to-end (installs what it needs)
+testbed-up: ## build (cached) and start the local test bed; writes .testbed/env
+	bash testbed/testbed.sh up
+
+testbed-down: ## stop every test-bed process and remove .testbed/
+	bash testbed/testbed.sh down
+
+testbed-status: ## show what the test bed runs
+	bash testbed/testbed.sh status
+
+testbed-check: testbed-up ## end-to-end checks of the test bed itself
+	bash testbed/testbed.sh check
+
+test: build typecheck lint test-unit testbed-check test-e2e ## everything: unit and end-to-end (installs what it needs)
