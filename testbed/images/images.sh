@@ -24,18 +24,19 @@ readonly STATE_DIR="${TESTBED_STATE_DIR:-$REPO_ROOT/.testbed}"
 readonly IMG_DIR="$STATE_DIR/images" REG_DIR="$STATE_DIR/registry" ENV_FILE="$STATE_DIR/env.images"
 readonly REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-25500}"
 readonly WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-90}"
-readonly REGISTRY="127.0.0.1:$REGISTRY_PORT" REGISTRY_USERNAME=testbed
+REGISTRY="127.0.0.1:$REGISTRY_PORT" REGISTRY_USERNAME=testbed
 readonly REGISTRY_NETRC="$REG_DIR/netrc"
 readonly BUILDKIT_SOCK="$IMG_DIR/buildkitd.sock" DOCKER_SOCK="$IMG_DIR/docker.sock"
 # Where go_tool puts buildkitd; known without building it, so `down` and `status` can recognise the process.
 readonly BUILDKITD_CACHED="$OTLP_DEPLOY_CACHE/bin/buildkitd-$BUILDKIT_VERSION/buildkitd"
-readonly BUILDX_BUILDER=otlp-testbed BASE_REPO=testbed/busybox BASE_TAG=1
-readonly TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
+BUILDX_BUILDER=otlp-testbed BASE_REPO=testbed/busybox BASE_TAG=1
+TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
 readonly DEBIAN_PACKAGES=(docker-registry apache2-utils docker.io buildah qemu-user-static binfmt-support jq curl)
 
 export DOCKER_CONFIG="$IMG_DIR/docker-config" DOCKER_HOST="unix://$DOCKER_SOCK" BUILDX_BUILDER
 export BUILDKIT_HOST="unix://$BUILDKIT_SOCK"
-export CONTAINERS_REGISTRIES_CONF="$IMG_DIR/containers/registries.conf"
+# buildah 1.28 `login` ignores CONTAINERS_REGISTRIES_CONF, so the insecure-registry entry goes in a drop-in.
+readonly REGISTRIES_DROPIN="/etc/containers/registries.conf.d/50-otlp-testbed-$REGISTRY_PORT.conf"
 export CONTAINERS_STORAGE_CONF="$IMG_DIR/containers/storage.conf"
 export CONTAINERS_CONF="$IMG_DIR/containers/containers.conf"
 export REGISTRY_AUTH_FILE="$IMG_DIR/containers/auth.json"
@@ -76,13 +77,15 @@ start_daemon() {
   local name=$1 pidfile=$2 logfile=$3 exe=$4; shift 4
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   log "starting $name (log: $logfile)"
-  setsid "$exe" "$@" </dev/null >>"$logfile" 2>&1 &
+  # A clean environment: the registry reads REGISTRY_* variables as configuration overrides, and
+  # the caller may have sourced env.images (REGISTRY_AUTH_FILE, REGISTRY_PASSWORD, ...).
+  setsid env -i PATH="$PATH" HOME="$HOME" "$exe" "$@" </dev/null >>"$logfile" 2>&1 &
   echo $! >"$pidfile"
 }
 
 # stop_daemon NAME PIDFILE EXE: SIGTERM, then SIGKILL after 20s; only ever the pid we recorded.
 stop_daemon() {
-  local name=$1 pidfile=$2 exe=$3 pid i
+  local name=$1 pidfile=$2 exe=$3 pid
   if ! pid_alive "$pidfile" "$exe"; then
     rm -f "$pidfile"
     return 0
@@ -90,7 +93,7 @@ stop_daemon() {
   pid=$(cat "$pidfile")
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [ -d "/proc/$pid" ] || break
     sleep 0.2
   done
@@ -284,9 +287,9 @@ ensure_dockerd() {
 ensure_buildah_config() {
   local dir="$IMG_DIR/containers"
   mkdir -p "$dir/storage" "$dir/run"
-  cat >"$CONTAINERS_REGISTRIES_CONF" <<EOF
-unqualified-search-registries = []
-
+  mkdir -p "$(dirname "$REGISTRIES_DROPIN")"
+  cat >"$REGISTRIES_DROPIN" <<EOF
+# written by otlp-deploy-actions testbed/images/images.sh up; removed by down
 [[registry]]
 location = "$REGISTRY"
 insecure = true
@@ -338,7 +341,6 @@ write_env() {
       BUILDX_BUILDER "$BUILDX_BUILDER" \
       TESTBED_BASE_IMAGE "$TESTBED_BASE_IMAGE" \
       DOCKER_CONFIG "$DOCKER_CONFIG" \
-      CONTAINERS_REGISTRIES_CONF "$CONTAINERS_REGISTRIES_CONF" \
       CONTAINERS_STORAGE_CONF "$CONTAINERS_STORAGE_CONF" \
       CONTAINERS_CONF "$CONTAINERS_CONF" \
       REGISTRY_AUTH_FILE "$REGISTRY_AUTH_FILE"
@@ -386,8 +388,8 @@ cmd_down() {
     fi
     unmount_below "$IMG_DIR"
   fi
-  rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE"
-  log "image test bed down; state removed ($IMG_DIR, $REG_DIR, $ENV_FILE)"
+  rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE" "$REGISTRIES_DROPIN"
+  log "image test bed down; state removed ($IMG_DIR, $REG_DIR, $ENV_FILE, $REGISTRIES_DROPIN)"
 }
 
 cmd_status() {
@@ -410,7 +412,7 @@ cmd_status() {
     printf '%-10s qemu-aarch64 not registered\n' binfmt; rc=1
   fi
   if [ -s "$REGISTRY_NETRC" ] && line=$(reg_index_platforms "$BASE_REPO" "$BASE_TAG" 2>/dev/null) && [ -n "$line" ]; then
-    printf '%-10s %s (%s)\n' base "$TESTBED_BASE_IMAGE" "$(echo $line)"
+    printf '%-10s %s (%s)\n' base "$TESTBED_BASE_IMAGE" "$(tr "\n" " " <<<"$line")"
   else
     printf '%-10s %s missing\n' base "$TESTBED_BASE_IMAGE"; rc=1
   fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builds the test bed's multi-arch base image (busybox from Debian's amd64 and arm64 packages)
 # as plain OCI blobs, byte-for-byte reproducible, and pushes it with the registry API
 # (sourced by images.sh). No builder is involved, so the base image exists even when a builder is broken.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # `images.sh check` (sourced by images.sh): proves the image side of the test bed end to end, through the
 # same paths the image-build action takes: docker login + buildx --metadata-file, and
 # buildah login + buildah build --manifest + buildah manifest push --digestfile.
@@ -106,7 +107,8 @@ check_buildx() {
 }
 
 check_buildah() {
-  local ctx=$1 tag=$2 list="localhost/otlp-testbed-check:$tag" digest
+  local ctx=$1 tag=$2 digest
+  local list="localhost/otlp-testbed-check:$tag"
   printf '%s' "$REGISTRY_PASSWORD" | timeout 60 buildah login --username "$REGISTRY_USERNAME" --password-stdin "$REGISTRY" >/dev/null \
     && pass "buildah login --password-stdin $REGISTRY" || { fail "buildah login to $REGISTRY failed"; return; }
   if timeout 900 buildah build --platform linux/amd64,linux/arm64 --manifest "$list" \

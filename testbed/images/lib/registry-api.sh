@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Minimal OCI distribution API client on curl (sourced by images.sh).
 # Credentials come from a netrc file so that the password never appears on a command line.
 # Expects: REGISTRY (host:port), REGISTRY_NETRC (path).
