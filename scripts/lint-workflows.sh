@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Lints every workflow of the repository and fails on any finding:
+#   1. actionlint (syntax, expressions, job graph, action inputs of ./ paths; shellcheck on run: scripts),
+#   2. scripts/check-workflows.mjs: third-party actions pinned by commit SHA, no untrusted ${{ }} in run:,
+#      first-party action/reusable-workflow inputs, secrets and outputs matching this checkout.
+# Then a self-test proves that each rule still fails on the bad fixtures in __tests__/fixtures/workflows/bad/
+# (a linter that cannot fail proves nothing). Skip it with --no-self-test.
+#
+# Usage: scripts/lint-workflows.sh [--no-self-test] [FILE...]   (default: .github/workflows/*.yml workflows-examples/*.yml)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ACTIONLINT_VERSION=1.7.12
+# This repository's own actions and reusable workflow: exempt from SHA pinning (callers pin our
+# release tag) and checked against the local action.yml / deploy.yml instead.
+FIRST_PARTY="otlp-deploy-actions/otlp-deploy-actions=$REPO_ROOT"
+
+self_test=1
+files=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-self-test) self_test=0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) files+=("$arg") ;;
+  esac
+done
+if [ ${#files[@]} -eq 0 ]; then
+  shopt -s nullglob
+  files=(.github/workflows/*.yml .github/workflows/*.yaml workflows-examples/*.yml workflows-examples/*.yaml)
+  shopt -u nullglob
+fi
+[ ${#files[@]} -gt 0 ] || die "no workflow files to lint"
+
+# actionlint runs shellcheck on every run: script when it is on PATH.
+command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+[ -d node_modules/yaml ] || die "node_modules is missing: run 'make deps' (npm ci) first"
+actionlint=$(go_tool actionlint "$ACTIONLINT_VERSION" "$REPO_ROOT/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint)
+
+run_actionlint() { "$actionlint" -shellcheck="$(command -v shellcheck)" -no-color "$@"; }
+run_checks() { node scripts/check-workflows.mjs --first-party "$FIRST_PARTY" "$@"; }
+
+status=0
+log "actionlint $ACTIONLINT_VERSION on ${#files[@]} file(s)"
+run_actionlint "${files[@]}" || status=1
+log "pins, script injection and first-party contracts"
+run_checks "${files[@]}" || status=1
+
+if [ "$self_test" = 1 ]; then
+  # Each bad fixture names what must catch it on its first line: `# expect: actionlint` or
+  # `# expect: <rule> <count>` for check-workflows.mjs.
+  passed=0 failed=0
+  for fixture in __tests__/fixtures/workflows/bad/*.yml; do
+    read -r _ _ rule count < <(head -n1 "$fixture")
+    if [ "$rule" = actionlint ]; then
+      if run_actionlint "$fixture" >/dev/null 2>&1; then
+        echo "self-test FAILED: actionlint accepted $fixture" >&2; failed=$((failed + 1))
+      else passed=$((passed + 1)); fi
+    else
+      got=$(run_checks "$fixture" 2>/dev/null | grep -c "\[$rule\]" || true)
+      if [ "$got" = "$count" ]; then passed=$((passed + 1))
+      else echo "self-test FAILED: $fixture: expected $count [$rule] finding(s), got $got" >&2; failed=$((failed + 1)); fi
+    fi
+  done
+  echo "workflow-lint self-test: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ] || status=1
+fi
+
+if [ "$status" -ne 0 ]; then die "workflow lint failed (findings above)"; fi
+log "workflows clean: ${files[*]}"
