@@ -7,8 +7,8 @@
 #   testbed/images/images.sh check   prove auth, and a linux/amd64+arm64 build and push with buildx and buildah
 #   testbed/images/images.sh down    stop what `up` started (by pid) and remove its state
 #
-# Tunables (environment): TESTBED_REGISTRY_PORT (default 25500), TESTBED_STATE_DIR (default <repo>/.testbed),
-# TESTBED_WAIT_SECONDS (default 90, the limit on every readiness wait), TESTBED_SKIP_DOCKERD=1.
+# Tunables (environment): TESTBED_REGISTRY_PORT (default 25500), TESTBED_DIR (state, default <repo>/.testbed),
+# TESTBED_TIMEOUT (default 90, the limit in seconds on every readiness wait), TESTBED_SKIP_DOCKERD=1.
 set -euo pipefail
 
 IMAGES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,10 +20,15 @@ source "$IMAGES_DIR/lib/registry-api.sh"
 source "$IMAGES_DIR/lib/base-image.sh"
 
 readonly BUILDKIT_VERSION=v0.34.2 BUILDX_VERSION=v0.38.2
-readonly STATE_DIR="${TESTBED_STATE_DIR:-$REPO_ROOT/.testbed}"
+readonly STATE_DIR="${TESTBED_DIR:-$REPO_ROOT/.testbed}"
 readonly IMG_DIR="$STATE_DIR/images" REG_DIR="$STATE_DIR/registry" ENV_FILE="$STATE_DIR/env.images"
-readonly REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-25500}"
-readonly WAIT_SECONDS="${TESTBED_WAIT_SECONDS:-90}"
+# The port of a running registry is the one recorded at `up`; TESTBED_REGISTRY_PORT changes it on the next `up`.
+REGISTRY_PORT="${TESTBED_REGISTRY_PORT:-}"
+[ -n "$REGISTRY_PORT" ] || REGISTRY_PORT=$(cat "$REG_DIR/port" 2>/dev/null || echo 25500)
+[[ $REGISTRY_PORT =~ ^[0-9]{4,5}$ ]] && [ "$REGISTRY_PORT" -ge 1024 ] && [ "$REGISTRY_PORT" -le 65535 ] \
+  || die "TESTBED_REGISTRY_PORT: '$REGISTRY_PORT' is not a port number between 1024 and 65535"
+readonly REGISTRY_PORT
+readonly WAIT_SECONDS="${TESTBED_TIMEOUT:-90}"
 REGISTRY="127.0.0.1:$REGISTRY_PORT" REGISTRY_USERNAME=testbed
 readonly REGISTRY_NETRC="$REG_DIR/netrc"
 readonly BUILDKIT_SOCK="$IMG_DIR/buildkitd.sock" DOCKER_SOCK="$IMG_DIR/docker.sock"
@@ -66,7 +71,7 @@ wait_until() {
     if [ $SECONDS -ge $deadline ]; then
       tail -n 25 "$logfile" >&2 || true
       stop_daemon "$what" "$pidfile" "$exe"
-      die "$what was not ready after ${WAIT_SECONDS}s (log above, full log: $logfile); stopped it. Raise TESTBED_WAIT_SECONDS or fix the cause, then rerun: $0 up"
+      die "$what was not ready after ${WAIT_SECONDS}s (log above, full log: $logfile); stopped it. Raise TESTBED_TIMEOUT or fix the cause, then rerun: $0 up"
     fi
     sleep 0.3
   done
@@ -198,6 +203,9 @@ EOF
     stop_daemon registry "$pidfile" "$exe"
   fi
   mv "$config.new" "$config"
+  local old_port; old_port=$(cat "$REG_DIR/port" 2>/dev/null || true)
+  [ -z "$old_port" ] || [ "$old_port" = "$REGISTRY_PORT" ] || rm -f "${REGISTRIES_DROPIN%-*}-$old_port.conf"
+  echo "$REGISTRY_PORT" >"$REG_DIR/port"
   local owner
   owner=$(port_owner "$REGISTRY_PORT")
   [ -z "$owner" ] || die "port $REGISTRY_PORT is already in use ($owner); free it or choose another with TESTBED_REGISTRY_PORT=<port> $0 up"
@@ -211,7 +219,7 @@ EOF
 
 ensure_buildkitd() {
   local pidfile="$IMG_DIR/buildkitd.pid" config="$IMG_DIR/buildkitd.toml"
-  [ ${#BUILDKIT_SOCK} -lt 100 ] || die "socket path $BUILDKIT_SOCK is too long for a unix socket; set TESTBED_STATE_DIR to a shorter path"
+  [ ${#BUILDKIT_SOCK} -lt 100 ] || die "socket path $BUILDKIT_SOCK is too long for a unix socket; set TESTBED_DIR to a shorter path"
   mkdir -p "$IMG_DIR/buildkit"
   cat >"$config.new" <<EOF
 root = "$IMG_DIR/buildkit"
@@ -263,7 +271,7 @@ ensure_dockerd() {
   local pidfile="$IMG_DIR/dockerd.pid" exe=/usr/sbin/dockerd root="$IMG_DIR/docker"
   [ "${TESTBED_SKIP_DOCKERD:-0}" = 1 ] && return 0
   exe=$(command -v dockerd)
-  [ ${#root} -lt 80 ] || die "state path $root is too long for dockerd's sockets; set TESTBED_STATE_DIR to a shorter path"
+  [ ${#root} -lt 80 ] || die "state path $root is too long for dockerd's sockets; set TESTBED_DIR to a shorter path"
   mkdir -p "$root/data" "$root/run"
   # Our own daemon.json so a host /etc/docker/daemon.json cannot leak in; no bridge or iptables
   # changes, so the host network is left alone (builds go through BuildKit, not this daemon).
@@ -315,11 +323,15 @@ EOF
 # Base image
 
 ensure_base_image() {
-  local out="$IMG_DIR/base-oci" want have
+  local debs="$OTLP_DEPLOY_CACHE/debs" out key want have
+  busybox_debs "$debs"
+  # The assembled image is reproducible, so it is cached by the packages it is made of.
+  key=$(ls "$debs"/busybox-static_*.deb | sha256sum | cut -c1-16)
+  out="$OTLP_DEPLOY_CACHE/base-image/$key"
   if [ ! -s "$out/index.digest" ]; then
-    busybox_debs "$OTLP_DEPLOY_CACHE/debs"
     log "assembling $TESTBED_BASE_IMAGE (linux/amd64, linux/arm64) from busybox-static"
-    build_base_image "$OTLP_DEPLOY_CACHE/debs" "$out"
+    build_base_image "$debs" "$out.tmp"
+    rm -rf "$out" && mv "$out.tmp" "$out"
   fi
   want=$(cat "$out/index.digest")
   have=$(reg_manifest_digest "$BASE_REPO" "$BASE_TAG")
@@ -388,6 +400,7 @@ cmd_down() {
     fi
     unmount_below "$IMG_DIR"
   fi
+  [ ! -s "$REG_DIR/port" ] || rm -f "${REGISTRIES_DROPIN%-*}-$(cat "$REG_DIR/port").conf"
   rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE" "$REGISTRIES_DROPIN"
   log "image test bed down; state removed ($IMG_DIR, $REG_DIR, $ENV_FILE, $REGISTRIES_DROPIN)"
 }
@@ -412,7 +425,7 @@ cmd_status() {
     printf '%-10s qemu-aarch64 not registered\n' binfmt; rc=1
   fi
   if [ -s "$REGISTRY_NETRC" ] && line=$(reg_index_platforms "$BASE_REPO" "$BASE_TAG" 2>/dev/null) && [ -n "$line" ]; then
-    printf '%-10s %s (%s)\n' base "$TESTBED_BASE_IMAGE" "$(tr "\n" " " <<<"$line")"
+    printf '%-10s %s (%s)\n' base "$TESTBED_BASE_IMAGE" "$(paste -sd" " <<<"$line")"
   else
     printf '%-10s %s missing\n' base "$TESTBED_BASE_IMAGE"; rc=1
   fi
