@@ -1,0 +1,18 @@
+// The coverage domain: parsers into one model, thresholds, deltas and markdown (pure), and the
+// thin adapters the test-coverage action uses (commands, tools, cache, stored base reports).
+export * from './model.js'
+export { ReportError } from './errors.js'
+export { parseCoverage } from './detect.js'
+export { parseLcov } from './parse/lcov.js'
+export { parseCobertura } from './parse/cobertura.js'
+export { parseTarpaulinJson } from './parse/tarpaulin.js'
+export { parseIstanbulSummary } from './parse/istanbul.js'
+export { parseJunit, findLocation } from './parse/junit.js'
+export { parseLibtestOutput } from './parse/libtest.js'
+export { parseMinCoverage, checkThresholds, type MinCoverage, type Violation } from './thresholds.js'
+export { coverageDelta, type CoverageDelta, type FileDelta } from './delta.js'
+export { renderReport, renderComment, commentMarker, worstFirst, fmtPercent, fmtDelta, type ReportInput, type LintResult } from './markdown.js'
+export { toStoredReport, STORED_SCHEMA, type StoredReport } from './store.js'
+export { workspacePath, normaliseFiles, normaliseFailures } from './paths.js'
+export { parseLintOutput, type LintDiagnostic } from './lint.js'
+export { testPlan, coverageArgs, PlanError, TARPAULIN_VERSION, NEXTEST_VERSION, type TestPlan, type ProjectFacts } from './plan.js'

@@ -1,0 +1,82 @@
+import { ReportError } from '../errors.js'
+import { emptyTests, type TestFailure, type TestResults } from '../model.js'
+import { attr, child, children, parseXml, text, type XmlNode } from './xml.js'
+
+/**
+ * JUnit XML as written by jest-junit, cargo-nextest, node --test's junit reporter, surefire and
+ * pytest. Counts come from the <testcase> elements themselves (suite attributes are often stale or
+ * missing); a failure's location comes from the testcase's file/line attributes, else from the
+ * first useful stack frame or Rust panic location in its text.
+ */
+export function parseJunit(xml: string, source: string): TestResults {
+  const doc = parseXml(xml, source, ['testsuite', 'testcase', 'failure', 'error', 'skipped'])
+  const root = child(doc, 'testsuites') ?? (doc.testsuite ? doc : undefined)
+  if (!root) throw new ReportError(source, 1, 'has no <testsuites> or <testsuite> root element: not a JUnit report')
+  const results = emptyTests()
+  walk(root, '', results)
+  return results
+}
+
+function walk(node: XmlNode, suiteName: string, results: TestResults): void {
+  for (const testcase of children(node, 'testcase')) readCase(testcase, suiteName, results)
+  for (const suite of children(node, 'testsuite')) walk(suite, attr(suite, 'name') ?? suiteName, results)
+}
+
+function readCase(tc: XmlNode, suite: string, results: TestResults): void {
+  results.tests++
+  results.durationMs += Math.round(Number(attr(tc, 'time') ?? 0) * 1000) || 0
+  const failure = children(tc, 'failure')[0]
+  const error = children(tc, 'error')[0]
+  if (children(tc, 'skipped').length > 0 && !failure && !error) {
+    results.skipped++
+    return
+  }
+  const problem = failure ?? error
+  if (!problem) {
+    results.passed++
+    return
+  }
+  if (failure) results.failures++
+  else results.errors++
+  const body = [text(problem), text(child(tc, 'system-out')), text(child(tc, 'system-err'))].join('\n')
+  const name = attr(tc, 'name') ?? '(unnamed test)'
+  const record: TestFailure = {
+    suite: suite || attr(tc, 'classname') || '',
+    name,
+    message: firstLine(attr(problem, 'message') ?? '') || firstMeaningfulLine(body) || `${failure ? 'failure' : 'error'}`,
+    details: body.trim()
+  }
+  const file = attr(tc, 'file')
+  const line = Number(attr(tc, 'line'))
+  const located = Number.isInteger(line) && line > 0 && file ? { file, line } : findLocation(body, file)
+  if (located) Object.assign(record, located)
+  results.failed.push(record)
+}
+
+const PANIC = /panicked at (?:'.*?', )?([^\s:'"]+\.rs):(\d+):\d+/
+const FRAME = /(?:\(|at )((?:file:\/\/)?[^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?/g
+
+/**
+ * A failure's location from its text: a Rust panic location, else the first stack frame outside
+ * node_modules and node internals (the frame in the test file itself when the test names its file).
+ */
+export function findLocation(body: string, preferFile?: string): { file: string; line: number } | undefined {
+  const panic = PANIC.exec(body)
+  if (panic) return { file: panic[1]!, line: Number(panic[2]) }
+  const frames = [...body.matchAll(FRAME)]
+    .map(m => ({ file: m[1]!.replace(/^file:\/\//, ''), line: Number(m[2]) }))
+    .filter(f => !f.file.includes('node_modules/') && !f.file.startsWith('node:') && !f.file.includes('internal/'))
+  if (preferFile) {
+    const inTestFile = frames.find(f => f.file.endsWith(preferFile) || preferFile.endsWith(f.file))
+    if (inTestFile) return inTestFile
+  }
+  return frames[0]
+}
+
+function firstLine(s: string): string {
+  return s.split(/\r?\n/).find(l => l.trim() !== '')?.trim() ?? ''
+}
+
+function firstMeaningfulLine(body: string): string {
+  return firstLine(body.replace(/^\s*at .*$/gm, ''))
+}

@@ -1,0 +1,83 @@
+import { stripAnsi } from '../errors.js'
+import { emptyTests, type TestFailure, type TestResults } from '../model.js'
+import { findLocation } from './junit.js'
+
+/**
+ * The human output of Rust's libtest (`cargo test`, also echoed by cargo-tarpaulin): the counts
+ * come from each binary's `test result:` line, the failures from the `---- name stdout ----`
+ * blocks, whose panic line gives file:line. Used when a cargo run produced no JUnit report.
+ */
+export function parseLibtestOutput(output: string): TestResults {
+  const results = emptyTests()
+  const lines = output.split(/\r?\n/)
+  const failedNames = new Set<string>()
+  const blocks = new Map<string, string[]>()
+  let suite = ''
+  let block: string[] | undefined
+  let sawResult = false
+  for (const raw of lines) {
+    const line = stripAnsi(raw)
+    const running = /^\s*(?:Running (?:unittests )?(\S+)|Doc-tests (\S+))/.exec(line)
+    if (running) {
+      suite = running[1] ?? `doctests ${running[2]}`
+      block = undefined
+      continue
+    }
+    const header = /^---- (.+?) (?:stdout|stderr) ----$/.exec(line)
+    if (header) {
+      const key = `${suite}\u0000${header[1]}`
+      block = blocks.get(key) ?? []
+      blocks.set(key, block)
+      continue
+    }
+    const testLine = /^test (.+?) \.\.\. (FAILED|ok|ignored)/.exec(line)
+    if (testLine && testLine[2] === 'FAILED') failedNames.add(`${suite}\u0000${testLine[1]}`)
+    const result =
+      /^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored; (\d+) measured; (\d+) filtered out(?:; finished in ([\d.]+)s)?/.exec(
+        line
+      )
+    if (result) {
+      sawResult = true
+      const [passed, failed, ignored] = [Number(result[1]), Number(result[2]), Number(result[3])]
+      results.passed += passed
+      results.failures += failed
+      results.skipped += ignored
+      results.tests += passed + failed + ignored
+      results.durationMs += Math.round(Number(result[6] ?? 0) * 1000)
+      block = undefined
+      continue
+    }
+    if (/^failures:\s*$/.test(line)) {
+      block = undefined
+      continue
+    }
+    if (block) block.push(raw)
+  }
+  for (const key of failedNames) {
+    const [suiteName, name] = key.split('\u0000') as [string, string]
+    const body = (blocks.get(key) ?? []).join('\n').trim()
+    const failure: TestFailure = {
+      suite: suiteName,
+      name,
+      message: panicMessage(body) || 'test failed',
+      details: body
+    }
+    const location = findLocation(body)
+    if (location) Object.assign(failure, location)
+    results.failed.push(failure)
+  }
+  if (!sawResult) results.tests = 0
+  return results
+}
+
+/** The panic message: the line after `panicked at file:line:col:`, or the quoted old form. */
+function panicMessage(body: string): string {
+  const lines = body.split(/\r?\n/)
+  const i = lines.findIndex(l => l.includes('panicked at '))
+  if (i === -1) return lines.find(l => l.trim() !== '')?.trim() ?? ''
+  const old = /panicked at '(.*)', /.exec(lines[i]!)
+  if (old) return old[1]!
+  const rest = [lines[i + 1] ?? '']
+  if (/^\s*(left|right)/.test(lines[i + 2] ?? '')) rest.push(lines[i + 2]!.trim(), (lines[i + 3] ?? '').trim())
+  return rest.join(' ').trim()
+}
