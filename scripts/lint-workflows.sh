@@ -6,7 +6,7 @@
 # Then a self-test proves that each rule still fails on the bad fixtures in __tests__/fixtures/workflows/bad/
 # (a linter that cannot fail proves nothing). Skip it with --no-self-test.
 #
-# Usage: scripts/lint-workflows.sh [--no-self-test] [FILE...]   (default: .github/workflows/*.yml workflows-examples/*.yml)
+# Usage: scripts/lint-workflows.sh [--no-self-test] [FILE...]   (default: .github/workflows, workflows-examples and the act caller fixture)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,7 +28,8 @@ for arg in "$@"; do
 done
 if [ ${#files[@]} -eq 0 ]; then
   shopt -s nullglob
-  files=(.github/workflows/*.yml .github/workflows/*.yaml workflows-examples/*.yml workflows-examples/*.yaml)
+  files=(.github/workflows/*.yml .github/workflows/*.yaml workflows-examples/*.yml workflows-examples/*.yaml
+         __tests__/fixtures/workflows/service/*.yml)
   shopt -u nullglob
 fi
 [ ${#files[@]} -gt 0 ] || die "no workflow files to lint"

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs the reusable deploy workflow for real, on this host, with nektos/act, against the local test bed:
+# test-coverage -> image-build (BuildKit, push to the test-bed registry) -> rollout (apply, pin the
+# digest, wait, smoke test) exactly as GitHub would run .github/workflows/deploy.yml for a caller.
+#
+# How it works offline:
+#   - the caller is a throw-away Git repository made from __tests__/fixtures/workflows/service/ whose
+#     workflow calls `otlp-deploy-actions/otlp-deploy-actions/.github/workflows/deploy.yml@v1`;
+#   - `--local-repository otlp-deploy-actions/otlp-deploy-actions@v1=<snapshot>` makes act take that
+#     workflow and every action it names from a snapshot of this checkout (action.yml files, dist/,
+#     .github/workflows/: what a release tag holds), so nothing is fetched;
+#   - `actions/checkout` of the caller's own repository is never fetched: act copies the work tree instead;
+#   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
+#   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
+#
+# Usage: scripts/act-run.sh [--keep] [-- extra act arguments]
+#   --keep   keep the work folder (caller repository, snapshot, act log) and print its path
+# Needs the test bed: `make testbed-up` and testbed/images/images.sh up (.testbed/env with REGISTRY...).
+# Exit status: act's, or 1 when the deployed state does not match what the workflow reported.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ACT_VERSION=0.2.89
+FIRST_PARTY=otlp-deploy-actions/otlp-deploy-actions
+RELEASE_REF=v1
+NAMESPACE=${ACT_RUN_NAMESPACE:-act-e2e}
+FIXTURE=__tests__/fixtures/workflows/service
+
+keep=0
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=1 ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+
+[ -f .testbed/env ] || die "no .testbed/env: start the test bed first (make testbed-up)"
+# shellcheck source=/dev/null
+source .testbed/env
+for v in KUBECONFIG KUBECTL REGISTRY REGISTRY_USERNAME REGISTRY_PASSWORD TESTBED_BASE_IMAGE; do
+  [ -n "${!v:-}" ] || die "\$$v is not set by .testbed/env: is the image side up (testbed/images/images.sh up)?"
+done
+for a in image-build rollout test-coverage; do
+  [ -f "dist/$a/index.js" ] || die "dist/$a/index.js is missing: run make build"
+done
+
+act=$(go_tool act "$ACT_VERSION" "$REPO_ROOT/tools/act" github.com/nektos/act)
+work=$(mktemp -d "${TMPDIR:-/tmp}/act-run.XXXXXX")
+smoke_pid=''
+cleanup() {
+  if [ -n "$smoke_pid" ]; then kill "$smoke_pid" 2>/dev/null || true; fi
+  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# 1. The release snapshot act substitutes for otlp-deploy-actions/otlp-deploy-actions@v1.
+snapshot="$work/otlp-deploy-actions"
+mkdir -p "$snapshot/.github"
+cp -r action.yml actions dist "$snapshot/"
+cp -r .github/workflows "$snapshot/.github/"
+
+# 2. The caller: a fresh Git repository (act reads the commit, branch and remote from it).
+service="$work/service"
+mkdir -p "$service/.github/workflows"
+cp -r "$FIXTURE"/. "$service/"
+mv "$service/deploy-caller.yml" "$service/.github/workflows/deploy-caller.yml"
+git -C "$service" init -q -b main
+git -C "$service" remote add origin https://github.com/acme/greeter.git
+git -C "$service" add -A
+git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q -m "greeter fixture"
+sha=$(git -C "$service" rev-parse HEAD)
+
+# 3. A smoke endpoint on loopback standing in for the service's health URL (KWOK pods serve nothing).
+node -e '
+  const server = require("http").createServer((req, res) => {
+    res.writeHead(req.url === "/health" ? 200 : 404, { "content-type": "application/json" })
+    res.end(JSON.stringify(req.url === "/health" ? { status: "ok" } : { status: "not found" }))
+  })
+  server.listen(0, "127.0.0.1", () => require("fs").writeFileSync(process.argv[1], String(server.address().port)))
+' "$work/smoke.port" &
+smoke_pid=$!
+for _ in $(seq 50); do [ -s "$work/smoke.port" ] && break; sleep 0.1; done
+[ -s "$work/smoke.port" ] || die "the smoke endpoint did not start"
+smoke_url="http://127.0.0.1:$(cat "$work/smoke.port")/health"
+
+# 4. The namespace exists before the deploy (a cluster admin's job, not the deployer's).
+"$KUBECTL" create namespace "$NAMESPACE" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+
+# 5. Secrets (YAML, so the kubeconfig keeps its newlines), variables and the push event.
+jq -n --rawfile kubeconfig "$KUBECONFIG" --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" \
+  '{KUBECONFIG: $kubeconfig, REGISTRY_USERNAME: $user, REGISTRY_PASSWORD: $password}' > "$work/secrets.yml"
+chmod 600 "$work/secrets.yml"
+jq -n --arg registry "$REGISTRY" --arg ns "$NAMESPACE" --arg smoke "$smoke_url" --arg base "$TESTBED_BASE_IMAGE" \
+  '{REGISTRY: $registry, NAMESPACE: $ns, SMOKE_URL: $smoke, BASE_IMAGE: $base}' > "$work/vars.yml"
+jq -n --arg sha "$sha" '{
+  ref: "refs/heads/main", before: "0000000000000000000000000000000000000000", after: $sha,
+  head_commit: {id: $sha, message: "greeter fixture"},
+  repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme", name: "acme"}},
+  sender: {login: "act-run"}
+}' > "$work/event.json"
+
+# 6. Run. Every file option is given explicitly so no ~/.actrc, .env or .secrets of the caller leaks in.
+log "act $ACT_VERSION: deploy-caller.yml -> deploy.yml@$RELEASE_REF (snapshot of $REPO_ROOT), namespace $NAMESPACE"
+start=$(date +%s)
+set +e
+(
+  cd "$service"
+  ACT_DISABLE_VERSION_CHECK=1 "$act" push \
+    --workflows .github/workflows/deploy-caller.yml \
+    --eventpath "$work/event.json" \
+    --platform ubuntu-latest=-self-hosted \
+    --local-repository "$FIRST_PARTY@$RELEASE_REF=$snapshot" \
+    --action-cache-path "$work/action-cache" \
+    --action-offline-mode \
+    --secret-file "$work/secrets.yml" \
+    --var-file "$work/vars.yml" \
+    --env-file /dev/null --input-file /dev/null \
+    --cache-server-addr 127.0.0.1 --cache-server-path "$work/cache-server" \
+    --artifact-server-addr 127.0.0.1 \
+    --actor act-run \
+    "${extra[@]}"
+) 2>&1 | tee "$work/act.log"
+rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(( $(date +%s) - start ))
+log "act exited $rc after ${elapsed}s"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+# 7. The cluster must run what the workflow says it deployed.
+reported=$(sed -n 's/.*act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/act.log" | tail -n1)
+[ -n "$reported" ] || die "the verify job printed no image-ref"
+running=$("$KUBECTL" -n "$NAMESPACE" get deployment greeter -o jsonpath='{.spec.template.spec.containers[?(@.name=="greeter")].image}')
+[ "$running" = "$reported" ] || die "deployment/greeter runs '$running' but the workflow reported '$reported'"
+log "deployment/greeter in $NAMESPACE runs $running (reported by the workflow) after ${elapsed}s"
