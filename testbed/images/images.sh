@@ -32,8 +32,6 @@ readonly WAIT_SECONDS="${TESTBED_TIMEOUT:-90}"
 REGISTRY="127.0.0.1:$REGISTRY_PORT" REGISTRY_USERNAME=testbed
 readonly REGISTRY_NETRC="$REG_DIR/netrc"
 readonly BUILDKIT_SOCK="$IMG_DIR/buildkitd.sock" DOCKER_SOCK="$IMG_DIR/docker.sock"
-# Where go_tool puts buildkitd; known without building it, so `down` and `status` can recognise the process.
-readonly BUILDKITD_CACHED="$OTLP_DEPLOY_CACHE/bin/buildkitd-$BUILDKIT_VERSION/buildkitd"
 BUILDX_BUILDER=otlp-testbed BASE_REPO=testbed/busybox BASE_TAG=1
 TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
 readonly DEBIAN_PACKAGES=(docker-registry apache2-utils docker.io buildah qemu-user-static binfmt-support jq curl)
@@ -50,11 +48,15 @@ export REGISTRY_AUTH_FILE="$IMG_DIR/containers/auth.json"
 # Daemons: started detached (own session, survive the calling shell), tracked by a pid file,
 # recognised by their executable so a recycled pid is never mistaken for ours.
 
-pid_alive() { # pid_alive PIDFILE EXE
-  local pid
-  [ -s "$1" ] || return 1
-  pid=$(cat "$1")
-  [ -d "/proc/$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$2")" ]
+# pid_alive PIDFILE [EXE]: the recorded pid runs the executable recorded next to it (PIDFILE.exe),
+# and, when EXE is given, that executable is EXE (a version bump changes the cached binary's path).
+pid_alive() {
+  local pid recorded running
+  [ -s "$1" ] && [ -s "$1.exe" ] || return 1
+  pid=$(cat "$1") recorded=$(cat "$1.exe")
+  running=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  [ "${running% (deleted)}" = "$recorded" ] || return 1
+  [ $# -lt 2 ] || [ "$recorded" = "$(readlink -f "$2")" ]
 }
 
 # wait_until DESCRIPTION LOGFILE PIDFILE EXE CMD...: polls CMD until it succeeds, at most WAIT_SECONDS;
@@ -62,37 +64,48 @@ pid_alive() { # pid_alive PIDFILE EXE
 wait_until() {
   local what=$1 logfile=$2 pidfile=$3 exe=$4; shift 4
   local deadline=$((SECONDS + WAIT_SECONDS))
-  until "$@" >/dev/null 2>&1; do
-    if ! pid_alive "$pidfile" "$exe"; then
+  until timeout 10 "$@" >/dev/null 2>&1; do
+    if ! pid_alive "$pidfile"; then
       tail -n 25 "$logfile" >&2 || true
-      rm -f "$pidfile"
+      rm -f "$pidfile" "$pidfile.exe"
       die "$what exited during start-up (log above, full log: $logfile)"
     fi
     if [ $SECONDS -ge $deadline ]; then
       tail -n 25 "$logfile" >&2 || true
-      stop_daemon "$what" "$pidfile" "$exe"
+      stop_daemon "$what" "$pidfile"
       die "$what was not ready after ${WAIT_SECONDS}s (log above, full log: $logfile); stopped it. Raise TESTBED_TIMEOUT or fix the cause, then rerun: $0 up"
     fi
     sleep 0.3
   done
 }
 
-# start_daemon NAME PIDFILE LOGFILE EXE ARGS...
+# start_daemon NAME PIDFILE LOGFILE EXE ARGS...: stops the process recorded in PIDFILE first, if any.
 start_daemon() {
   local name=$1 pidfile=$2 logfile=$3 exe=$4; shift 4
+  stop_daemon "$name" "$pidfile"
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   log "starting $name (log: $logfile)"
   # A clean environment: the registry reads REGISTRY_* variables as configuration overrides, and
   # the caller may have sourced env.images (REGISTRY_AUTH_FILE, REGISTRY_PASSWORD, ...).
   setsid env -i PATH="$PATH" HOME="$HOME" "$exe" "$@" </dev/null >>"$logfile" 2>&1 &
-  echo $! >"$pidfile"
+  local pid=$! target _
+  target=$(readlink -f "$exe")
+  echo "$pid" >"$pidfile"
+  echo "$target" >"$pidfile.exe"
+  # Until setsid and env have exec'd, the pid shows their executable; wait (briefly) for the daemon's own.
+  for _ in $(seq 1 50); do
+    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$target" ] && return 0
+    [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+    [ -d "/proc/$pid" ] || return 0
+    sleep 0.1
+  done
 }
 
-# stop_daemon NAME PIDFILE EXE: SIGTERM, then SIGKILL after 20s; only ever the pid we recorded.
+# stop_daemon NAME PIDFILE: SIGTERM, then SIGKILL after 20s; only ever the pid we recorded.
 stop_daemon() {
-  local name=$1 pidfile=$2 exe=$3 pid
-  if ! pid_alive "$pidfile" "$exe"; then
-    rm -f "$pidfile"
+  local name=$1 pidfile=$2 pid
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile" "$pidfile.exe"
     return 0
   fi
   pid=$(cat "$pidfile")
@@ -107,7 +120,7 @@ stop_daemon() {
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.5
   fi
-  rm -f "$pidfile"
+  rm -f "$pidfile" "$pidfile.exe"
 }
 
 port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1; }
@@ -200,7 +213,6 @@ EOF
       return 0
     fi
     log "registry configuration changed (port or paths); restarting it"
-    stop_daemon registry "$pidfile" "$exe"
   fi
   mv "$config.new" "$config"
   local old_port; old_port=$(cat "$REG_DIR/port" 2>/dev/null || true)
@@ -243,7 +255,6 @@ EOF
   if pid_alive "$pidfile" "$BUILDKITD_BIN"; then
     if cmp -s "$config" "$config.new"; then rm -f "$config.new"; return 0; fi
     log "buildkitd configuration changed; restarting it"
-    stop_daemon buildkitd "$pidfile" "$BUILDKITD_BIN"
   fi
   mv "$config.new" "$config"
   rm -f "$BUILDKIT_SOCK"
@@ -255,9 +266,9 @@ ensure_buildx() {
   mkdir -p "$DOCKER_CONFIG/cli-plugins"
   [ -s "$DOCKER_CONFIG/config.json" ] || echo '{}' >"$DOCKER_CONFIG/config.json"
   ln -sfn "$BUILDX_BIN" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
-  if ! docker buildx inspect "$BUILDX_BUILDER" >/dev/null 2>&1; then
+  if ! timeout 30 docker buildx inspect "$BUILDX_BUILDER" >/dev/null 2>&1; then
     log "creating buildx builder $BUILDX_BUILDER (remote driver, $BUILDKIT_HOST)"
-    docker buildx create --name "$BUILDX_BUILDER" --driver remote "$BUILDKIT_HOST" >/dev/null \
+    timeout 60 docker buildx create --name "$BUILDX_BUILDER" --driver remote "$BUILDKIT_HOST" >/dev/null \
       || die "docker buildx create --driver remote $BUILDKIT_HOST failed"
   fi
   timeout "$WAIT_SECONDS" docker buildx inspect --bootstrap "$BUILDX_BUILDER" >/dev/null \
@@ -280,7 +291,6 @@ ensure_dockerd() {
   if pid_alive "$pidfile" "$exe"; then
     if cmp -s "$root/daemon.json" "$root/daemon.json.new"; then rm -f "$root/daemon.json.new"; return 0; fi
     log "dockerd configuration changed; restarting it"
-    stop_daemon dockerd "$pidfile" "$exe"
   fi
   mv "$root/daemon.json.new" "$root/daemon.json"
   rm -f "$DOCKER_SOCK"
@@ -391,9 +401,9 @@ unmount_below() {
 
 cmd_down() {
   need_root
-  stop_daemon dockerd "$IMG_DIR/dockerd.pid" "$(command -v dockerd || echo /usr/sbin/dockerd)"
-  stop_daemon buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKITD_CACHED"
-  stop_daemon registry "$REG_DIR/registry.pid" /usr/bin/docker-registry
+  stop_daemon dockerd "$IMG_DIR/dockerd.pid"
+  stop_daemon buildkitd "$IMG_DIR/buildkitd.pid"
+  stop_daemon registry "$REG_DIR/registry.pid"
   if [ -d "$IMG_DIR" ]; then
     if command -v buildah >/dev/null && [ -s "$CONTAINERS_STORAGE_CONF" ]; then
       buildah rm --all >/dev/null 2>&1 || true
@@ -407,17 +417,17 @@ cmd_down() {
 
 cmd_status() {
   local rc=0 line
-  status_line() { # NAME PIDFILE EXE DETAIL
-    if pid_alive "$2" "$3"; then
-      printf '%-10s running (pid %s) %s\n' "$1" "$(cat "$2")" "$4"
+  status_line() { # NAME PIDFILE DETAIL
+    if pid_alive "$2"; then
+      printf '%-10s running (pid %s) %s\n' "$1" "$(cat "$2")" "$3"
     else
       printf '%-10s stopped\n' "$1"; rc=1
     fi
   }
-  status_line registry "$REG_DIR/registry.pid" /usr/bin/docker-registry "http://$REGISTRY"
-  status_line buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKITD_CACHED" "$BUILDKIT_HOST"
+  status_line registry "$REG_DIR/registry.pid" "http://$REGISTRY"
+  status_line buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKIT_HOST"
   if [ "${TESTBED_SKIP_DOCKERD:-0}" != 1 ]; then
-    status_line dockerd "$IMG_DIR/dockerd.pid" "$(command -v dockerd || echo /usr/sbin/dockerd)" "$DOCKER_HOST"
+    status_line dockerd "$IMG_DIR/dockerd.pid" "$DOCKER_HOST"
   fi
   if [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
     printf '%-10s qemu-aarch64 registered\n' binfmt
