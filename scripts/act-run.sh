@@ -13,9 +13,11 @@
 #   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
-# Usage: scripts/act-run.sh [--keep] [-- extra act arguments]
-#   --keep   keep the work folder (caller repository, snapshot, act log) and print its path
-# Needs the test bed: `make testbed-up` and testbed/images/images.sh up (.testbed/env with REGISTRY...).
+# Usage: scripts/act-run.sh [--keep] [--ref GIT_REF] [-- extra act arguments]
+#   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
+#   --ref REF   take the actions and workflow from commit REF (git archive) instead of the work tree
+# Needs the test bed: `make testbed-up` and testbed/images/images.sh up ($TESTBED_DIR/env, default
+# .testbed/env, with KUBECONFIG, KUBECTL, REGISTRY, REGISTRY_USERNAME/PASSWORD, TESTBED_BASE_IMAGE...).
 # Exit status: act's, or 1 when the deployed state does not match what the workflow reported.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -29,10 +31,12 @@ NAMESPACE=${ACT_RUN_NAMESPACE:-act-e2e}
 FIXTURE=__tests__/fixtures/workflows/service
 
 keep=0
+ref=''
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
+    --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
@@ -40,14 +44,12 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-[ -f .testbed/env ] || die "no .testbed/env: start the test bed first (make testbed-up)"
+testbed_env="${TESTBED_DIR:-$REPO_ROOT/.testbed}/env"
+[ -f "$testbed_env" ] || die "no $testbed_env: start the test bed first (make testbed-up)"
 # shellcheck source=/dev/null
-source .testbed/env
+source "$testbed_env"
 for v in KUBECONFIG KUBECTL REGISTRY REGISTRY_USERNAME REGISTRY_PASSWORD TESTBED_BASE_IMAGE; do
   [ -n "${!v:-}" ] || die "\$$v is not set by .testbed/env: is the image side up (testbed/images/images.sh up)?"
-done
-for a in image-build rollout test-coverage; do
-  [ -f "dist/$a/index.js" ] || die "dist/$a/index.js is missing: run make build"
 done
 
 act=$(go_tool act "$ACT_VERSION" "$REPO_ROOT/tools/act" github.com/nektos/act)
@@ -62,8 +64,15 @@ trap cleanup EXIT
 # 1. The release snapshot act substitutes for otlp-deploy-actions/otlp-deploy-actions@v1.
 snapshot="$work/otlp-deploy-actions"
 mkdir -p "$snapshot/.github"
-cp -r action.yml actions dist "$snapshot/"
-cp -r .github/workflows "$snapshot/.github/"
+if [ -n "$ref" ]; then
+  git archive --format=tar "$ref" action.yml actions dist .github/workflows | tar -x -C "$snapshot"
+else
+  cp -r action.yml actions dist "$snapshot/"
+  cp -r .github/workflows "$snapshot/.github/"
+fi
+for a in image-build rollout test-coverage; do
+  [ -f "$snapshot/dist/$a/index.js" ] || die "dist/$a/index.js is missing${ref:+ at $ref}: run make build"
+done
 
 # 2. The caller: a fresh Git repository (act reads the commit, branch and remote from it).
 service="$work/service"
