@@ -13,7 +13,9 @@
 #   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
-# Usage: scripts/act-run.sh [--keep] [--ref GIT_REF] [-- extra act arguments]
+# Usage: scripts/act-run.sh [--probe] [--keep] [--ref GIT_REF] [-- extra act arguments]
+#   --probe     only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
+#               with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
 #   --ref REF   take the actions and workflow from commit REF (git archive) instead of the work tree
 # Needs the test bed: `make testbed-up` and testbed/images/images.sh up ($TESTBED_DIR/env, default
@@ -31,11 +33,13 @@ NAMESPACE=${ACT_RUN_NAMESPACE:-act-e2e}
 FIXTURE=__tests__/fixtures/workflows/service
 
 keep=0
+probe=0
 ref=''
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
+    --probe) probe=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -43,6 +47,34 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+
+act=$(go_tool act "$ACT_VERSION" "$REPO_ROOT/tools/act" github.com/nektos/act)
+# Flags of every run: jobs on the host, nothing fetched, no notice check, no file of the user's read,
+# act's cache and artifact servers on loopback.
+act_common=(
+  --platform ubuntu-latest=-self-hosted
+  --action-offline-mode
+  --env-file /dev/null --input-file /dev/null
+  --cache-server-addr 127.0.0.1 --artifact-server-addr 127.0.0.1
+)
+export ACT_DISABLE_VERSION_CHECK=1
+
+if [ "$probe" = 1 ]; then
+  log "act $ACT_VERSION probe: local ./actions/rollout on the host"
+  out=$(mktemp)
+  set +e
+  "$act" workflow_dispatch "${act_common[@]}" --workflows __tests__/fixtures/workflows/probe.yml \
+    --secret-file /dev/null --var-file /dev/null --cache-server-path "$out.cache" \
+    --action-cache-path "$out.actions" "${extra[@]}" 2>&1 | tee "$out"
+  rc=${PIPESTATUS[0]}
+  set -e
+  ok=0
+  grep -q 'timeout: "5 minutes" is not a duration' "$out" && grep -q 'probe: ./actions/rollout ran under act' "$out" && ok=1
+  rm -rf "$out" "$out.cache" "$out.actions"
+  if [ "$rc" -ne 0 ] || [ "$ok" != 1 ]; then die "act probe failed (exit $rc); see the log above"; fi
+  log "act probe passed: ./actions/rollout ran on the host and reported its input error"
+  exit 0
+fi
 
 testbed_env="${TESTBED_DIR:-$REPO_ROOT/.testbed}/env"
 [ -f "$testbed_env" ] || die "no $testbed_env: start the test bed first (make testbed-up)"
@@ -52,7 +84,6 @@ for v in KUBECONFIG KUBECTL REGISTRY REGISTRY_USERNAME REGISTRY_PASSWORD TESTBED
   [ -n "${!v:-}" ] || die "\$$v is not set by .testbed/env: is the image side up (testbed/images/images.sh up)?"
 done
 
-act=$(go_tool act "$ACT_VERSION" "$REPO_ROOT/tools/act" github.com/nektos/act)
 work=$(mktemp -d "${TMPDIR:-/tmp}/act-run.XXXXXX")
 smoke_pid=''
 cleanup() {
@@ -120,18 +151,14 @@ start=$(date +%s)
 set +e
 (
   cd "$service"
-  ACT_DISABLE_VERSION_CHECK=1 "$act" push \
+  "$act" push "${act_common[@]}" \
     --workflows .github/workflows/deploy-caller.yml \
     --eventpath "$work/event.json" \
-    --platform ubuntu-latest=-self-hosted \
     --local-repository "$FIRST_PARTY@$RELEASE_REF=$snapshot" \
     --action-cache-path "$work/action-cache" \
-    --action-offline-mode \
+    --cache-server-path "$work/cache-server" \
     --secret-file "$work/secrets.yml" \
     --var-file "$work/vars.yml" \
-    --env-file /dev/null --input-file /dev/null \
-    --cache-server-addr 127.0.0.1 --cache-server-path "$work/cache-server" \
-    --artifact-server-addr 127.0.0.1 \
     --actor act-run \
     "${extra[@]}"
 ) 2>&1 | tee "$work/act.log"

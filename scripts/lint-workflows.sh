@@ -29,7 +29,7 @@ done
 if [ ${#files[@]} -eq 0 ]; then
   shopt -s nullglob
   files=(.github/workflows/*.yml .github/workflows/*.yaml workflows-examples/*.yml workflows-examples/*.yaml
-         __tests__/fixtures/workflows/service/*.yml)
+         __tests__/fixtures/workflows/*.yml __tests__/fixtures/workflows/service/*.yml)
   shopt -u nullglob
 fi
 [ ${#files[@]} -gt 0 ] || die "no workflow files to lint"
