@@ -1,9 +1,8 @@
 import type { Inputs } from '../../runtime/index.js'
+import { type ImageBuildConfig, readImageBuildConfig } from '../../image/config.js'
 
-export interface Config {
-  timeoutMs: number
-}
+export type Config = ImageBuildConfig
 
 export function parseConfig(inputs: Inputs): Config {
-  return { timeoutMs: inputs.duration('timeout', { min: 1000 }) ?? 600_000 }
+  return readImageBuildConfig(inputs)
 }

@@ -1,0 +1,103 @@
+/**
+ * Reads a builder's progress output for a person: which step failed and its last lines, and how
+ * many steps came from the cache. Only explanations come from here; the digest never does.
+ */
+
+export interface FailedStep {
+  /** `[linux/arm64 2/3] RUN make` or `RUN make`. */
+  step: string
+  /** The last lines the step printed, then the builder's error line. */
+  lines: string[]
+  error: string
+}
+
+export interface CacheUse {
+  steps: number
+  cached: number
+}
+
+const BUILDX_LINE = /^#(\d+) (.*)$/
+const BUILDX_TIMED = /^\d+\.\d+ (.*)$/
+
+/** The failing step of a `--progress plain` buildx run, if the output names one. */
+export function buildxFailedStep(output: string, maxLines = 15): FailedStep | undefined {
+  const titles = new Map<string, string>()
+  const logs = new Map<string, string[]>()
+  let failed: { id: string; error: string } | undefined
+  for (const line of output.split(/\r?\n/)) {
+    const m = BUILDX_LINE.exec(line)
+    if (!m) continue
+    const [, id, rest] = m as unknown as [string, string, string]
+    if (!titles.has(id) && rest.startsWith('[')) titles.set(id, rest)
+    else if (rest.startsWith('ERROR: ')) failed ??= { id, error: rest.slice('ERROR: '.length) }
+    else {
+      const timed = BUILDX_TIMED.exec(rest)
+      if (timed) logs.set(id, [...(logs.get(id) ?? []), timed[1]!])
+    }
+  }
+  if (failed) {
+    return {
+      step: titles.get(failed.id) ?? `step #${failed.id}`,
+      lines: (logs.get(failed.id) ?? []).slice(-maxLines),
+      error: failed.error
+    }
+  }
+  const final = output
+    .split(/\r?\n/)
+    .reverse()
+    .find(l => /^(ERROR|error):? /.test(l))
+  return final ? { step: 'build', lines: [], error: final.replace(/^(ERROR|error):? /, '') } : undefined
+}
+
+export function buildxCacheUse(output: string): CacheUse {
+  const steps = new Set<string>()
+  const cached = new Set<string>()
+  for (const line of output.split(/\r?\n/)) {
+    const m = BUILDX_LINE.exec(line)
+    if (!m) continue
+    const [, id, rest] = m as unknown as [string, string, string]
+    if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\]/.test(rest)) steps.add(id)
+    else if (rest === 'CACHED') cached.add(id)
+  }
+  return { steps: steps.size, cached: [...cached].filter(id => steps.has(id)).length }
+}
+
+const BUILDAH_STEP = /^(?:\[([^\]]+)\] )?STEP (\d+\/\d+): (.*)$/
+
+/** The failing step of a buildah build: `Error: building at STEP "RUN x": ...`. */
+export function buildahFailedStep(output: string, maxLines = 15): FailedStep | undefined {
+  const lines = output.split(/\r?\n/)
+  const errorIndex = lines.findIndex(l => /building at STEP/.test(l))
+  if (errorIndex < 0) {
+    const final = [...lines].reverse().find(l => /^Error: /.test(l))
+    return final ? { step: 'build', lines: [], error: final.replace(/^Error: /, '') } : undefined
+  }
+  const error = lines[errorIndex]!.replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '')
+  const quoted = /building at STEP "([^"]*)"/.exec(error)?.[1]
+  let start = -1
+  for (let i = errorIndex - 1; i >= 0; i--) {
+    const m = BUILDAH_STEP.exec(lines[i]!)
+    if (m && (quoted === undefined || m[3] === quoted)) {
+      start = i
+      break
+    }
+  }
+  if (start < 0) return { step: quoted ?? 'build', lines: [], error }
+  const m = BUILDAH_STEP.exec(lines[start]!)!
+  const step = `${m[1] ? `[${m[1]} ${m[2]}] ` : `[${m[2]}] `}${m[3]}`
+  const body = lines
+    .slice(start + 1, errorIndex)
+    .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=)/.test(l))
+  return { step, lines: body.slice(-maxLines), error }
+}
+
+export function buildahCacheUse(output: string): CacheUse {
+  let steps = 0
+  let cached = 0
+  for (const line of output.split(/\r?\n/)) {
+    const m = BUILDAH_STEP.exec(line)
+    if (m && !/^FROM /i.test(m[3]!)) steps++
+    else if (/^(?:\[[^\]]+\] )?--> Using cache /.test(line)) cached++
+  }
+  return { steps, cached: Math.min(cached, steps) }
+}

@@ -1,0 +1,120 @@
+/**
+ * QEMU user emulation for foreign platforms: which binfmt_misc entries a build needs (pure), and
+ * the check/registration against /proc/sys/fs/binfmt_misc (adapter).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ActionError, run } from '../runtime/index.js'
+import type { Platform } from './reference.js'
+
+/** The binfmt_misc/qemu name for an OCI architecture. */
+const QEMU_NAME: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'arm',
+  '386': 'i386',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  mips64le: 'mips64el',
+  loong64: 'loongarch64'
+}
+
+/** Architectures a host runs without emulation. */
+const NATIVE: Record<string, string[]> = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] }
+
+/** The qemu-<name> binfmt entries the platforms need on a host of architecture `hostArch`. */
+export function emulatorsNeeded(platforms: readonly Platform[], hostArch: string): string[] {
+  const native = NATIVE[hostArch] ?? [hostArch]
+  const names = platforms
+    .filter(p => p.os === 'linux' && !native.includes(p.architecture))
+    .map(p => QEMU_NAME[p.architecture] ?? p.architecture)
+  return [...new Set(names)]
+}
+
+export type BinfmtState = 'enabled' | 'disabled' | 'missing'
+
+export function binfmtState(dir: string, name: string): BinfmtState {
+  const entry = join(dir, `qemu-${name}`)
+  if (!existsSync(entry)) return 'missing'
+  return readFileSync(entry, 'utf8').split('\n')[0]?.trim() === 'enabled' ? 'enabled' : 'disabled'
+}
+
+export interface QemuResult {
+  needed: string[]
+  registered: string[]
+}
+
+/**
+ * Makes sure every needed emulator is registered: with root, mounts binfmt_misc and enables
+ * Debian's qemu-user-static entries (installing the package when absent); without root, explains.
+ */
+export async function ensureEmulators(
+  names: readonly string[],
+  options: { dir?: string; isRoot?: boolean; log?: (line: string) => void } = {}
+): Promise<QemuResult> {
+  const dir = options.dir ?? '/proc/sys/fs/binfmt_misc'
+  const isRoot = options.isRoot ?? process.getuid?.() === 0
+  const log = options.log ?? (() => undefined)
+  const result: QemuResult = { needed: [...names], registered: [] }
+  if (names.length === 0) return result
+  const missing = () => names.filter(n => binfmtState(dir, n) !== 'enabled')
+  if (missing().length === 0) return result
+
+  const wanted = missing()
+  const commands = [
+    ...(existsSync(join(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
+    'apt-get install qemu-user-static binfmt-support',
+    ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
+  ]
+  if (!isRoot) {
+    throw new ActionError(
+      `QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is not root`,
+      {
+        hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
+      }
+    )
+  }
+  if (!existsSync(join(dir, 'register'))) {
+    log(`mounting binfmt_misc on ${dir}`)
+    await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { silent: true })
+  }
+  const hasUpdateBinfmts =
+    (await run('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
+    0
+  const hasQemu = wanted.every(
+    n => existsSync(`/usr/bin/qemu-${n}-static`) || existsSync(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`)
+  )
+  if (!hasUpdateBinfmts || !hasQemu) {
+    log('installing Debian packages qemu-user-static and binfmt-support')
+    const install = await run(
+      'apt-get',
+      ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'],
+      {
+        allowFailure: true,
+        silent: true,
+        env: { DEBIAN_FRONTEND: 'noninteractive' }
+      }
+    )
+    if (install.exitCode !== 0) {
+      throw new ActionError(
+        'QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed',
+        {
+          hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
+          details: install.stderr.trim().split('\n').slice(-5)
+        }
+      )
+    }
+  }
+  for (const name of wanted) {
+    log(`registering qemu-${name} in binfmt_misc`)
+    await run('update-binfmts', ['--enable', `qemu-${name}`], { allowFailure: true, silent: true })
+    if (binfmtState(dir, name) !== 'enabled') {
+      throw new ActionError(`qemu-${name} could not be registered in ${dir}`, {
+        hint: `Check 'update-binfmts --display qemu-${name}' on the runner; qemu-user-static must provide /usr/bin/qemu-${name}-static.`
+      })
+    }
+    result.registered.push(name)
+  }
+  return result
+}
