@@ -76,7 +76,7 @@ if [ "$probe" = 1 ]; then
   exit 0
 fi
 
-testbed_env="${TESTBED_DIR:-$REPO_ROOT/.testbed}/env"
+testbed_env="${TESTBED_ENV:-${TESTBED_DIR:-$REPO_ROOT/.testbed}/env}"
 [ -f "$testbed_env" ] || die "no $testbed_env: start the test bed first (make testbed-up)"
 # shellcheck source=/dev/null
 source "$testbed_env"

@@ -23,7 +23,11 @@ function splitUses(uses) {
   const at = uses.lastIndexOf('@')
   const target = at < 0 ? uses : uses.slice(0, at)
   const parts = target.split('/')
-  return { ownerRepo: parts.slice(0, 2).join('/').toLowerCase(), path: parts.slice(2).join('/'), ref: at < 0 ? '' : uses.slice(at + 1) }
+  return {
+    ownerRepo: parts.slice(0, 2).join('/').toLowerCase(),
+    path: parts.slice(2).join('/'),
+    ref: at < 0 ? '' : uses.slice(at + 1)
+  }
 }
 
 /**
@@ -51,7 +55,9 @@ export function firstPartyContract(uses, firstParty) {
   const meta = parse(readFileSync(file, 'utf8')) ?? {}
   return {
     kind: 'action',
-    inputs: new Map(Object.entries(meta.inputs ?? {}).map(([k, v]) => [k, Boolean(v?.required) && v?.default === undefined])),
+    inputs: new Map(
+      Object.entries(meta.inputs ?? {}).map(([k, v]) => [k, Boolean(v?.required) && v?.default === undefined])
+    ),
     secrets: null,
     outputs: new Set(Object.keys(meta.outputs ?? {}))
   }
@@ -64,7 +70,10 @@ function contractFindings(uses, contract, given, what) {
   if (given === 'inherit' || declared === null) return out
   const names = new Set(Object.keys(given ?? {}))
   for (const name of names) {
-    if (!declared.has(name)) out.push(`\`${uses}\` declares no ${what} \`${name}\` (it has: ${[...declared.keys()].join(', ') || 'none'})`)
+    if (!declared.has(name))
+      out.push(
+        `\`${uses}\` declares no ${what} \`${name}\` (it has: ${[...declared.keys()].join(', ') || 'none'})`
+      )
   }
   for (const [name, required] of declared) {
     if (required && !names.has(name)) out.push(`\`${uses}\` requires the ${what} \`${name}\``)
@@ -81,7 +90,8 @@ export function usesFinding(uses, firstParty) {
   const ref = uses.slice(at + 1)
   const ownerRepo = target.split('/').slice(0, 2).join('/').toLowerCase()
   if (firstParty.has(ownerRepo)) return null
-  if (!SHA.test(ref)) return `\`${uses}\` is pinned to \`${ref}\`, a movable ref; pin it to a full 40-hex commit SHA with a version comment`
+  if (!SHA.test(ref))
+    return `\`${uses}\` is pinned to \`${ref}\`, a movable ref; pin it to a full 40-hex commit SHA with a version comment`
   return null
 }
 
@@ -112,13 +122,19 @@ export function checkWorkflow(text, firstParty = new Map()) {
     const contract = firstPartyContract(uses, firstParty)
     if (!contract) return null
     if (contract.missing) {
-      add(usesNode, 'contract', `\`${uses}\` is first-party but ${contract.missing} does not exist in this checkout`)
+      add(
+        usesNode,
+        'contract',
+        `\`${uses}\` is first-party but ${contract.missing} does not exist in this checkout`
+      )
       return null
     }
-    for (const m of contractFindings(uses, contract, withNode?.toJSON?.() ?? {}, 'input')) add(withNode ?? usesNode, 'contract', m)
+    for (const m of contractFindings(uses, contract, withNode?.toJSON?.() ?? {}, 'input'))
+      add(withNode ?? usesNode, 'contract', m)
     if (contract.kind === 'reusable workflow') {
       const given = isScalar(secretsNode) ? secretsNode.value : (secretsNode?.toJSON?.() ?? {})
-      for (const m of contractFindings(uses, contract, given, 'secret')) add(secretsNode ?? usesNode, 'contract', m)
+      for (const m of contractFindings(uses, contract, given, 'secret'))
+        add(secretsNode ?? usesNode, 'contract', m)
     }
     return contract
   }
@@ -144,7 +160,11 @@ export function checkWorkflow(text, firstParty = new Map()) {
       const run = step.get('run', true)
       if (isScalar(run)) {
         for (const expr of runFindings(String(run.value))) {
-          add(run, 'inject', `\`${expr}\` is interpolated into a run script; pass it through the step's env: and use "$NAME"`)
+          add(
+            run,
+            'inject',
+            `\`${expr}\` is interpolated into a run script; pass it through the step's env: and use "$NAME"`
+          )
         }
       }
     }
@@ -153,7 +173,11 @@ export function checkWorkflow(text, firstParty = new Map()) {
     for (const m of jobText.matchAll(/\bsteps\.([A-Za-z_][\w-]*)\.outputs\.([A-Za-z_][\w-]*)/g)) {
       const declared = stepOutputs.get(m[1])
       if (declared && !declared.has(m[2])) {
-        add(jobPair.key, 'contract', `job \`${jobPair.key}\` reads steps.${m[1]}.outputs.${m[2]}, which that action does not declare (it has: ${[...declared].join(', ')})`)
+        add(
+          jobPair.key,
+          'contract',
+          `job \`${jobPair.key}\` reads steps.${m[1]}.outputs.${m[2]}, which that action does not declare (it has: ${[...declared].join(', ')})`
+        )
       }
     }
   }
@@ -184,4 +208,5 @@ function main(argv) {
   return count > 0 ? 1 : 0
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) process.exit(main(process.argv.slice(2)))
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1]))
+  process.exit(main(process.argv.slice(2)))

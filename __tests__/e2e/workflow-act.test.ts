@@ -1,0 +1,52 @@
+/**
+ * The workflows under a real runner: nektos/act (built from its Go module) runs them on this host,
+ * offline, with the actions taken from this checkout. See scripts/act-run.sh and docs/workflows.md.
+ */
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { REPO_ROOT } from '../harness/runner.js'
+import { requireTestbed } from './testbed.js'
+
+function run(script: string, args: string[]): { status: number | null; output: string } {
+  const r = spawnSync('bash', [join(REPO_ROOT, 'scripts', script), ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 580_000
+  })
+  return { status: r.status, output: `${r.stdout}${r.stderr}` }
+}
+
+describe('workflows', () => {
+  it('pass actionlint and the pin/injection/contract checks, and every bad fixture is caught', () => {
+    const { status, output } = run('lint-workflows.sh', [])
+    expect(output).toMatch(/workflow-lint self-test: \d+ passed, 0 failed/)
+    expect({ status, tail: output.slice(-2000) }).toEqual({ status: 0, tail: expect.any(String) })
+  })
+
+  it('run a local action under act on the host without network (probe)', () => {
+    const { status, output } = run('act-run.sh', ['--probe'])
+    expect(output).toContain('timeout: "5 minutes" is not a duration')
+    expect({ status, tail: output.slice(-2000) }).toEqual({ status: 0, tail: expect.any(String) })
+  })
+
+  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest on the test bed', () => {
+    requireTestbed(
+      'KUBECONFIG',
+      'KUBECTL',
+      'REGISTRY',
+      'REGISTRY_USERNAME',
+      'REGISTRY_PASSWORD',
+      'TESTBED_BASE_IMAGE'
+    )
+    const { status, output } = run('act-run.sh', [])
+    const reported = /act-run: result=(\S+) image-ref=(\S+)/.exec(output)
+    expect({ status, result: reported?.[1], tail: output.slice(-4000) }).toEqual({
+      status: 0,
+      result: 'success',
+      tail: expect.any(String)
+    })
+    expect(reported?.[2]).toMatch(/\/act-e2e\/greeter@sha256:[0-9a-f]{64}$/)
+    expect(output).toMatch(/deployment\/greeter in act-e2e runs \S+@sha256:/)
+  })
+})
