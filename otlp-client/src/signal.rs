@@ -1,0 +1,229 @@
+//! The three OTLP signals and what the pipeline needs to know about each of their payloads.
+
+use std::fmt;
+use std::future::Future;
+
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    metrics_service_client::MetricsServiceClient, ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    trace_service_client::TraceServiceClient, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use tonic::transport::Channel;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Signal {
+    Traces,
+    Metrics,
+    Logs,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The OTLP/HTTP path of this signal, appended to a base endpoint.
+    pub fn http_path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Metrics => "/v1/metrics",
+            Signal::Logs => "/v1/logs",
+        }
+    }
+
+    /// What one item of this signal is called in logs.
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "data points",
+            Signal::Logs => "log records",
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Grpc,
+    Http,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 2] = [Transport::Grpc, Transport::Http];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Grpc => "grpc",
+            Transport::Http => "http",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An OTLP export request of one signal: counted, merged into batches and sent upstream.
+pub trait Payload:
+    prost::Message + Default + Clone + serde::de::DeserializeOwned + Send + Sync + 'static
+{
+    const SIGNAL: Signal;
+    type Response: prost::Message + Default + serde::Serialize + Send + 'static;
+
+    /// Spans, data points or log records carried by this request.
+    fn item_count(&self) -> usize;
+    /// Moves the resource entries of `other` into `self`.
+    fn absorb(&mut self, other: Self);
+    /// Items the upstream said it rejected (OTLP partial success), with its message.
+    fn rejected(response: &Self::Response) -> (u64, String);
+    /// Sends this request over an OTLP/gRPC channel.
+    fn grpc_export(
+        channel: Channel,
+        request: tonic::Request<Self>,
+    ) -> impl Future<Output = Result<tonic::Response<Self::Response>, tonic::Status>> + Send;
+}
+
+impl Payload for ExportTraceServiceRequest {
+    const SIGNAL: Signal = Signal::Traces;
+    type Response = ExportTraceServiceResponse;
+
+    fn item_count(&self) -> usize {
+        self.resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum()
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.resource_spans.extend(other.resource_spans);
+    }
+
+    fn rejected(response: &Self::Response) -> (u64, String) {
+        response
+            .partial_success
+            .as_ref()
+            .map(|p| (p.rejected_spans.max(0) as u64, p.error_message.clone()))
+            .unwrap_or_default()
+    }
+
+    async fn grpc_export(
+        channel: Channel,
+        request: tonic::Request<Self>,
+    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
+        TraceServiceClient::new(channel).export(request).await
+    }
+}
+
+fn data_points(data: &Option<Data>) -> usize {
+    match data {
+        Some(Data::Gauge(g)) => g.data_points.len(),
+        Some(Data::Sum(s)) => s.data_points.len(),
+        Some(Data::Histogram(h)) => h.data_points.len(),
+        Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+        Some(Data::Summary(s)) => s.data_points.len(),
+        None => 0,
+    }
+}
+
+impl Payload for ExportMetricsServiceRequest {
+    const SIGNAL: Signal = Signal::Metrics;
+    type Response = ExportMetricsServiceResponse;
+
+    fn item_count(&self) -> usize {
+        self.resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .map(|m| data_points(&m.data))
+            .sum()
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.resource_metrics.extend(other.resource_metrics);
+    }
+
+    fn rejected(response: &Self::Response) -> (u64, String) {
+        response
+            .partial_success
+            .as_ref()
+            .map(|p| {
+                (
+                    p.rejected_data_points.max(0) as u64,
+                    p.error_message.clone(),
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    async fn grpc_export(
+        channel: Channel,
+        request: tonic::Request<Self>,
+    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
+        MetricsServiceClient::new(channel).export(request).await
+    }
+}
+
+impl Payload for ExportLogsServiceRequest {
+    const SIGNAL: Signal = Signal::Logs;
+    type Response = ExportLogsServiceResponse;
+
+    fn item_count(&self) -> usize {
+        self.resource_logs
+            .iter()
+            .flat_map(|r| &r.scope_logs)
+            .map(|s| s.log_records.len())
+            .sum()
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.resource_logs.extend(other.resource_logs);
+    }
+
+    fn rejected(response: &Self::Response) -> (u64, String) {
+        response
+            .partial_success
+            .as_ref()
+            .map(|p| {
+                (
+                    p.rejected_log_records.max(0) as u64,
+                    p.error_message.clone(),
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    async fn grpc_export(
+        channel: Channel,
+        request: tonic::Request<Self>,
+    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
+        LogsServiceClient::new(channel).export(request).await
+    }
+}
