@@ -151,3 +151,18 @@ describe('required inputs and reporting', () => {
     expect([...inputs.read]).toEqual(['a', 'b'])
   })
 })
+
+describe('views for shared parsers', () => {
+  it('reads renamed inputs, reports problems under the declared name, and takes given values', () => {
+    const inputs = from({ 'build-timeout': 'soon', timeout: '5m' })
+    const build = inputs.view({ rename: { timeout: 'build-timeout' } })
+    const rollout = inputs.view({ given: { images: 'app=registry/app:pending' } })
+    expect(build.duration('timeout')).toBeUndefined()
+    expect(rollout.duration('timeout')).toBe(300_000)
+    expect(rollout.string('images')).toBe('app=registry/app:pending')
+    expect([...inputs.read].sort()).toEqual(['build-timeout', 'timeout'])
+    expect(problemsOf(inputs)).toEqual([
+      'build-timeout: "soon" is not a duration; use a form like 90s, 5m, 1h30m or 500ms'
+    ])
+  })
+})

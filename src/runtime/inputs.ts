@@ -16,6 +16,12 @@ export const envInputSource =
   name =>
     (env[inputEnvName(name)] ?? '').trim()
 
+/** How a view renames inputs, and which values it supplies itself. */
+export interface InputNaming {
+  rename: Record<string, string>
+  given: Record<string, string>
+}
+
 interface Common {
   /** The input must be non-empty. */
   required?: boolean
@@ -27,21 +33,44 @@ interface Common {
  * Names read are remembered so a test can compare them with the inputs action.yml declares.
  */
 export class Inputs {
-  private readonly problems: InputProblem[] = []
-  readonly read = new Set<string>()
+  private readonly problems: InputProblem[]
+  readonly read: Set<string>
 
-  constructor(private readonly source: InputSource = envInputSource()) {}
+  constructor(
+    private readonly source: InputSource = envInputSource(),
+    private readonly naming: InputNaming = { rename: {}, given: {} },
+    shared?: { problems: InputProblem[]; read: Set<string> }
+  ) {
+    this.problems = shared?.problems ?? []
+    this.read = shared?.read ?? new Set<string>()
+  }
+
+  /**
+   * The same inputs seen by a parser written for another action: `rename` maps the names that
+   * parser asks for to the names this action declares; `given` supplies values this action
+   * computes itself (never read from the runner). Problems and names read are shared.
+   */
+  view(naming: Partial<InputNaming>): Inputs {
+    return new Inputs(this.source, { rename: naming.rename ?? {}, given: naming.given ?? {} }, this)
+  }
+
+  private declared(name: string): string {
+    return this.naming.rename[name] ?? name
+  }
 
   private raw(name: string, options: Common = {}): string {
-    this.read.add(name)
-    const value = this.source(name)
+    const given = this.naming.given[name]
+    if (given !== undefined) return given
+    const declared = this.declared(name)
+    this.read.add(declared)
+    const value = this.source(declared)
     if (options.required && value === '') this.problem(name, 'is required and was not given')
     return value
   }
 
   /** Records a problem with an input found by a later check (a cross-input rule, say). */
   problem(name: string, message: string): void {
-    this.problems.push({ input: name, message })
+    this.problems.push({ input: this.declared(name), message })
   }
 
   string(name: string, options: Common = {}): string {
