@@ -1,9 +1,91 @@
 import type { Inputs } from '../../runtime/index.js'
+import { parseImagePins } from '../../kube/images.js'
+import { parseWorkloadRef, type WorkloadRef } from '../../kube/objects.js'
+import type { RolloutConfig } from '../../kube/rollout.js'
+import { parseSmokeExpectation, type SmokeExpectation } from '../../kube/smoke.js'
 
-export interface RolloutConfig {
-  timeoutMs: number
+/** What the rollout needs, plus where the credentials come from. */
+export interface ActionConfig extends RolloutConfig {
+  /** Kubeconfig content; empty means KUBECONFIG or in-cluster. */
+  kubeconfig: string
+  context: string
 }
 
-export function parseConfig(inputs: Inputs): RolloutConfig {
-  return { timeoutMs: inputs.duration('timeout', { min: 1000 }) ?? 600_000 }
+export function parseConfig(inputs: Inputs): ActionConfig {
+  const manifests = inputs.list('manifests')
+  const namespace = inputs.string('namespace')
+  if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    inputs.problem(
+      'namespace',
+      `${JSON.stringify(namespace)} is not a valid namespace name (lower case letters, digits, -)`
+    )
+  }
+  const pinMap = inputs.map('images')
+  const pins = parseImagePins(pinMap)
+  for (const p of pins.problems) inputs.problem('images', p)
+
+  const workloadText = inputs.string('workload')
+  let workload: WorkloadRef | undefined
+  if (workloadText !== '') {
+    const parsed = parseWorkloadRef(workloadText)
+    if (typeof parsed === 'string') inputs.problem('workload', parsed)
+    else workload = parsed
+  }
+  const kubeconfig = inputs.secret('kubeconfig')
+  const context = inputs.string('context')
+  const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 600_000
+  const fieldManager = inputs.string('field-manager') || 'otlp-deploy-actions'
+  if (fieldManager.length > 128) inputs.problem('field-manager', 'is longer than 128 characters')
+  const forceConflicts = inputs.boolean('force-conflicts')
+  const notReadyGraceMs = inputs.duration('doom-grace', { min: 0 }) ?? 120_000
+  const tolerance = inputs.integer('doom-tolerance', { min: 0 }) ?? 0
+  const oomRestarts = inputs.integer('oom-restarts', { min: 1 }) ?? 2
+  const logLines = inputs.integer('log-lines', { min: 0, max: 1000 }) ?? 20
+
+  const urls = inputs.list('smoke-url')
+  for (const url of urls) {
+    if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol))
+      inputs.problem('smoke-url', `${JSON.stringify(url)} is not an http(s) URL`)
+  }
+  const expectText = inputs.string('smoke-expect')
+  let expect: SmokeExpectation | undefined
+  if (expectText !== '') {
+    const parsed = parseSmokeExpectation(expectText)
+    if (typeof parsed === 'string') inputs.problem('smoke-expect', parsed)
+    else expect = parsed
+  }
+  const smokeTimeoutMs = inputs.duration('smoke-timeout', { min: 100 }) ?? 60_000
+  const retries = inputs.integer('smoke-retries', { min: 1, max: 100 }) ?? 5
+  const job = inputs.string('smoke-job')
+  const rollback = inputs.boolean('rollback')
+
+  if (manifests.length === 0 && !workload && workloadText === '') {
+    inputs.problem('manifests', 'give manifests to apply, or a workload (kind/name) with images to pin')
+  }
+  if (manifests.length > 0 && workloadText !== '') {
+    inputs.problem('workload', 'cannot be combined with manifests; pin images in the manifests instead')
+  }
+  if (workloadText !== '' && pins.pins.length === 0) {
+    inputs.problem(
+      'images',
+      `is required with workload ${JSON.stringify(workloadText)}: give container=image pins`
+    )
+  }
+  if (expect && urls.length === 0) inputs.problem('smoke-expect', 'needs smoke-url')
+
+  return {
+    manifests,
+    namespace,
+    images: pins.pins,
+    workload,
+    kubeconfig,
+    context,
+    timeoutMs,
+    fieldManager,
+    forceConflicts,
+    doom: { notReadyGraceMs, tolerance, oomRestarts },
+    logLines,
+    smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
+    rollback
+  }
 }

@@ -1,7 +1,84 @@
-import { ActionError, readInputs } from '../../runtime/index.js'
+import * as core from '@actions/core'
+import {
+  ActionError,
+  appendSummary,
+  errorMessage,
+  group,
+  md,
+  readInputs,
+  setOutputs
+} from '../../runtime/index.js'
+import { KubeClient } from '../../kube/client.js'
+import { rollout, type RolloutResult } from '../../kube/rollout.js'
 import { parseConfig } from './config.js'
 
 export async function main(): Promise<void> {
-  readInputs(parseConfig)
-  throw new ActionError('rollout: not implemented yet')
+  const started = Date.now()
+  const config = readInputs(parseConfig)
+  let result: RolloutResult | undefined
+  let client: KubeClient | undefined
+  try {
+    client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context })
+    core.info(
+      `API server ${client.server.origin}, user ${client.user}, namespace ${config.namespace || client.defaultNamespace}`
+    )
+    result = await rollout(config, {
+      client,
+      cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
+      log: line => core.info(line),
+      warn: line => core.warning(line),
+      group
+    })
+  } catch (err) {
+    // Failed before or during the change: still say so in the outputs and the summary.
+    const reason = errorMessage(err).split('\n')[0]!
+    setOutputs({
+      result: 'failed',
+      revision: '',
+      'previous-revision': '',
+      'rolled-back': false,
+      duration: Math.round((Date.now() - started) / 1000),
+      'failure-reason': reason,
+      applied: []
+    })
+    const details =
+      err instanceof ActionError && err.details.length ? md.codeBlock(err.details.join('\n')) : ''
+    await appendSummary(
+      md.join(md.heading('Rollout', 2), `❌ **Release failed**: ${md.escapeHtml(errorMessage(err))}`, details)
+    )
+    throw err
+  } finally {
+    client?.close()
+  }
+
+  setOutputs({
+    result: result.result,
+    revision: result.revision,
+    'previous-revision': result.previousRevision,
+    'rolled-back': result.rolledBack,
+    duration: Math.round((Date.now() - started) / 1000),
+    'failure-reason': result.failureReason,
+    applied: result.applied.map(a => ({
+      kind: a.kind,
+      namespace: a.namespace,
+      name: a.name,
+      action: a.action
+    }))
+  })
+  await appendSummary(result.summary)
+  core.info(`${result.requests} API requests`)
+  if (result.result === 'rolled-back') {
+    throw new ActionError(`The release failed and was rolled back: ${result.failureReason}`, {
+      hint: 'The previous revision is serving again. Fix the release (see the diagnostics above and in the job summary) and deploy again.'
+    })
+  }
+  if (result.result === 'failed') {
+    throw new ActionError(`The release failed: ${result.failureReason}`, {
+      hint:
+        result.rollbackFailure ??
+        (config.rollback
+          ? 'Nothing could be rolled back automatically.'
+          : 'rollback is false: the failed release is still in place.')
+    })
+  }
 }

@@ -1,0 +1,87 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { formatProblem, loadManifests, parseManifests } from '../../src/kube/manifests.js'
+
+const GOOD = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data: {a: b}
+---
+# a comment-only document is skipped
+---
+
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec: {}
+`
+
+describe('parseManifests', () => {
+  it('reads every document with its file, line and position', () => {
+    const { manifests, problems } = parseManifests(GOOD, 'k8s/app.yaml')
+    expect(problems).toEqual([])
+    expect(manifests.map(m => [m.object.kind, m.source.line, m.source.document])).toEqual([
+      ['ConfigMap', 1, 1],
+      ['Deployment', 10, 3]
+    ])
+  })
+
+  it('names the file and line of a YAML syntax error', () => {
+    const text =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [b\n'
+    const { problems } = parseManifests(text, 'bad.yaml')
+    expect(problems).toHaveLength(1)
+    expect(formatProblem(problems[0]!)).toMatch(/^bad\.yaml:(9|10) \(document 2\): YAML error: /)
+  })
+
+  it.each([
+    ['a document that is not a mapping', '- a\n- b\n', /not a mapping/],
+    ['a missing kind', 'apiVersion: v1\nmetadata: {name: a}\n', /kind is missing/],
+    ['a missing name', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}\n', /no metadata.name/],
+    [
+      'a bad namespace',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: Not_OK}\n',
+      /not a valid namespace/
+    ],
+    ['a duplicate key', 'apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: {name: a}\n', /YAML error/]
+  ])('rejects %s', (_, text, message) => {
+    const { problems } = parseManifests(text, 'f.yaml')
+    expect(problems[0]?.message).toMatch(message)
+  })
+
+  it('flattens a List', () => {
+    const text =
+      'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n'
+    expect(parseManifests(text, 'l.yaml').manifests.map(m => m.object.metadata?.name)).toEqual(['a', 'b'])
+  })
+})
+
+describe('loadManifests', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'manifests-'))
+  mkdirSync(join(dir, 'k8s/sub'), { recursive: true })
+  writeFileSync(join(dir, 'k8s/b.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n')
+  writeFileSync(join(dir, 'k8s/sub/a.yml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n')
+  writeFileSync(join(dir, 'k8s/README.md'), 'not yaml')
+  writeFileSync(join(dir, 'one.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one}\n')
+
+  it('expands directories recursively and globs, in a stable order, without duplicates', async () => {
+    const { manifests, problems } = await loadManifests(['one.yaml', 'k8s', 'k8s/*.yaml'], dir)
+    expect(problems).toEqual([])
+    expect(manifests.map(m => `${m.source.file}:${m.object.metadata?.name}`)).toEqual([
+      'one.yaml:one',
+      'k8s/b.yaml:b',
+      'k8s/sub/a.yml:a'
+    ])
+  })
+
+  it('names entries that match nothing', async () => {
+    const { problems } = await loadManifests(['missing.yaml', 'nothing/*.yaml'], dir)
+    expect(problems).toEqual([
+      expect.stringMatching(/^missing\.yaml: no such file/),
+      expect.stringMatching(/^nothing\/\*\.yaml: the pattern matches no/)
+    ])
+  })
+})

@@ -1,0 +1,209 @@
+/**
+ * Validation and server-side apply. `planApply` resolves every manifest's kind with API discovery,
+ * fills in namespaces, and dry-runs every object on the server (dryRun=All): any problem, in any
+ * document, is reported with its file and line and nothing is applied. `applyPlan` then applies
+ * the objects in order (namespaces first) with one field manager.
+ */
+import type { KubeClient } from './client.js'
+import { KubeApiError, KubeClient as Client, describeApiError } from './client.js'
+import type { Manifest } from './manifests.js'
+import { formatSource } from './manifests.js'
+import type { KubeObject } from './objects.js'
+import { describeObject } from './objects.js'
+
+export interface PlannedObject {
+  object: KubeObject
+  source: string
+  /** The object's REST path: /apis/apps/v1/namespaces/ns/deployments/web. */
+  path: string
+  /** The object as it was before the apply (undefined: it does not exist yet). */
+  before: KubeObject | undefined
+}
+
+export interface ApplyOptions {
+  fieldManager: string
+  force: boolean
+}
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged'
+
+export interface AppliedObject {
+  kind: string
+  namespace: string | undefined
+  name: string
+  action: ApplyAction
+  source: string
+  after: KubeObject
+  before: KubeObject | undefined
+}
+
+/** Where each namespace-less object goes, and which kinds go first (what they depend on). */
+const APPLY_FIRST = ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ConfigMap', 'Secret']
+
+export async function planApply(
+  client: KubeClient,
+  manifests: readonly Manifest[],
+  defaultNamespace: string,
+  options: ApplyOptions
+): Promise<{ planned: PlannedObject[]; problems: string[] }> {
+  const problems: string[] = []
+  const planned: PlannedObject[] = []
+  const seen = new Map<string, string>()
+  const newNamespaces = new Set(
+    manifests
+      .filter(m => m.object.kind === 'Namespace' && m.object.apiVersion === 'v1')
+      .map(m => m.object.metadata!.name!)
+  )
+
+  for (const m of manifests) {
+    const source = formatSource(m.source)
+    const obj = m.object
+    let resource
+    try {
+      resource = await client.resourceFor(obj.apiVersion!, obj.kind!)
+    } catch (err) {
+      throw describeApiError(err, `discovering the API of ${obj.apiVersion}`)
+    }
+    if (!resource) {
+      problems.push(
+        `${source}: unknown kind ${obj.kind} in apiVersion ${obj.apiVersion}: the API server does not serve it (a typo, or a CRD not installed yet?)`
+      )
+      continue
+    }
+    if (!resource.verbs.includes('patch')) {
+      problems.push(
+        `${source}: ${obj.kind} cannot be applied (the API server allows no patch on ${resource.name})`
+      )
+      continue
+    }
+    const metadata = (obj.metadata ??= {})
+    if (resource.namespaced) metadata.namespace ??= defaultNamespace
+    else delete metadata.namespace
+    const key = `${obj.apiVersion}/${obj.kind}/${metadata.namespace ?? ''}/${metadata.name}`
+    if (seen.has(key)) {
+      problems.push(`${source}: ${describeObject(obj)} is also defined at ${seen.get(key)}`)
+      continue
+    }
+    seen.set(key, source)
+    const path = `${Client.collectionPath(obj.apiVersion!, resource.name, metadata.namespace)}/${encodeURIComponent(metadata.name!)}`
+    planned.push({ object: obj, source, path, before: undefined })
+  }
+  if (problems.length > 0) return { planned: [], problems }
+
+  // Read the current objects and dry-run the apply of each, all concurrently (bounded).
+  await forEachLimit(planned, 8, async p => {
+    try {
+      p.before = await client.request<KubeObject>('GET', p.path, { retryForMs: 30_000 })
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) {
+        if (err instanceof KubeApiError && err.status === 403)
+          throw describeApiError(err, `reading ${describeObject(p.object)}`)
+        problems.push(`${p.source}: reading ${describeObject(p.object)}: ${(err as Error).message}`)
+        return
+      }
+    }
+    try {
+      await applyObject(client, p, options, true)
+    } catch (err) {
+      const ns = p.object.metadata?.namespace
+      // An object in a namespace created by this same release cannot be dry-run before it exists.
+      if (
+        err instanceof KubeApiError &&
+        err.status === 404 &&
+        ns &&
+        newNamespaces.has(ns) &&
+        /namespaces? .*not found/i.test(err.message)
+      )
+        return
+      if (err instanceof KubeApiError && err.status === 403)
+        throw describeApiError(err, `validating ${describeObject(p.object)} (server-side dry-run)`)
+      problems.push(`${p.source}: ${describeObject(p.object)}: ${applyErrorText(err, options)}`)
+    }
+  })
+  planned.sort((a, b) => rank(a.object) - rank(b.object))
+  return { planned: problems.length ? [] : planned, problems }
+}
+
+function rank(obj: KubeObject): number {
+  const i = APPLY_FIRST.indexOf(obj.kind ?? '')
+  return i === -1 ? APPLY_FIRST.length : i
+}
+
+function applyErrorText(err: unknown, options: ApplyOptions): string {
+  if (err instanceof KubeApiError) {
+    const causes = (err.apiStatus.details?.causes ?? []).map(
+      c => `${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`
+    )
+    const conflict =
+      err.status === 409 && !options.force ? ' (set force-conflicts: true to take these fields over)' : ''
+    return `${err.message}${conflict}${causes.length > 1 ? `; ${causes.join('; ')}` : ''}`
+  }
+  return (err as Error).message
+}
+
+async function applyObject(
+  client: KubeClient,
+  p: PlannedObject,
+  options: ApplyOptions,
+  dryRun: boolean
+): Promise<KubeObject> {
+  return client.request<KubeObject>('PATCH', p.path, {
+    query: {
+      fieldManager: options.fieldManager,
+      force: options.force ? true : undefined,
+      dryRun: dryRun ? 'All' : undefined
+    },
+    body: p.object,
+    contentType: 'application/apply-patch+yaml',
+    retryForMs: 30_000
+  })
+}
+
+/** Applies the validated plan in order. A failure here (rare after the dry-run) stops the apply. */
+export async function applyPlan(
+  client: KubeClient,
+  planned: readonly PlannedObject[],
+  options: ApplyOptions,
+  log: (line: string) => void
+): Promise<AppliedObject[]> {
+  const applied: AppliedObject[] = []
+  for (const p of planned) {
+    let after: KubeObject
+    try {
+      after = await applyObject(client, p, options, false)
+    } catch (err) {
+      throw describeApiError(
+        err,
+        `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`
+      )
+    }
+    const action: ApplyAction = !p.before
+      ? 'created'
+      : p.before.metadata?.resourceVersion === after.metadata?.resourceVersion
+        ? 'unchanged'
+        : 'configured'
+    log(`${describeObject(after)} ${action}`)
+    applied.push({
+      kind: after.kind ?? p.object.kind!,
+      namespace: after.metadata?.namespace,
+      name: after.metadata?.name ?? p.object.metadata!.name!,
+      action,
+      source: p.source,
+      after,
+      before: p.before
+    })
+  }
+  return applied
+}
+
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>
+): Promise<void> {
+  let next = 0
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!)
+  })
+  await Promise.all(workers)
+}
