@@ -191,6 +191,9 @@ extendedKeyUsage=clientAuth"
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
+  # The aggregation layer's front proxy; configured so that delegated authentication (controller-manager,
+  # scheduler) finds a complete extension-apiserver-authentication ConfigMap.
+  issue_cert front-proxy-client "/CN=front-proxy-client" "$client"
   issue_cert admin "/O=system:masters/CN=testbed-admin" "$client"
   issue_cert deployer "/CN=deployer" "$client"
   issue_cert kube-controller-manager "/CN=system:kube-controller-manager" "$client"
@@ -276,6 +279,10 @@ component_args() {
       --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$PORT_APISERVER" \
       --tls-cert-file="$PKI/kube-apiserver.crt" --tls-private-key-file="$PKI/kube-apiserver.key" \
       --client-ca-file="$PKI/ca.crt" \
+      --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+      --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+      --requestheader-extra-headers-prefix=X-Remote-Extra- \
+      --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
       --authorization-mode=Node,RBAC \
       --service-account-issuer=https://kubernetes.default.svc.cluster.local \
       --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
@@ -318,6 +325,8 @@ ensure_component() {
   [ -f "$RUN/$name.pid" ] && log "$name from an earlier run is gone; starting it again"
   ensure_port_free "$name" "$port"
   [ "$name" = etcd ] && ensure_port_free etcd-peer "$PORT_ETCD_PEER"
+  # A new KWOK has a new identity and would wait ~40 s for the node leases its predecessor held.
+  [ "$name" = kwok ] && release_node_leases
   mapfile -t args < <(component_args "$name")
   log "starting $name on 127.0.0.1:$port"
   start_daemon "$name" "${args[@]}"
@@ -331,7 +340,7 @@ ensure_component() {
 
 # --- cluster content ------------------------------------------------------------------------------
 
-node_manifest() { # NAME
+node_manifest() { # NAME INDEX
   cat <<EOF
 apiVersion: v1
 kind: Node
@@ -347,6 +356,9 @@ metadata:
     node-role.kubernetes.io/worker: ""
     type: kwok
 status:
+  addresses:
+  - {type: InternalIP, address: 10.240.0.$((10 + $2))}
+  - {type: Hostname, address: $1}
   allocatable: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
   capacity: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
   nodeInfo:
@@ -360,6 +372,12 @@ status:
 EOF
 }
 
+release_node_leases() {
+  local i names=()
+  for i in $(seq 0 $((TESTBED_NODES - 1))); do names+=("kwok-node-$i"); done
+  kubectl_admin delete lease -n kube-node-lease --ignore-not-found "${names[@]}" >/dev/null 2>&1 || true
+}
+
 ready_node_count() {
   kubectl_admin get nodes -l type=kwok -o json 2>/dev/null | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length'
 }
@@ -370,7 +388,7 @@ ensure_nodes() {
   for i in $(seq 0 $((TESTBED_NODES - 1))); do
     name=kwok-node-$i
     kubectl_admin get node "$name" >/dev/null 2>&1 && continue
-    node_manifest "$name" | kubectl_admin create -f - >/dev/null || die "could not create node $name"
+    node_manifest "$name" "$i" | kubectl_admin create -f - >/dev/null || die "could not create node $name"
   done
   wait_until "$TESTBED_NODES Ready nodes" "$TESTBED_TIMEOUT" nodes_ready \
     || fail_with_log kwok "only $(ready_node_count) of $TESTBED_NODES fake nodes became Ready"
