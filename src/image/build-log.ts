@@ -72,8 +72,9 @@ export function buildahFailedStep(output: string, maxLines = 15): FailedStep | u
     const final = [...lines].reverse().find(l => /^Error: /.test(l))
     return final ? { step: 'build', lines: [], error: final.replace(/^Error: /, '') } : undefined
   }
-  const error = lines[errorIndex]!.replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '')
-  const quoted = /building at STEP "([^"]*)"/.exec(error)?.[1]
+  const error = lines[errorIndex]!.replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '').replace(/^\s*\* /, '')
+  // The step text may itself contain quotes: it runs up to the last `": `.
+  const quoted = /building at STEP "(.*)": /.exec(error)?.[1]
   let start = -1
   for (let i = errorIndex - 1; i >= 0; i--) {
     const m = BUILDAH_STEP.exec(lines[i]!)
@@ -87,7 +88,10 @@ export function buildahFailedStep(output: string, maxLines = 15): FailedStep | u
   const step = `${m[1] ? `[${m[1]} ${m[2]}] ` : `[${m[2]}] `}${m[3]}`
   const body = lines
     .slice(start + 1, errorIndex)
-    .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=)/.test(l))
+    .filter(
+      l =>
+        !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=|Error: |-->)/.test(l)
+    )
   return { step, lines: body.slice(-maxLines), error }
 }
 

@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { binfmtState, emulatorsNeeded, ensureEmulators } from '../../src/image/qemu.js'
+import { ActionError } from '../../src/runtime/errors.js'
+
+const linux = (architecture: string, variant?: string) =>
+  variant ? { os: 'linux', architecture, variant } : { os: 'linux', architecture }
+
+describe('which emulators a build needs', () => {
+  it.each([
+    ['amd64', [linux('amd64')], []],
+    ['amd64', [linux('amd64'), linux('arm64')], ['aarch64']],
+    ['amd64', [linux('386')], []],
+    ['amd64', [linux('arm', 'v7'), linux('arm', 'v6'), linux('ppc64le')], ['arm', 'ppc64le']],
+    ['arm64', [linux('amd64'), linux('arm64'), linux('arm', 'v7')], ['x86_64']],
+    ['amd64', [linux('riscv64'), linux('s390x')], ['riscv64', 's390x']]
+  ])('on %s for %j: %j', (host, platforms, expected) => {
+    expect(emulatorsNeeded(platforms, host)).toEqual(expected)
+  })
+})
+
+describe('binfmt_misc', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'binfmt-'))
+  writeFileSync(join(dir, 'register'), '')
+  writeFileSync(join(dir, 'qemu-aarch64'), 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: OCF\n')
+  writeFileSync(join(dir, 'qemu-arm'), 'disabled\ninterpreter /usr/bin/qemu-arm-static\n')
+
+  it('reads the state of an entry', () => {
+    expect(binfmtState(dir, 'aarch64')).toBe('enabled')
+    expect(binfmtState(dir, 'arm')).toBe('disabled')
+    expect(binfmtState(dir, 'riscv64')).toBe('missing')
+  })
+
+  it('does nothing when every emulator is registered', async () => {
+    await expect(ensureEmulators(['aarch64'], { dir, isRoot: false })).resolves.toEqual({
+      needed: ['aarch64'],
+      registered: []
+    })
+  })
+
+  it('explains what to run when an emulator is missing and the step is not root', async () => {
+    const err = await ensureEmulators(['aarch64', 'riscv64', 'arm'], { dir, isRoot: false }).catch(
+      e => e as ActionError
+    )
+    expect(err).toBeInstanceOf(ActionError)
+    expect((err as ActionError).message).toBe(
+      `QEMU emulation for qemu-riscv64, qemu-arm is not registered in ${dir}, and this step is not root`
+    )
+    expect((err as ActionError).hint).toContain('update-binfmts --enable qemu-riscv64')
+    expect((err as ActionError).hint).toContain('apt-get install qemu-user-static binfmt-support')
+  })
+})
