@@ -37,7 +37,8 @@ export function parseJson(text: string, file: string): unknown {
     const message = (err as Error).message
     const position = /position (\d+)/.exec(message)
     const lineCol = /line (\d+) column \d+/.exec(message)
-    const line = position ? lineAt(text, Number(position[1])) : lineCol ? Number(lineCol[1]) : undefined
+    const offset = position ? Number(position[1]) : lineCol ? undefined : jsonErrorOffset(text)
+    const line = lineCol ? Number(lineCol[1]) : offset !== undefined && offset >= 0 ? lineAt(text, offset) : undefined
     throw new ReportError(file, line, `is not valid JSON (${message})`)
   }
 }
@@ -48,4 +49,81 @@ const ANSI = /\x1b\[[0-9;]*m/g
 /** Text without terminal colour codes (test tools colour their output when they think it is a TTY). */
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '')
+}
+
+/**
+ * The offset of the first JSON syntax error in `text`, for engines whose JSON.parse message has no
+ * position. A plain recursive-descent scan; it is only run on text that JSON.parse refused.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0
+  const ws = () => {
+    while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const lit = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail())
+  const str = () => {
+    i++
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++
+      else if (text.charCodeAt(i) < 0x20) fail()
+      i++
+    }
+    if (i >= text.length) fail()
+    i++
+  }
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (!m) fail()
+    i += m![0].length
+  }
+  const value = (): void => {
+    ws()
+    const c = text[i]
+    if (c === '{') {
+      i++
+      ws()
+      if (text[i] === '}') return void i++
+      for (;;) {
+        ws()
+        if (text[i] !== '"') fail()
+        str()
+        ws()
+        if (text[i] !== ':') fail()
+        i++
+        value()
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === '}') return void i++
+        else fail()
+      }
+    }
+    if (c === '[') {
+      i++
+      ws()
+      if (text[i] === ']') return void i++
+      for (;;) {
+        value()
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === ']') return void i++
+        else fail()
+      }
+    }
+    if (c === '"') return str()
+    if (c === 't') return void lit('true')
+    if (c === 'f') return void lit('false')
+    if (c === 'n') return void lit('null')
+    return num()
+  }
+  try {
+    value()
+    ws()
+    return i < text.length ? i : -1
+  } catch (at) {
+    if (typeof at === 'number') return at
+    throw at
+  }
 }

@@ -39,7 +39,7 @@ function readCase(tc: XmlNode, suite: string, results: TestResults): void {
   if (failure) results.failures++
   else results.errors++
   const body = [text(problem), text(child(tc, 'system-out')), text(child(tc, 'system-err'))].join('\n')
-  const name = attr(tc, 'name') ?? '(unnamed test)'
+  const name = (attr(tc, 'name') ?? '').trim() || '(unnamed test)'
   const record: TestFailure = {
     suite: suite || attr(tc, 'classname') || '',
     name,

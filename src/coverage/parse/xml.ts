@@ -3,6 +3,8 @@ import { ReportError } from '../errors.js'
 
 export type XmlNode = Record<string, unknown>
 
+const ATTRS = '$attrs'
+
 /**
  * Parses XML into plain objects (attributes without prefix, text under `#text`), validating it
  * first so that malformed XML is reported at its line instead of half-parsed.
@@ -13,6 +15,8 @@ export function parseXml(text: string, source: string, arrays: readonly string[]
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '',
+    // Attributes apart from children: node's JUnit has a `failure` attribute beside <failure>.
+    attributesGroupName: ATTRS,
     textNodeName: '#text',
     parseAttributeValue: false,
     parseTagValue: false,
@@ -35,7 +39,7 @@ export function child(node: unknown, name: string): XmlNode | undefined {
 }
 
 export function attr(node: XmlNode | undefined, name: string): string | undefined {
-  const v = node?.[name]
+  const v = (node?.[ATTRS] as Record<string, unknown> | undefined)?.[name]
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined
 }
 
