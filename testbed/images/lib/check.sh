@@ -62,6 +62,8 @@ check_auth() {
   [ "$code" = 401 ] && pass "registry refuses anonymous access (HTTP 401)" || fail "anonymous GET /v2/ returned HTTP $code, expected 401"
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -u "$REGISTRY_USERNAME:wrong-password" "http://$REGISTRY/v2/")
   [ "$code" = 401 ] && pass "registry refuses a wrong password (HTTP 401)" || fail "GET /v2/ with a wrong password returned HTTP $code, expected 401"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST "http://$REGISTRY/v2/testbed/anonymous/blobs/uploads/")
+  [ "$code" = 401 ] && pass "registry refuses an anonymous push (HTTP 401)" || fail "anonymous blob upload returned HTTP $code, expected 401"
   code=$(reg_http_code /v2/)
   [ "$code" = 200 ] && pass "registry accepts the test bed credentials (HTTP 200)" || fail "GET /v2/ with credentials returned HTTP $code, expected 200"
 }
@@ -106,6 +108,22 @@ check_buildx() {
   fi
 }
 
+# The Docker Engine pulls the base image from the authenticated registry and runs both platforms.
+check_docker_engine() {
+  local arch want got
+  if timeout 120 docker pull -q "$TESTBED_BASE_IMAGE" >/dev/null 2>&1; then
+    pass "docker pull $TESTBED_BASE_IMAGE through dockerd ($DOCKER_HOST)"
+  else
+    fail "docker pull $TESTBED_BASE_IMAGE failed (see $IMG_DIR/dockerd.log)"; return
+  fi
+  for arch in amd64 arm64; do
+    case $arch in amd64) want=x86_64 ;; arm64) want=aarch64 ;; esac
+    got=$(timeout 120 docker run --rm --network none --platform "linux/$arch" "$TESTBED_BASE_IMAGE" uname -m 2>/dev/null || true)
+    [ "$got" = "$want" ] && pass "docker run --platform linux/$arch saw uname -m = $got" \
+      || fail "docker run --platform linux/$arch printed '$got', expected $want"
+  done
+}
+
 check_buildah() {
   local ctx=$1 tag=$2 digest
   local list="localhost/otlp-testbed-check:$tag"
@@ -144,6 +162,9 @@ cmd_check() {
   expect_platforms "$BASE_REPO" "$BASE_TAG"
   t=$SECONDS; check_buildx "$ctx" "$tag"; log "buildx checks took $((SECONDS - t))s"
   t=$SECONDS; check_buildah "$ctx" "$tag"; log "buildah checks took $((SECONDS - t))s"
+  if [ -n "${DOCKER_HOST:-}" ]; then
+    t=$SECONDS; check_docker_engine; log "docker engine checks took $((SECONDS - t))s"
+  fi
   if [ "$CHECK_FAILURES" -gt 0 ]; then
     die "image test bed check: $CHECK_FAILURES failure(s) in $((SECONDS - started))s; logs kept in $ctx"
   fi
