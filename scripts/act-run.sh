@@ -13,7 +13,11 @@
 #   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
-# Usage: scripts/act-run.sh [--probe] [--keep] [--ref GIT_REF] [-- extra act arguments]
+# Then workflows-examples/redeploy.yml (workflow_dispatch) pins another image by digest and rolls back
+# to the deployed one, each checked against what the cluster runs.
+#
+# Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
+#   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
 #   --probe     only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
 #               with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
@@ -34,15 +38,17 @@ FIXTURE=__tests__/fixtures/workflows/service
 
 keep=0
 probe=0
+scenario=full
 ref=''
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
     --probe) probe=1 ;;
+    --deploy-only) scenario=deploy ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -110,6 +116,7 @@ service="$work/service"
 mkdir -p "$service/.github/workflows"
 cp -r "$FIXTURE"/. "$service/"
 mv "$service/deploy-caller.yml" "$service/.github/workflows/deploy-caller.yml"
+cp workflows-examples/redeploy.yml "$service/.github/workflows/redeploy.yml"
 git -C "$service" init -q -b main
 git -C "$service" remote add origin https://github.com/acme/greeter.git
 git -C "$service" add -A
@@ -146,31 +153,72 @@ jq -n --arg sha "$sha" '{
 }' > "$work/event.json"
 
 # 6. Run. Every file option is given explicitly so no ~/.actrc, .env or .secrets of the caller leaks in.
-log "act $ACT_VERSION: deploy-caller.yml -> deploy.yml@$RELEASE_REF (snapshot of $REPO_ROOT), namespace $NAMESPACE"
-start=$(date +%s)
-set +e
-(
-  cd "$service"
-  "$act" push "${act_common[@]}" \
-    --workflows .github/workflows/deploy-caller.yml \
-    --eventpath "$work/event.json" \
-    --local-repository "$FIRST_PARTY@$RELEASE_REF=$snapshot" \
-    --action-cache-path "$work/action-cache" \
-    --cache-server-path "$work/cache-server" \
-    --secret-file "$work/secrets.yml" \
-    --var-file "$work/vars.yml" \
-    --actor act-run \
-    "${extra[@]}"
-) 2>&1 | tee "$work/act.log"
-rc=${PIPESTATUS[0]}
-set -e
-elapsed=$(( $(date +%s) - start ))
-log "act exited $rc after ${elapsed}s"
-[ "$rc" -eq 0 ] || exit "$rc"
+# run_act NAME EVENT WORKFLOW EVENT_FILE: runs one workflow of the caller repository, log in $work/NAME.log.
+run_act() {
+  local name=$1 event=$2 workflow=$3 event_file=$4 t0 rc
+  log "act $ACT_VERSION: $name ($workflow, $event event; actions from the snapshot of ${ref:-the work tree})"
+  t0=$(date +%s)
+  set +e
+  (
+    cd "$service"
+    "$act" "$event" "${act_common[@]}" \
+      --workflows ".github/workflows/$workflow" \
+      --eventpath "$event_file" \
+      --local-repository "$FIRST_PARTY@$RELEASE_REF=$snapshot" \
+      --action-cache-path "$work/action-cache" \
+      --cache-server-path "$work/cache-server" \
+      --secret-file "$work/secrets.yml" \
+      --var-file "$work/vars.yml" \
+      --actor act-run \
+      "${extra[@]}"
+  ) 2>&1 | tee "$work/$name.log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  log "$name: act exited $rc after $(( $(date +%s) - t0 ))s"
+  [ "$rc" -eq 0 ] || die "$name failed under act (exit $rc); rerun with --keep to keep $work/$name.log"
+}
 
-# 7. The cluster must run what the workflow says it deployed.
-reported=$(sed -n 's/.*act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/act.log" | tail -n1)
-[ -n "$reported" ] || die "the verify job printed no image-ref"
-running=$("$KUBECTL" -n "$NAMESPACE" get deployment greeter -o jsonpath='{.spec.template.spec.containers[?(@.name=="greeter")].image}')
-[ "$running" = "$reported" ] || die "deployment/greeter runs '$running' but the workflow reported '$reported'"
-log "deployment/greeter in $NAMESPACE runs $running (reported by the workflow) after ${elapsed}s"
+# expect_running IMAGE WHAT: the cluster must run exactly IMAGE in deployment/greeter.
+expect_running() {
+  local running
+  running=$("$KUBECTL" -n "$NAMESPACE" get deployment greeter \
+    -o jsonpath='{.spec.template.spec.containers[?(@.name=="greeter")].image}')
+  [ "$running" = "$1" ] || die "deployment/greeter runs '$running' but $2 '$1'"
+  log "deployment/greeter in $NAMESPACE runs $running ($2)"
+}
+
+# dispatch_event FILE IMAGE_REF: a workflow_dispatch payload for redeploy.yml.
+dispatch_event() {
+  jq -n --arg image "$2" --arg ns "$NAMESPACE" '{
+    ref: "refs/heads/main",
+    inputs: {"image-ref": $image, environment: "local", workload: "deployment/greeter", container: "greeter", namespace: $ns},
+    repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme"}},
+    sender: {login: "act-run"}
+  }' > "$1"
+}
+
+start=$(date +%s)
+
+# 6a. The deploy: test -> build -> rollout through the reusable workflow.
+run_act deploy push deploy-caller.yml "$work/event.json"
+deployed=$(sed -n 's/.*act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/deploy.log" | tail -n1)
+[ -n "$deployed" ] || die "the verify job of deploy-caller.yml printed no image-ref"
+expect_running "$deployed" "the deploy workflow reported"
+
+if [ "$scenario" = full ]; then
+  # 6b. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
+  # 6c. then rolls back by redeploying the digest the deploy built.
+  base_digest=$(curl -fsS -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" -o /dev/null -D - \
+    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://${TESTBED_BASE_IMAGE%%/*}/v2/$(base=${TESTBED_BASE_IMAGE#*/}; echo "${base%:*}")/manifests/${TESTBED_BASE_IMAGE##*:}" \
+    | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+  [ -n "$base_digest" ] || die "could not resolve the digest of $TESTBED_BASE_IMAGE"
+  other="${TESTBED_BASE_IMAGE%:*}@$base_digest"
+  dispatch_event "$work/redeploy.json" "$other"
+  run_act redeploy workflow_dispatch redeploy.yml "$work/redeploy.json"
+  expect_running "$other" "redeploy.yml was asked for"
+  dispatch_event "$work/rollback.json" "$deployed"
+  run_act rollback workflow_dispatch redeploy.yml "$work/rollback.json"
+  expect_running "$deployed" "the rollback (redeploy.yml) was asked for"
+fi
+log "act-run passed in $(( $(date +%s) - start ))s (scenario: $scenario)"
