@@ -136,11 +136,19 @@ for _ in $(seq 50); do [ -s "$work/smoke.port" ] && break; sleep 0.1; done
 [ -s "$work/smoke.port" ] || die "the smoke endpoint did not start"
 smoke_url="http://127.0.0.1:$(cat "$work/smoke.port")/health"
 
-# 4. The namespace exists before the deploy (a cluster admin's job, not the deployer's).
+# 4. The namespace and the deployer's Role exist before the deploy (a cluster admin's job). The
+# workflow's KUBECONFIG secret is the test bed's `deployer` identity, which may touch nothing else,
+# unless ACT_RUN_IDENTITY=admin.
 "$KUBECTL" create namespace "$NAMESPACE" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+deploy_kubeconfig=$KUBECONFIG
+if [ "${ACT_RUN_IDENTITY:-deployer}" = deployer ]; then
+  [ -n "${KUBECONFIG_DEPLOYER:-}" ] || die "\$KUBECONFIG_DEPLOYER is not set by $testbed_env (or set ACT_RUN_IDENTITY=admin)"
+  "$KUBECTL" -n "$NAMESPACE" apply -f __tests__/fixtures/workflows/deployer-rbac.yaml >/dev/null
+  deploy_kubeconfig=$KUBECONFIG_DEPLOYER
+fi
 
 # 5. Secrets (YAML, so the kubeconfig keeps its newlines), variables and the push event.
-jq -n --rawfile kubeconfig "$KUBECONFIG" --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" \
+jq -n --rawfile kubeconfig "$deploy_kubeconfig" --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" \
   '{KUBECONFIG: $kubeconfig, REGISTRY_USERNAME: $user, REGISTRY_PASSWORD: $password}' > "$work/secrets.yml"
 chmod 600 "$work/secrets.yml"
 jq -n --arg registry "$REGISTRY" --arg ns "$NAMESPACE" --arg smoke "$smoke_url" --arg base "$TESTBED_BASE_IMAGE" \
