@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 use crate::signal::{Signal, Transport};
 
@@ -81,8 +84,8 @@ pub struct Metrics {
     export_retries: PerSignal,
     export_failures: PerSignal,
     breaker_state: PerSignal,
-    queue_size: PerSignal,
-    queue_capacity: PerSignal,
+    // Each queue's room (a semaphore of free item slots) and capacity, read live when rendering.
+    queues: [OnceLock<(Arc<Semaphore>, usize)>; SIGNALS],
     /// Upstream transport per signal (0 grpc, 1 http); u64::MAX when the signal is off.
     upstream: [AtomicU64; SIGNALS],
 }
@@ -131,9 +134,18 @@ impl Metrics {
     pub fn breaker_state(&self, s: Signal) -> u64 {
         self.breaker_state[s.index()].load(Ordering::Relaxed)
     }
-    pub fn set_queue(&self, s: Signal, size: u64, capacity: u64) {
-        self.queue_size[s.index()].store(size, Ordering::Relaxed);
-        self.queue_capacity[s.index()].store(capacity, Ordering::Relaxed);
+    pub fn register_queue(&self, s: Signal, room: Arc<Semaphore>, capacity: usize) {
+        let _ = self.queues[s.index()].set((room, capacity));
+    }
+    /// (items queued or in flight, capacity) of a signal's queue.
+    pub fn queue(&self, s: Signal) -> (u64, u64) {
+        match self.queues[s.index()].get() {
+            Some((room, cap)) => (
+                (cap - room.available_permits().min(*cap)) as u64,
+                *cap as u64,
+            ),
+            None => (0, 0),
+        }
     }
     pub fn set_upstream(&self, s: Signal, t: Transport) {
         self.upstream[s.index()].store(t.index() as u64, Ordering::Relaxed);
@@ -260,19 +272,26 @@ impl Metrics {
             "Upstream circuit breaker: 0 closed, 1 open, 2 half-open.",
             &self.breaker_state,
         );
+        let sizes: PerSignal = Default::default();
+        let caps: PerSignal = Default::default();
+        for s in Signal::ALL {
+            let (size, cap) = self.queue(s);
+            sizes[s.index()].store(size, Ordering::Relaxed);
+            caps[s.index()].store(cap, Ordering::Relaxed);
+        }
         upstream_metric(
             &mut o,
             "otlp_queue_size",
             "gauge",
             "Items queued or in flight.",
-            &self.queue_size,
+            &sizes,
         );
         upstream_metric(
             &mut o,
             "otlp_queue_capacity",
             "gauge",
             "Items the queue holds before refusing senders.",
-            &self.queue_capacity,
+            &caps,
         );
 
         let name = "otlp_items_dropped_total";

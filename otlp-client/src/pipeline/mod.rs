@@ -55,7 +55,7 @@ impl<T: Payload> Pipeline<T> {
         metrics: Arc<Metrics>,
     ) -> Self {
         let breaker = Breaker::new(settings.breaker_threshold, settings.breaker_reset_timeout);
-        metrics.set_queue(T::SIGNAL, 0, queue.capacity as u64);
+        metrics.register_queue(T::SIGNAL, queue.room.clone(), queue.capacity);
         Pipeline {
             queue,
             exporter,
@@ -85,7 +85,6 @@ impl<T: Payload> Pipeline<T> {
             if let Some(b) = ready {
                 self.deliver(b, &hard_stop, &mut summary).await;
             }
-            self.publish_queue();
         }
 
         self.queue.close();
@@ -101,19 +100,10 @@ impl<T: Payload> Pipeline<T> {
         if let Some(b) = batcher.take() {
             self.deliver(b, &hard_stop, &mut summary).await;
         }
-        self.publish_queue();
         if summary.undelivered > 0 {
             error!(%signal, undelivered = summary.undelivered, "{} {} could not be delivered upstream before the shutdown deadline", summary.undelivered, signal.item_name());
         }
         summary
-    }
-
-    fn publish_queue(&self) {
-        self.metrics.set_queue(
-            T::SIGNAL,
-            self.queue.len() as u64,
-            self.queue.capacity as u64,
-        );
     }
 
     fn publish_breaker(&self, before: BreakerState, last_error: &str) {

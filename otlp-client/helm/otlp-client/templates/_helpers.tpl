@@ -42,6 +42,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- default .Chart.AppVersion .Values.image.tag }}
 {{- end }}
 
+{{/* Refuses values from the deploy plan that no longer apply, saying what to do instead. */}}
+{{- define "otlp-client.validate" -}}
+{{- if eq (toString .Values.image.tag) "latest" }}
+{{- fail "image.tag \"latest\" is refused: a moving tag makes rollouts and rollbacks unreproducible; set a version tag or image.digest" }}
+{{- end }}
+{{- if or (hasKey .Values "prometheus") (hasKey .Values "grafana") }}
+{{- fail "prometheus.* and grafana.* values are not used: this chart does not bundle Prometheus or Grafana. Install them on their own (kube-prometheus-stack, grafana) and set monitoring.serviceMonitor.labels, monitoring.prometheusRule.labels and monitoring.grafanaDashboard.labels to match them" }}
+{{- end }}
+{{- end }}
+
 {{- define "otlp-client.image" -}}
 {{- if .Values.image.digest }}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
