@@ -100,6 +100,8 @@ ok "$(grep -c 'alert:' "$MON/prometheus-rules.yaml") alerts valid and unit-teste
 # --- 3. helm ----------------------------------------------------------------------------------------------
 
 step "helm lint and template"
+# helm template assumes Kubernetes v1.20 unless told; the chart needs 1.30+ (Chart.yaml kubeVersion).
+KUBE_VERSION=${TESTBED_K8S_VERSION:-v1.34.4}
 "$HELM" lint --strict "$CHART" >"$WORK/helm-lint.log" 2>&1 || { cat "$WORK/helm-lint.log" >&2; fail "helm lint --strict $CHART"; }
 # name|release|extra arguments: every set is rendered, then dry-run on the server in step 7.
 HELM_SETS=(
@@ -110,7 +112,7 @@ HELM_SETS=(
 for entry in "${HELM_SETS[@]}"; do
   IFS='|' read -r name release extra <<<"$entry"
   # shellcheck disable=SC2086
-  "$HELM" template "$release" "$CHART" --namespace "$NAMESPACE" $extra >"$WORK/helm-$name.yaml" 2>"$WORK/helm-$name.err" ||
+  "$HELM" template "$release" "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" $extra >"$WORK/helm-$name.yaml" 2>"$WORK/helm-$name.err" ||
     { cat "$WORK/helm-$name.err" >&2; fail "helm template ($name values) failed"; }
 done
 grep -q 'name: otlp_requests_per_second' "$WORK/helm-custom-metric.yaml" || fail "autoscaling.requestsPerSecond.enabled did not add the custom metric to the HPA"
@@ -118,7 +120,7 @@ grep -q '^kind: HorizontalPodAutoscaler' "$WORK/helm-minimal.yaml" && fail "auto
 # The chart must refuse what the deploy plan got wrong, saying why.
 refuse() { # WHAT EXPECTED_MESSAGE HELM_ARGS...
   local what=$1 expect=$2; shift 2
-  if "$HELM" template otlp-client "$CHART" --namespace "$NAMESPACE" "$@" >/dev/null 2>"$WORK/refuse.err"; then
+  if "$HELM" template otlp-client "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" "$@" >/dev/null 2>"$WORK/refuse.err"; then
     fail "helm template accepted $what"
   fi
   grep -q -- "$expect" "$WORK/refuse.err" || { cat "$WORK/refuse.err" >&2; fail "helm template refused $what without saying '$expect'"; }
@@ -189,8 +191,8 @@ wait "$RELAY_PID" 2>/dev/null || true
 RELAY_PID=""
 "${ASSETS[@]}" scrape-names <"$WORK/metrics.txt" >"$WORK/exposed.txt"
 "${ASSETS[@]}" metric-names "$MON/prometheus-rules.yaml" "$MON/grafana-dashboard.json" >"$WORK/used.txt"
-missing=$(comm -23 "$WORK/used.txt" "$WORK/exposed.txt")
-[ -z "$missing" ] || fail "metrics used by the rules or the dashboard but not exposed by otlp-client: ${missing//$'\n'/ }"
+unexposed=$(comm -23 "$WORK/used.txt" "$WORK/exposed.txt")
+[ -z "$unexposed" ] || fail "metrics used by the rules or the dashboard but not exposed by otlp-client: ${unexposed//$'\n'/ }"
 for label in signal transport reason; do
   grep -q "$label=\"" "$WORK/metrics.txt" || fail "/metrics has no series with the label '$label' the rules and dashboard group by"
 done
@@ -232,7 +234,7 @@ apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: $SCRATCH_NS
 resources:
-  - $OC/k8s/base
+  - $(realpath --relative-to="$WORK/scratch" "$OC/k8s/base") # kustomize refuses absolute paths
 EOF
 k kustomize "$WORK/scratch" >"$WORK/scratch.yaml" || fail "kubectl kustomize of the scratch overlay failed"
 k apply --server-side --field-manager=check-deploy -f "$WORK/scratch.yaml" >"$WORK/scratch.apply" 2>&1 ||

@@ -1,0 +1,150 @@
+// The otlp-client kustomize base deployed with the rollout action (the committed bundle, run as the
+// runner runs it) on the test bed. Each test renders the base into its own namespace. The Prometheus
+// Operator CRDs are stood in for by the test fixtures in otlp-client/k8s/testing/crds/.
+// Rebuild first: node scripts/build.mjs rollout.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { REPO_ROOT, runAction, type ActionRun } from '../harness/runner.js'
+import { requireTestbed } from './testbed.js'
+
+const tb = requireTestbed('KUBECONFIG', 'KUBECTL')
+const BASE = join(REPO_ROOT, 'otlp-client/k8s/base')
+
+function kubectl(...args: string[]): string {
+  return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, '--request-timeout=30s', ...args], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON, read field by field
+const json = (...args: string[]): Record<string, any> => JSON.parse(kubectl(...args, '-o', 'json'))
+
+const namespaces: string[] = []
+afterAll(() => {
+  for (const ns of namespaces) {
+    try {
+      kubectl('delete', 'namespace', ns, '--wait=false')
+    } catch {
+      // best effort
+    }
+  }
+})
+
+/**
+ * The base rendered by kubectl's kustomize into namespace `ns`, through an overlay that may replace
+ * config.toml (as an environment overlay would). Returns the folder holding the one manifest file.
+ */
+function renderBase(ns: string, configToml?: string): string {
+  const overlay = mkdtempSync(join(tmpdir(), 'deploy-assets-overlay-'))
+  const lines = [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `namespace: ${ns}`,
+    'resources:',
+    `  - ${relative(overlay, BASE)}`
+  ]
+  if (configToml !== undefined) {
+    writeFileSync(join(overlay, 'config.toml'), configToml)
+    lines.push(
+      'configMapGenerator:',
+      '  - name: otlp-client-config',
+      '    namespace: otlp-system',
+      '    behavior: replace',
+      '    files: [config.toml]'
+    )
+  }
+  writeFileSync(join(overlay, 'kustomization.yaml'), lines.join('\n') + '\n')
+  const manifests = join(overlay, 'rendered')
+  mkdirSync(manifests)
+  writeFileSync(join(manifests, 'otlp-client.yaml'), kubectl('kustomize', overlay))
+  return manifests
+}
+
+async function rollout(ns: string, manifests: string): Promise<ActionRun> {
+  return runAction({
+    action: 'rollout',
+    inputs: { manifests, namespace: ns, timeout: '3m', 'doom-grace': '30s' },
+    env: { KUBECONFIG: tb.KUBECONFIG },
+    timeoutMs: 300_000
+  })
+}
+
+const explain = (r: ActionRun): string =>
+  `exit ${r.exitCode}\noutputs ${JSON.stringify(r.outputs, null, 1)}\nlog:\n${r.log.slice(-6000)}`
+
+function newNamespace(name: string): string {
+  const ns = `otlp-${name}-${process.pid % 10000}`
+  namespaces.push(ns)
+  return ns
+}
+
+beforeAll(() => {
+  kubectl('apply', '--server-side', '-f', join(REPO_ROOT, 'otlp-client/k8s/testing/crds'))
+  kubectl(
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/servicemonitors.monitoring.coreos.com',
+    'crd/prometheusrules.monitoring.coreos.com'
+  )
+})
+
+describe('otlp-client base through the rollout action', () => {
+  it('creates every object of the base and ends with 3 available replicas and no API token', async () => {
+    const ns = newNamespace('base')
+    const r = await rollout(ns, renderBase(ns))
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    const applied = JSON.parse(r.outputs.applied!) as { kind: string; action: string }[]
+    expect(applied.map(o => o.kind).sort()).toEqual(
+      [
+        'ConfigMap',
+        'Deployment',
+        'HorizontalPodAutoscaler',
+        'Namespace',
+        'NetworkPolicy',
+        'PodDisruptionBudget',
+        'PrometheusRule',
+        'Service',
+        'ServiceAccount',
+        'ServiceMonitor'
+      ].sort()
+    )
+    const d = json('deployment/otlp-client', '-n', ns)
+    expect(d.status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3 })
+    const pods = json('pods', '-n', ns, '-l', 'app.kubernetes.io/name=otlp-client').items
+    expect(pods).toHaveLength(3)
+    for (const pod of pods) {
+      const volumes = (pod.spec.volumes ?? []).map((v: { name: string }) => v.name)
+      expect(volumes.filter((v: string) => v.startsWith('kube-api-access'))).toEqual([])
+    }
+    expect(json(`namespace/${ns}`).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted')
+  })
+
+  it('rolls the Deployment when config.toml changes, because the ConfigMap name carries its hash', async () => {
+    const ns = newNamespace('config')
+    let r = await rollout(ns, renderBase(ns))
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    const before = json('deployment/otlp-client', '-n', ns).spec.template.spec.volumes[0].configMap.name
+    const changed = readFileSync(join(BASE, 'config.toml'), 'utf8').replace(
+      'batch_size = 100',
+      'batch_size = 200'
+    )
+    r = await rollout(ns, renderBase(ns, changed))
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    expect(r.outputs).toMatchObject({ revision: '2', 'previous-revision': '1' })
+    const after = json('deployment/otlp-client', '-n', ns).spec.template.spec.volumes[0].configMap.name
+    expect(after).not.toBe(before)
+    expect(json(`configmap/${after}`, '-n', ns).data['config.toml']).toContain('batch_size = 200')
+  })
+})
