@@ -124,23 +124,22 @@ export function preflight(config: ImageBuildConfig, workspace: string): { contex
 
 function authFailure(registry: string, username: string, result: ToolResult): ActionError | undefined {
   const text = `${result.stderr}\n${result.stdout}`
-  if (
-    !/unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i.test(
-      text
-    )
-  )
-    return undefined
-  return new ActionError(
-    `Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`,
-    {
-      hint: 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.',
-      details: text
-        .trim()
-        .split('\n')
-        .filter(l => l.trim())
-        .slice(-3)
-    }
-  )
+  const refused =
+    /unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i
+  if (!refused.test(text)) return undefined
+  const message = username
+    ? `Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`
+    : "A registry refused access while pulling or pushing (no username input was given, so the runner's existing credentials were used)"
+  return new ActionError(message, {
+    hint: username
+      ? 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.'
+      : 'Give username and password (or log in before this step) for the registries the build pulls from and pushes to.',
+    details: text
+      .trim()
+      .split('\n')
+      .filter(l => l.trim())
+      .slice(-3)
+  })
 }
 
 /** A private DOCKER_CONFIG: the user's files linked, its config.json copied, so a log-in ends with the step. */
@@ -375,10 +374,10 @@ export async function buildImage(
       if (result.exitCode !== 0) {
         const failed = buildxFailedStep(result.output)
         // A failing RUN is a build failure; a failure while pulling or pushing may be the credentials.
-        const inDockerfile = failed && /^\[(?!internal\]|auth\])/.test(failed.step)
-        const auth = inDockerfile
+        const inRunStep = failed !== undefined && /\] RUN /.test(failed.step)
+        const auth = inRunStep
           ? undefined
-          : authFailure(registry, config.username || '(existing credentials)', {
+          : authFailure(registry, config.username, {
               ...result,
               stdout: '',
               stderr: failed?.error ?? lastLines(result.output, 8).join('\n')
@@ -439,7 +438,7 @@ export async function buildImage(
               )
               if (pushed.exitCode !== 0) {
                 throw (
-                  authFailure(registry, config.username || '(existing credentials)', pushed) ??
+                  authFailure(registry, config.username, pushed) ??
                   new ActionError(`buildah could not push ${tag}`, {
                     details: pushed.output.trim().split('\n').slice(-5)
                   })
