@@ -12,7 +12,7 @@ TESTBED_DIR=${TESTBED_DIR:-$REPO_ROOT/.testbed}
 # shellcheck disable=SC1091
 source "$TESTBED_DIR/env"
 OUT=${1:-$REPO_ROOT/__tests__/fixtures/kube}
-NS=fixtures
+NS=fixtures-$$  # unique, so two runs (or other tests) never share it
 mkdir -p "$OUT"
 
 k() { "$KUBECTL" --request-timeout=20s -n "$NS" "$@"; }
@@ -35,8 +35,18 @@ wait_for() {
   done
 }
 
-pod_of() { # SELECTOR JQ_FILTER : the name of the first pod matching both
-  k get pods -l "$1" -o json | jq -r "[.items[] | select($2)][0].metadata.name"
+# save_pod FILE DESCRIPTION TIMEOUT SELECTOR JQ_FILTER : waits for a pod matching both and saves it
+# from the same response, so a pod that moves on (ErrImagePull -> ImagePullBackOff) is caught as seen.
+save_pod() {
+  local file=$1 what=$2 timeout=$3 selector=$4 filter=$5 deadline=$(( SECONDS + $3 )) pod
+  while :; do
+    pod=$(k get pods -l "$selector" -o json 2>/dev/null | jq -c "[.items[] | select($filter)][0] // empty | del(.metadata.managedFields)") || pod=""
+    [ -z "$pod" ] || break
+    [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${timeout}s waiting for $what"
+    sleep 0.3
+  done
+  printf '%s\n' "$pod" | jq . > "$OUT/$file"
+  log "captured $file"
 }
 
 workload() { # KIND NAME REPLICAS BEHAVIOUR [EXTRA_SPEC_YAML]
@@ -78,7 +88,7 @@ update() {
     {\"op\":\"replace\",\"path\":\"/spec/template/spec/containers/0/image\",\"value\":\"registry.testbed.invalid/otlp-deploy/$name:$tag\"}]" >/dev/null
 }
 
-"$KUBECTL" delete namespace "$NS" --ignore-not-found --wait=true --timeout=60s >/dev/null
+trap '"$KUBECTL" delete namespace "$NS" --wait=false >/dev/null 2>&1 || true' EXIT
 "$KUBECTL" create namespace "$NS" >/dev/null
 
 log "creating the workloads"
@@ -90,6 +100,7 @@ log "creating the workloads"
   workload Deployment paused 2 ready
   workload StatefulSet db 3 ready
   workload DaemonSet agent 0 ready
+  workload Deployment fresh 2 crashloop
 } | k apply -f - >/dev/null
 
 for d in web api worker stuck paused; do
@@ -100,7 +111,7 @@ k rollout status daemonset/agent --timeout=90s >/dev/null || die "daemonset agen
 
 save deployment-complete.json deployment/web
 save replicasets-complete.json replicasets -l app=web
-save pod-ready.json pod "$(pod_of app=web 'true')"
+save_pod pod-ready.json "a ready web pod" 10 app=web 'true'
 save statefulset-complete.json statefulset/db
 save daemonset-complete.json daemonset/agent
 
@@ -114,43 +125,46 @@ update deployment/paused ready v2
 update statefulset/db slow-ready v2
 update daemonset/agent slow-ready v2
 
+# image pull error: ErrImagePull first, ImagePullBackOff a few seconds later.
+save_pod pod-err-image-pull.json "an ErrImagePull pod" 30 app=worker,testbed/behavior=image-pull-error \
+  '.status.containerStatuses[0].state.waiting.reason == "ErrImagePull"'
+save_pod pod-image-pull-backoff.json "an ImagePullBackOff pod" 30 app=worker,testbed/behavior=image-pull-error \
+  '.status.containerStatuses[0].state.waiting.reason == "ImagePullBackOff"'
+save deployment-image-pull-error.json deployment/worker
+save replicasets-image-pull-error.json replicasets -l app=worker
+
 # progressing: the new ReplicaSet has a pod that runs but is not Ready yet.
 wait_for "web to be mid-rollout" 30 deployment/web '.status.updatedReplicas >= 1 and .status.observedGeneration == .metadata.generation'
-wait_for "a slow-ready web pod running, not yet ready" 30 "pods -l app=web,testbed/behavior=slow-ready" \
-  'any(.items[]; .status.phase == "Running" and (.status.containerStatuses[0].ready | not))'
+save_pod pod-running-not-ready.json "a slow-ready web pod running, not yet ready" 30 app=web,testbed/behavior=slow-ready \
+  '.status.phase == "Running" and (.status.containerStatuses[0].ready | not)'
 save deployment-progressing.json deployment/web
 save replicasets-progressing.json replicasets -l app=web
-save pod-running-not-ready.json pod "$(pod_of app=web,testbed/behavior=slow-ready '.status.phase == "Running" and (.status.containerStatuses[0].ready | not)')"
 
 wait_for "db to be mid-rollout" 30 statefulset/db '.status.updatedReplicas >= 1 and .status.currentRevision != .status.updateRevision'
 save statefulset-rolling.json statefulset/db
 wait_for "agent to be mid-rollout" 30 daemonset/agent '.status.updatedNumberScheduled >= 1 and .status.updatedNumberScheduled < .status.desiredNumberScheduled'
 save daemonset-rolling.json daemonset/agent
 
-# image pull error: ErrImagePull first, ImagePullBackOff a few seconds later.
-wait_for "an ErrImagePull pod" 30 "pods -l app=worker,testbed/behavior=image-pull-error" \
-  'any(.items[]; .status.containerStatuses[0].state.waiting.reason == "ErrImagePull")'
-save pod-err-image-pull.json pod "$(pod_of app=worker,testbed/behavior=image-pull-error '.status.containerStatuses[0].state.waiting.reason == "ErrImagePull"')"
-wait_for "an ImagePullBackOff pod" 30 "pods -l app=worker,testbed/behavior=image-pull-error" \
-  'any(.items[]; .status.containerStatuses[0].state.waiting.reason == "ImagePullBackOff")'
-save pod-image-pull-backoff.json pod "$(pod_of app=worker,testbed/behavior=image-pull-error '.status.containerStatuses[0].state.waiting.reason == "ImagePullBackOff"')"
-save deployment-image-pull-error.json deployment/worker
-save replicasets-image-pull-error.json replicasets -l app=worker
 
 # crashloop: wait for a second restart so restartCount and lastState are those of a real loop.
-wait_for "a crashlooping api pod restarted twice" 40 "pods -l app=api,testbed/behavior=crashloop" \
-  'any(.items[]; .status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .status.containerStatuses[0].restartCount >= 2)'
-save pod-crashloop.json pod "$(pod_of app=api,testbed/behavior=crashloop '.status.containerStatuses[0].restartCount >= 2')"
+save_pod pod-crashloop.json "a crashlooping api pod restarted twice" 40 app=api,testbed/behavior=crashloop \
+  '.status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .status.containerStatuses[0].restartCount >= 2'
 save deployment-crashloop.json deployment/api
 save replicasets-crashloop.json replicasets -l app=api
 
 # never ready: progressDeadlineSeconds 10 runs out (Progressing=False, ProgressDeadlineExceeded).
-wait_for "a never-ready pod running" 30 "pods -l app=stuck,testbed/behavior=never-ready" \
-  'any(.items[]; .status.phase == "Running")'
-save pod-never-ready.json pod "$(pod_of app=stuck,testbed/behavior=never-ready '.status.phase == "Running"')"
+save_pod pod-never-ready.json "a never-ready pod running" 30 app=stuck,testbed/behavior=never-ready \
+  '.status.phase == "Running" and .status.containerStatuses[0].started'
 wait_for "stuck to exceed its progress deadline" 60 deployment/stuck \
   'any(.status.conditions[]; .type == "Progressing" and .reason == "ProgressDeadlineExceeded")'
 save deployment-progress-deadline-exceeded.json deployment/stuck
+
+# a first rollout that never becomes available: no old ReplicaSet to fall back on.
+wait_for "fresh to report Available=False" 30 deployment/fresh \
+  'any(.status.conditions[]?; .type == "Available" and .status == "False")'
+save_pod pod-crashloop-first-rollout.json "a crashlooping fresh pod" 30 app=fresh \
+  '.status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"'
+save deployment-unavailable.json deployment/fresh
 
 # paused: the template changed but no new ReplicaSet is rolled out.
 wait_for "paused to observe its new generation" 30 deployment/paused '.status.observedGeneration == .metadata.generation'
@@ -167,5 +181,4 @@ save statefulset-updated-complete.json statefulset/db
 k rollout status daemonset/agent --timeout=120s >/dev/null || die "agent did not finish its rollout"
 save daemonset-updated-complete.json daemonset/agent
 
-"$KUBECTL" delete namespace "$NS" --wait=false >/dev/null
 log "fixtures written to $OUT"

@@ -10,7 +10,7 @@
 #
 # Environment: TESTBED_DIR (state, default <repo>/.testbed), TESTBED_NODES (fake nodes, default 3),
 # TESTBED_PORT_ETCD / _ETCD_PEER / _APISERVER / _CONTROLLER_MANAGER / _SCHEDULER / _KWOK (ports),
-# TESTBED_TIMEOUT (seconds any single wait may take, default 60).
+# TESTBED_TIMEOUT (seconds any single wait may take, default 60), TESTBED_SKIP_IMAGES=1 (cluster only).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,6 +21,8 @@ TESTBED_DIR=${TESTBED_DIR:-$REPO_ROOT/.testbed}
 TESTBED_NODES=${TESTBED_NODES:-3}
 TESTBED_TIMEOUT=${TESTBED_TIMEOUT:-60}
 IMAGES_SH=$HERE/images/images.sh
+# TESTBED_SKIP_IMAGES=1: the cluster side only (images/images.sh is then neither started nor stopped).
+[ "${TESTBED_SKIP_IMAGES:-0}" = 1 ] && IMAGES_SH=/nonexistent/images.sh
 PKI=$TESTBED_DIR/pki
 RUN=$TESTBED_DIR/run
 LOGS=$TESTBED_DIR/logs
