@@ -140,6 +140,8 @@ smoke_url="http://127.0.0.1:$(cat "$work/smoke.port")/health"
 # workflow's KUBECONFIG secret is the test bed's `deployer` identity, which may touch nothing else,
 # unless ACT_RUN_IDENTITY=admin.
 "$KUBECTL" create namespace "$NAMESPACE" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+# Every run starts the same way: the first deploy creates the workload (a previous run's is removed).
+"$KUBECTL" -n "$NAMESPACE" delete deployment greeter --ignore-not-found --wait=true >/dev/null
 deploy_kubeconfig=$KUBECONFIG
 if [ "${ACT_RUN_IDENTITY:-deployer}" = deployer ]; then
   [ -n "${KUBECONFIG_DEPLOYER:-}" ] || die "\$KUBECONFIG_DEPLOYER is not set by $testbed_env (or set ACT_RUN_IDENTITY=admin)"
@@ -209,7 +211,7 @@ start=$(date +%s)
 
 # 6a. The deploy: test -> build -> rollout through the reusable workflow.
 run_act deploy push deploy-caller.yml "$work/event.json"
-deployed=$(sed -n 's/.*act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/deploy.log" | tail -n1)
+deployed=$(sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/deploy.log" | tail -n1)
 [ -n "$deployed" ] || die "the verify job of deploy-caller.yml printed no image-ref"
 expect_running "$deployed" "the deploy workflow reported"
 

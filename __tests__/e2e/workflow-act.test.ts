@@ -40,7 +40,7 @@ describe('workflows', () => {
       'TESTBED_BASE_IMAGE'
     )
     const { status, output } = run('act-run.sh', [])
-    const reported = /act-run: result=(\S+) image-ref=(\S+)/.exec(output)
+    const reported = /\| act-run: result=(\S+) image-ref=(\S+)/.exec(output)
     expect({ status, result: reported?.[1], tail: output.slice(-4000) }).toEqual({
       status: 0,
       result: 'success',
