@@ -1,6 +1,7 @@
 // The rollout action end to end: the committed bundle, run as the runner runs it, against the test
 // bed's real control plane (kwok plays the kubelets; pods behave as their `testbed/behavior` label
 // says). Each test works in its own namespace. Rebuild first: node scripts/build.mjs rollout.
+import { jest } from '@jest/globals'
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
@@ -11,6 +12,7 @@ import { promisify } from 'node:util'
 import { REPO_ROOT, leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
 import { requireTestbed } from './testbed.js'
 
+jest.setTimeout(600_000)
 const tb = requireTestbed('KUBECONFIG', 'KUBECONFIG_DEPLOYER', 'KUBECTL')
 const run = promisify(execFile)
 
@@ -23,8 +25,9 @@ function kubectl(...args: string[]): string {
 function kubectlInput(input: string, ...args: string[]): string {
   return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, ...args], { input, encoding: 'utf8' })
 }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON, read field by field
 function json<T = Record<string, any>>(...args: string[]): T {
-  return JSON.parse(kubectl(...args, '-o', 'json')) as T
+  return JSON.parse(kubectl('get', ...args, '-o', 'json')) as T
 }
 
 let counter = 0
@@ -190,7 +193,7 @@ describe('rollout on the test bed', () => {
   ])('rolls back a %s release long before the progress deadline', async (behavior, reason) => {
     const ns = namespace(behavior)
     await firstRelease(ns)
-    const inputs = behavior === 'never-ready' ? { 'doom-grace': '8s' } : {}
+    const inputs: Record<string, string> = behavior === 'never-ready' ? { 'doom-grace': '8s' } : {}
     const r = await rollout(ns, { 'app.yaml': workloadYaml({ tag: 'v2', behavior }) }, inputs)
     expect(r.exitCode).toBe(1)
     expect(r.outputs).toMatchObject({

@@ -86,9 +86,7 @@ describe('doomedPodReason', () => {
       policy,
       NOW
     )
-    expect(d?.message).toBe(
-      'container web: CrashLoopBackOff: back-off 20s: last exit code 1 (Error), 4 restarts'
-    )
+    expect(d?.message).toBe('container web: back-off 20s; last exit code 1 (Error), 4 restarts')
   })
 
   it.each([

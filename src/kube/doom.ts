@@ -79,7 +79,7 @@ function doomedContainer(
   const restarts = cs.restartCount ?? 0
   const lastTerminated = cs.lastState?.terminated
   if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
-    const parts = [waiting.reason]
+    const parts: string[] = []
     if (waiting.message) parts.push(waiting.message)
     if (waiting.reason === 'CrashLoopBackOff' && lastTerminated) {
       parts.push(
@@ -91,7 +91,7 @@ function doomedContainer(
       waiting.reason === 'CrashLoopBackOff' && lastTerminated?.reason === 'OOMKilled'
         ? 'OOMKilled'
         : waiting.reason
-    return { reason, message: parts.join(': ') }
+    return { reason, message: parts.join('; ') || waiting.reason }
   }
   const oom = [cs.state?.terminated?.reason, lastTerminated?.reason].includes('OOMKilled')
   if (oom && restarts >= policy.oomRestarts) {

@@ -64,7 +64,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
     )
     this.items.clear()
-    for (const item of list.items ?? []) this.items.set(item.metadata?.name ?? '', item)
+    // List items carry no kind; the verdict functions dispatch on it.
+    const kind = list.kind?.replace(/List$/, '')
+    for (const item of list.items ?? []) {
+      item.kind ??= kind
+      item.apiVersion ??= list.apiVersion
+      this.items.set(item.metadata?.name ?? '', item)
+    }
     this.resourceVersion = list.metadata?.resourceVersion ?? ''
     this.options.onChange()
   }

@@ -8,7 +8,15 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { ActionError, maskSecret } from '../runtime/index.js'
+import { ActionError, maskSecret as registerMask } from '../runtime/index.js'
+
+const masked = new Set<string>()
+/** Masks each credential once: a kubeconfig is read in more than one pass. */
+function maskSecret(value: string): void {
+  if (masked.has(value)) return
+  masked.add(value)
+  registerMask(value)
+}
 
 interface NamedCluster {
   name: string
@@ -269,7 +277,7 @@ export function maskKubeconfigCredentials(text: string): void {
   const users = (doc as { users?: { user?: Record<string, unknown> }[] } | null)?.users ?? []
   for (const u of Array.isArray(users) ? users : []) {
     const user = u?.user ?? {}
-    for (const key of ['token', 'client-key-data', 'client-certificate-data', 'password']) {
+    for (const key of ['token', 'client-key-data', 'password']) {
       const v = user[key]
       if (typeof v !== 'string' || v.length < 8) continue
       maskSecret(v)

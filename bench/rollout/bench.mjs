@@ -1,0 +1,311 @@
+#!/usr/bin/env node
+// Benchmark of the rollout action against plain kubectl on the test bed, in the same run.
+//
+// 1. Recovery: time from applying a crash-looping release to a healthy previous revision.
+//    baseline: kubectl apply; kubectl rollout status (fails at the progress deadline); kubectl rollout
+//    undo; kubectl rollout status. action: one run of dist/rollout/index.js. Same manifests, same
+//    progressDeadlineSeconds (60), each in a fresh namespace. API requests: kubectl -v=6 lines; the
+//    action's own count (printed by the action, counted in its adapter).
+// 2. Success latency: delay between the Deployment reaching kubectl's "complete" (seen by a
+//    kubectl watch started before the release) and the action printing that the rollout is complete.
+//
+// Usage: testbed/testbed.sh up && node scripts/build.mjs rollout && node bench/rollout/bench.mjs [--trials N]
+// Writes bench/results/rollout.json.
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const root = resolve(new URL('../..', import.meta.url).pathname)
+const envFile = process.env.TESTBED_ENV ?? join(root, '.testbed/env')
+if (!existsSync(envFile)) {
+  console.error(`${envFile} is missing: run testbed/testbed.sh up first`)
+  process.exit(2)
+}
+const tb = Object.fromEntries(
+  readFileSync(envFile, 'utf8')
+    .split('\n')
+    .map(l => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l))
+    .filter(Boolean)
+    .map(m => [m[1], m[2].trim().replace(/^(['"])(.*)\1$/, '$2')])
+)
+const KUBECTL = tb.KUBECTL
+const KUBECONFIG = tb.KUBECONFIG
+const bundle = join(root, 'dist/rollout/index.js')
+if (!existsSync(bundle)) {
+  console.error(`${bundle} is missing: run node scripts/build.mjs rollout`)
+  process.exit(2)
+}
+const trialsArg = process.argv.indexOf('--trials')
+const TRIALS = trialsArg > 0 ? Number(process.argv[trialsArg + 1]) : 1
+const REPLICAS = 3
+const DEADLINE = 60
+
+const kubectl = (...args) =>
+  execFileSync(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], { encoding: 'utf8' })
+
+function manifest(tag, behavior) {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: ${REPLICAS}
+  progressDeadlineSeconds: ${DEADLINE}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, testbed/behavior: ${behavior}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: registry.testbed.invalid/otlp-deploy/web:${tag}
+`
+}
+
+let nsCounter = 0
+function freshNamespace(prefix) {
+  const ns = `bench-${prefix}-${process.pid}-${++nsCounter}`
+  kubectl('create', 'namespace', ns)
+  return ns
+}
+
+/** Runs a command, returns {code, stdout, stderr, ms, requests (kubectl -v=6 request lines)}. */
+function timed(cmd, args, options = {}) {
+  return new Promise(resolvePromise => {
+    const started = performance.now()
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+    let stdout = ''
+    let stderr = ''
+    const lines = []
+    child.stdout.on('data', d => {
+      stdout += d
+      for (const line of String(d).split('\n')) if (line) lines.push({ t: performance.now(), line })
+    })
+    child.stderr.on('data', d => (stderr += d))
+    child.on('close', code => {
+      const requests = (
+        stderr.match(/round_trippers\.go:\d+\].* (GET|POST|PUT|PATCH|DELETE) https?:\/\//g) ?? []
+      ).length
+      resolvePromise({ code, stdout, stderr, ms: performance.now() - started, started, requests, lines })
+    })
+  })
+}
+
+function prepare(ns, dir) {
+  writeFileSync(join(dir, 'v1.yaml'), manifest('v1', 'ready'))
+  writeFileSync(join(dir, 'v2.yaml'), manifest('v2', 'crashloop'))
+  kubectl('apply', '-n', ns, '-f', join(dir, 'v1.yaml'))
+  kubectl('rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s')
+}
+
+function healthy(ns) {
+  const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
+  const img = d.spec.template.spec.containers[0].image
+  return (
+    img.endsWith(':v1') &&
+    d.status.updatedReplicas === REPLICAS &&
+    d.status.availableReplicas === REPLICAS &&
+    d.status.replicas === REPLICAS
+  )
+}
+
+async function baseline(dir) {
+  const ns = freshNamespace('kubectl')
+  prepare(ns, dir)
+  const k = ['--kubeconfig', KUBECONFIG, '-n', ns, '-v=6']
+  const steps = []
+  steps.push(await timed(KUBECTL, [...k, 'apply', '-f', join(dir, 'v2.yaml')]))
+  steps.push(await timed(KUBECTL, [...k, 'rollout', 'status', 'deployment/web', '--timeout=10m']))
+  steps.push(await timed(KUBECTL, [...k, 'rollout', 'undo', 'deployment/web']))
+  steps.push(await timed(KUBECTL, [...k, 'rollout', 'status', 'deployment/web', '--timeout=10m']))
+  const ms = steps.reduce((a, s) => a + s.ms, 0)
+  const ok = steps[1].code !== 0 && steps[3].code === 0 && healthy(ns)
+  kubectl('delete', 'namespace', ns, '--wait=false')
+  return {
+    ms,
+    requests: steps.reduce((a, s) => a + s.requests, 0),
+    ok,
+    detectedFailureAfterMs: steps[0].ms + steps[1].ms
+  }
+}
+
+function actionEnv(inputs) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG, GITHUB_WORKSPACE: root }
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-rollout-'))
+  for (const f of ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY']) {
+    env[f] = join(tmp, f)
+    writeFileSync(env[f], '')
+  }
+  const all = {
+    manifests: '',
+    namespace: '',
+    images: '',
+    workload: '',
+    kubeconfig: '',
+    context: '',
+    timeout: '10m',
+    'field-manager': 'otlp-deploy-actions',
+    'force-conflicts': 'false',
+    'doom-grace': '2m',
+    'doom-tolerance': '0',
+    'oom-restarts': '2',
+    'log-lines': '20',
+    'smoke-url': '',
+    'smoke-expect': '',
+    'smoke-timeout': '60s',
+    'smoke-retries': '5',
+    'smoke-job': '',
+    rollback: 'true',
+    ...inputs
+  }
+  for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v
+  return { env, outputFile: env.GITHUB_OUTPUT }
+}
+
+function outputsOf(file) {
+  const out = {}
+  const lines = readFileSync(file, 'utf8').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^=<]+)<<(.+)$/.exec(lines[i])
+    if (m) {
+      const v = []
+      while (lines[++i] !== m[2]) v.push(lines[i])
+      out[m[1]] = v.join('\n')
+    } else if (lines[i].includes('='))
+      out[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1)
+  }
+  return out
+}
+
+async function action(dir) {
+  const ns = freshNamespace('action')
+  prepare(ns, dir)
+  const { env, outputFile } = actionEnv({ manifests: join(dir, 'v2.yaml'), namespace: ns })
+  const r = await timed(process.execPath, [bundle], { env })
+  const outputs = outputsOf(outputFile)
+  const requests = Number(/(\d+) API requests/.exec(r.stdout)?.[1] ?? NaN)
+  const ok = outputs.result === 'rolled-back' && healthy(ns)
+  kubectl('delete', 'namespace', ns, '--wait=false')
+  return { ms: r.ms, requests, ok, result: outputs.result, failureReason: outputs['failure-reason'] }
+}
+
+/** Delay between kubectl's "complete" for the Deployment and the action's success line. */
+async function successLatency(dir) {
+  const ns = freshNamespace('latency')
+  prepare(ns, dir)
+  writeFileSync(join(dir, 'v3.yaml'), manifest('v3', 'ready'))
+  // Watch the Deployment with kubectl and stamp the first event where kubectl's rules say complete.
+  const watch = spawn(
+    KUBECTL,
+    [
+      '--kubeconfig',
+      KUBECONFIG,
+      '-n',
+      ns,
+      'get',
+      'deployment/web',
+      '-w',
+      '-o',
+      'json',
+      '--output-watch-events'
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  let completeAt
+  let buf = ''
+  let depth = 0
+  let start = 0
+  let generationBefore
+  watch.stdout.on('data', d => {
+    const now = performance.now()
+    const text = String(d)
+    // kubectl prints pretty JSON objects back to back: split them by brace depth.
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]
+      if (ch === '{') {
+        if (depth === 0) start = buf.length
+        depth++
+      } else if (ch === '}') depth--
+      buf += ch
+      if (depth === 0 && ch === '}') {
+        const ev = JSON.parse(buf.slice(start))
+        buf = ''
+        const o = ev.object
+        if (generationBefore === undefined) generationBefore = o.metadata.generation
+        const s = o.status ?? {}
+        const complete =
+          o.metadata.generation > generationBefore &&
+          o.metadata.generation <= (s.observedGeneration ?? 0) &&
+          (s.updatedReplicas ?? 0) >= o.spec.replicas &&
+          (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
+          (s.availableReplicas ?? 0) >= (s.updatedReplicas ?? 0)
+        if (complete && completeAt === undefined) completeAt = now
+      }
+    }
+  })
+  await new Promise(r => setTimeout(r, 1000))
+  const { env } = actionEnv({ manifests: join(dir, 'v3.yaml'), namespace: ns })
+  const r = await timed(process.execPath, [bundle], { env })
+  watch.kill('SIGTERM')
+  const reported = r.lines.find(l => l.line.startsWith('rollout complete:'))?.t
+  kubectl('delete', 'namespace', ns, '--wait=false')
+  return {
+    ok: r.code === 0 && completeAt !== undefined && reported !== undefined,
+    delayMs: reported - completeAt
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'))
+const trials = []
+for (let i = 0; i < TRIALS; i++) {
+  console.log(`trial ${i + 1}/${TRIALS}: kubectl apply + rollout status + undo + rollout status ...`)
+  const base = await baseline(dir)
+  console.log(`  kubectl: ${(base.ms / 1000).toFixed(1)}s, ${base.requests} API requests, ok=${base.ok}`)
+  console.log(`trial ${i + 1}/${TRIALS}: rollout action ...`)
+  const act = await action(dir)
+  console.log(
+    `  action: ${(act.ms / 1000).toFixed(1)}s, ${act.requests} API requests, result=${act.result}, ok=${act.ok}`
+  )
+  const lat = await successLatency(dir)
+  console.log(`  success latency: ${lat.delayMs.toFixed(0)} ms after kubectl's complete, ok=${lat.ok}`)
+  trials.push({ baseline: base, action: act, successLatency: lat })
+}
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const baseMs = median(trials.map(t => t.baseline.ms))
+const actMs = median(trials.map(t => t.action.ms))
+const result = {
+  benchmark: 'rollout: crash-looping release to healthy previous revision',
+  date: new Date().toISOString(),
+  testbed: tb.TESTBED_K8S_VERSION,
+  replicas: REPLICAS,
+  progressDeadlineSeconds: DEADLINE,
+  trials: TRIALS,
+  baseline: {
+    name: 'kubectl apply + rollout status + rollout undo + rollout status',
+    medianSeconds: +(baseMs / 1000).toFixed(2),
+    apiRequests: trials.map(t => t.baseline.requests)
+  },
+  action: {
+    name: 'rollout action (fail fast + automatic rollback)',
+    medianSeconds: +(actMs / 1000).toFixed(2),
+    apiRequests: trials.map(t => t.action.requests)
+  },
+  ratio: +(actMs / baseMs).toFixed(3),
+  goalRatio: 0.3,
+  successLatencyMs: trials.map(t => +t.successLatency.delayMs.toFixed(0)),
+  goalSuccessLatencyMs: 500,
+  allOk: trials.every(t => t.baseline.ok && t.action.ok && t.successLatency.ok),
+  raw: trials
+}
+mkdirSync(join(root, 'bench/results'), { recursive: true })
+writeFileSync(join(root, 'bench/results/rollout.json'), JSON.stringify(result, null, 2) + '\n')
+console.log(
+  `\nkubectl ${result.baseline.medianSeconds}s vs action ${result.action.medianSeconds}s: ratio ${result.ratio} (goal <= 0.3); ` +
+    `API requests kubectl ${result.baseline.apiRequests.join('/')} vs action ${result.action.apiRequests.join('/')}; ` +
+    `success latency ${result.successLatencyMs.join('/')} ms (goal < 500)`
+)
+console.log('wrote bench/results/rollout.json')
+if (!result.allOk) {
+  console.error('some run did not end as expected (see raw in the JSON)')
+  process.exit(1)
+}
