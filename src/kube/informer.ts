@@ -55,14 +55,15 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async list(): Promise<void> {
-    const list = await this.client.request<{ metadata?: { resourceVersion?: string }; items?: T[] }>(
-      'GET',
-      this.path,
-      {
-        query: { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
-        retryForMs: 60_000
-      }
-    )
+    const list = await this.client.request<{
+      kind?: string
+      apiVersion?: string
+      metadata?: { resourceVersion?: string }
+      items?: T[]
+    }>('GET', this.path, {
+      query: { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
+      retryForMs: 60_000
+    })
     this.items.clear()
     // List items carry no kind; the verdict functions dispatch on it.
     const kind = list.kind?.replace(/List$/, '')
