@@ -29,13 +29,20 @@ LOGS=$TESTBED_DIR/logs
 
 # Ports below the Linux ephemeral range (32768+), away from the usual 2379/6443/10257/10259.
 # The ports of a running test bed are those recorded in $TESTBED_DIR/ports, not the environment.
-PORT_ETCD=${TESTBED_PORT_ETCD:-22379}
-PORT_ETCD_PEER=${TESTBED_PORT_ETCD_PEER:-22380}
-PORT_APISERVER=${TESTBED_PORT_APISERVER:-22443}
-PORT_CONTROLLER_MANAGER=${TESTBED_PORT_CONTROLLER_MANAGER:-22257}
-PORT_SCHEDULER=${TESTBED_PORT_SCHEDULER:-22259}
-PORT_KWOK=${TESTBED_PORT_KWOK:-22247}
-[ -f "$TESTBED_DIR/ports" ] && source "$TESTBED_DIR/ports"
+requested_ports() {
+  PORT_ETCD=${TESTBED_PORT_ETCD:-22379}
+  PORT_ETCD_PEER=${TESTBED_PORT_ETCD_PEER:-22380}
+  PORT_APISERVER=${TESTBED_PORT_APISERVER:-22443}
+  PORT_CONTROLLER_MANAGER=${TESTBED_PORT_CONTROLLER_MANAGER:-22257}
+  PORT_SCHEDULER=${TESTBED_PORT_SCHEDULER:-22259}
+  PORT_KWOK=${TESTBED_PORT_KWOK:-22247}
+}
+ports_file_content() {
+  printf 'PORT_ETCD=%s\nPORT_ETCD_PEER=%s\nPORT_APISERVER=%s\nPORT_CONTROLLER_MANAGER=%s\nPORT_SCHEDULER=%s\nPORT_KWOK=%s\n' \
+    "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_APISERVER" "$PORT_CONTROLLER_MANAGER" "$PORT_SCHEDULER" "$PORT_KWOK"
+}
+requested_ports
+if [ -f "$TESTBED_DIR/ports" ]; then source "$TESTBED_DIR/ports"; fi
 
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -69,9 +76,14 @@ port_owner() {
   local line
   line=$(ss -Htlnp "sport = :$1" 2>/dev/null | head -n1) || true
   [ -n "$line" ] || return 1
-  local who
-  who=$(printf '%s\n' "$line" | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p')
-  printf '%s\n' "${who:-an unknown process}"
+  local pid exe
+  pid=$(printf '%s\n' "$line" | sed -n 's/.*users:((".*",pid=\([0-9]*\).*/\1/p')
+  if [ -n "$pid" ]; then
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || cat "/proc/$pid/comm" 2>/dev/null || echo "?")
+    printf 'pid %s (%s)\n' "$pid" "$exe"
+  else
+    echo "an unknown process"
+  fi
 }
 
 ensure_port_free() { # COMPONENT PORT
@@ -109,24 +121,37 @@ start_daemon() {
   done
 }
 
-# stop_component NAME : TERM, then KILL after 10 s, the process recorded in $RUN/NAME.pid.
-stop_component() {
-  local name=$1 pid
-  if pid=$(running_pid "$name"); then
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 10))
-    while kill -0 "$pid" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        log "$name (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        sleep 0.2
-        break
-      fi
-      sleep 0.1
-    done
-  fi
-  rm -f "$RUN/$name.pid"
+# stop_components NAME... : TERM to the processes recorded in $RUN/NAME.pid (all at once), KILL to
+# those still running after the grace period. Never touches a process this script did not start.
+stop_components() {
+  local name pid grace=10 pids=() names=()
+  for name in "$@"; do
+    if pid=$(running_pid "$name"); then
+      log "stopping $name (pid $pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid"); names+=("$name")
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+  # kube-apiserver stops listening at once but can linger for a minute draining watches; it keeps no state.
+  [ "$*" = kube-apiserver ] && grace=3
+  local deadline=$((SECONDS + grace)) i alive
+  while :; do
+    alive=0
+    for i in "${!pids[@]}"; do kill -0 "${pids[i]}" 2>/dev/null && alive=1; done
+    [ "$alive" = 1 ] || break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      for i in "${!pids[@]}"; do
+        if kill -0 "${pids[i]}" 2>/dev/null; then
+          log "${names[i]} (pid ${pids[i]}) still running ${grace}s after SIGTERM; sending SIGKILL"
+          kill -KILL "${pids[i]}" 2>/dev/null || true
+        fi
+      done
+      sleep 0.2
+      break
+    fi
+    sleep 0.1
+  done
 }
 
 fail_with_log() { # NAME MESSAGE
@@ -425,20 +450,28 @@ cmd_up() {
   apt_install curl jq openssl iproute2 procps
   mkdir -p "$TESTBED_DIR" "$RUN" "$LOGS"
   printf '*\n' > "$TESTBED_DIR/.gitignore"
-  if [ ! -f "$TESTBED_DIR/ports" ]; then
-    cat > "$TESTBED_DIR/ports" <<EOF
-PORT_ETCD=$PORT_ETCD
-PORT_ETCD_PEER=$PORT_ETCD_PEER
-PORT_APISERVER=$PORT_APISERVER
-PORT_CONTROLLER_MANAGER=$PORT_CONTROLLER_MANAGER
-PORT_SCHEDULER=$PORT_SCHEDULER
-PORT_KWOK=$PORT_KWOK
-EOF
+  # While nothing runs, the ports asked for now (TESTBED_PORT_*) replace those of an earlier attempt.
+  local c any_running=0
+  for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null && any_running=1; done
+  if [ "$any_running" = 0 ]; then
+    requested_ports
+    if [ "$(ports_file_content)" != "$(cat "$TESTBED_DIR/ports" 2>/dev/null)" ]; then
+      rm -f "$TESTBED_DIR"/kubeconfig*   # they name the API server's port
+      ports_file_content > "$TESTBED_DIR/ports"
+    fi
+  elif [ -n "${TESTBED_PORT_APISERVER:-}${TESTBED_PORT_ETCD:-}${TESTBED_PORT_ETCD_PEER:-}${TESTBED_PORT_CONTROLLER_MANAGER:-}${TESTBED_PORT_SCHEDULER:-}${TESTBED_PORT_KWOK:-}" ]; then
+    ( requested_ports; [ "$(ports_file_content)" = "$(cat "$TESTBED_DIR/ports")" ] ) ||
+      log "note: the test bed already runs on the ports in $TESTBED_DIR/ports; TESTBED_PORT_* apply after 'down'"
   fi
   resolve_binaries
   ensure_pki
   ensure_kubeconfigs
-  local c
+  # Every port is checked before anything starts, so a clash never leaves a half-started test bed.
+  for c in "${COMPONENTS[@]}"; do
+    running_pid "$c" >/dev/null && continue
+    ensure_port_free "$c" "$(port_of "$c")"
+    [ "$c" = etcd ] && ensure_port_free etcd-peer "$PORT_ETCD_PEER"
+  done
   for c in "${COMPONENTS[@]}"; do ensure_component "$c"; done
   ensure_nodes
   write_env
@@ -455,9 +488,10 @@ cmd_down() {
   if [ -f "$IMAGES_SH" ]; then
     bash "$IMAGES_SH" down || log "warning: testbed/images/images.sh down failed; continuing with the cluster side"
   fi
-  local i
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_component "${COMPONENTS[i]}"; done
-  # Leftover pid files of components that were already gone.
+  # Clients of the API server first (together), then the API server, then etcd.
+  stop_components kwok kube-scheduler kube-controller-manager
+  stop_components kube-apiserver
+  stop_components etcd
   rm -rf "$TESTBED_DIR"
   log "test bed down; $TESTBED_DIR removed"
 }
@@ -499,7 +533,7 @@ cmd_status() {
 cmd_restart_apiserver() {
   [ -f "$TESTBED_DIR/env" ] || die "the test bed is not up ($TESTBED_DIR/env missing); run testbed/testbed.sh up"
   resolve_binaries
-  stop_component kube-apiserver
+  stop_components kube-apiserver
   wait_until "port $PORT_APISERVER to be released" 15 bash -c "! ss -Htln 'sport = :$PORT_APISERVER' | grep -q ."
   ensure_component kube-apiserver
   log "kube-apiserver restarted (pid $(running_pid kube-apiserver))"
