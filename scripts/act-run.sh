@@ -18,6 +18,8 @@
 #
 # Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
 #   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
+#   --with-bad-release  after the deploy, release pods that crash-loop (the workflow must fail and the
+#               rollout roll back), then the fix (the next deploy after a rollback must succeed)
 #   --probe     only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
 #               with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
@@ -39,6 +41,7 @@ FIXTURE=__tests__/fixtures/workflows/service
 keep=0
 probe=0
 scenario=full
+bad_release=0
 ref=''
 extra=()
 while [ $# -gt 0 ]; do
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --probe) probe=1 ;;
     --deploy-only) scenario=deploy ;;
+    --with-bad-release) bad_release=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
@@ -163,9 +167,10 @@ jq -n --arg sha "$sha" '{
 }' > "$work/event.json"
 
 # 6. Run. Every file option is given explicitly so no ~/.actrc, .env or .secrets of the caller leaks in.
-# run_act NAME EVENT WORKFLOW EVENT_FILE: runs one workflow of the caller repository, log in $work/NAME.log.
+# run_act NAME EVENT WORKFLOW EVENT_FILE [fail]: runs one workflow of the caller repository (log in
+# $work/NAME.log); it must succeed, or fail when the fifth argument says so.
 run_act() {
-  local name=$1 event=$2 workflow=$3 event_file=$4 t0 rc
+  local name=$1 event=$2 workflow=$3 event_file=$4 expect=${5:-succeed} t0 rc
   log "act $ACT_VERSION: $name ($workflow, $event event; actions from the snapshot of ${ref:-the work tree})"
   t0=$(date +%s)
   set +e
@@ -185,7 +190,35 @@ run_act() {
   rc=${PIPESTATUS[0]}
   set -e
   log "$name: act exited $rc after $(( $(date +%s) - t0 ))s"
-  [ "$rc" -eq 0 ] || die "$name failed under act (exit $rc); rerun with --keep to keep $work/$name.log"
+  if [ "$expect" = fail ]; then
+    [ "$rc" -ne 0 ] || die "$name succeeded under act but had to fail; rerun with --keep to keep $work/$name.log"
+  else
+    [ "$rc" -eq 0 ] || die "$name failed under act (exit $rc); rerun with --keep to keep $work/$name.log"
+  fi
+}
+
+# push_event FILE: a push payload for the caller repository's current commit (before = its parent).
+push_event() {
+  local after before
+  after=$(git -C "$service" rev-parse HEAD)
+  before=$(git -C "$service" rev-parse -q --verify HEAD^ || echo 0000000000000000000000000000000000000000)
+  jq -n --arg after "$after" --arg before "$before" --arg msg "$(git -C "$service" log -1 --format=%s)" '{
+    ref: "refs/heads/main", before: $before, after: $after,
+    head_commit: {id: $after, message: $msg},
+    repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme", name: "acme"}},
+    sender: {login: "act-run"}
+  }' > "$1"
+}
+
+# set_behavior VALUE: commit the fixture's Deployment with pod-template label testbed/behavior=VALUE.
+set_behavior() {
+  sed -i "s|testbed/behavior: .*|testbed/behavior: $1|" "$service/k8s/deployment.yaml"
+  git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q -am "greeter: pods $1"
+}
+
+# reported_image LOG: the image-ref the verify job of deploy-caller.yml printed.
+reported_image() {
+  sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$1" | tail -n1
 }
 
 # expect_running IMAGE WHAT: the cluster must run exactly IMAGE in deployment/greeter.
@@ -211,13 +244,31 @@ start=$(date +%s)
 
 # 6a. The deploy: test -> build -> rollout through the reusable workflow.
 run_act deploy push deploy-caller.yml "$work/event.json"
-deployed=$(sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$work/deploy.log" | tail -n1)
+deployed=$(reported_image "$work/deploy.log")
 [ -n "$deployed" ] || die "the verify job of deploy-caller.yml printed no image-ref"
 expect_running "$deployed" "the deploy workflow reported"
 
+if [ "$bad_release" = 1 ]; then
+  # 6b. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
+  #     cluster must run the previous release again.
+  set_behavior crashloop
+  push_event "$work/bad-release.json"
+  run_act bad-release push deploy-caller.yml "$work/bad-release.json" fail
+  grep -q 'set-output:: result=rolled-back' "$work/bad-release.log" \
+    || die "the bad release did not end with result=rolled-back (see $work/bad-release.log with --keep)"
+  expect_running "$deployed" "the automatic rollback of the bad release had to restore"
+
+  # 6c. The fix: the next deploy after a rollback must go through.
+  set_behavior ready
+  push_event "$work/fixed-release.json"
+  run_act fixed-release push deploy-caller.yml "$work/fixed-release.json"
+  deployed=$(reported_image "$work/fixed-release.log")
+  [ -n "$deployed" ] || die "the verify job of the fixed release printed no image-ref"
+  expect_running "$deployed" "the fixed release reported"
+fi
 if [ "$scenario" = full ]; then
-  # 6b. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
-  # 6c. then rolls back by redeploying the digest the deploy built.
+  # 6d. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
+  # 6e. then rolls back by redeploying the digest the deploy built.
   base_digest=$(curl -fsS -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" -o /dev/null -D - \
     -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
     "http://${TESTBED_BASE_IMAGE%%/*}/v2/$(base=${TESTBED_BASE_IMAGE#*/}; echo "${base%:*}")/manifests/${TESTBED_BASE_IMAGE##*:}" \
