@@ -34,7 +34,10 @@ readonly REGISTRY_NETRC="$REG_DIR/netrc"
 readonly BUILDKIT_SOCK="$IMG_DIR/buildkitd.sock" DOCKER_SOCK="$IMG_DIR/docker.sock"
 BUILDX_BUILDER=otlp-testbed BASE_REPO=testbed/busybox BASE_TAG=1
 TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
-readonly DEBIAN_PACKAGES=(docker-registry apache2-utils docker.io buildah qemu-user-static binfmt-support jq curl)
+# command:Debian package. A package is installed only when its command is missing, so a host that already
+# has Docker Engine or buildah (e.g. a CI runner with docker-ce) keeps its own.
+readonly NEEDED_COMMANDS=(docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io runc:runc
+  buildah:buildah qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support jq:jq curl:curl ss:iproute2)
 
 export DOCKER_CONFIG="$IMG_DIR/docker-config" DOCKER_HOST="unix://$DOCKER_SOCK" BUILDX_BUILDER
 export BUILDKIT_HOST="unix://$BUILDKIT_SOCK"
@@ -95,11 +98,13 @@ start_daemon() {
   # Until setsid and env have exec'd, the pid shows their executable; wait (briefly) for the daemon's own.
   for _ in $(seq 1 50); do
     [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$target" ] && return 0
-    [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
-    [ -d "/proc/$pid" ] || return 0
+    process_gone "$pid" && return 0
     sleep 0.1
   done
 }
+
+# process_gone PID: exited (a zombie counts: an init that does not reap must not make us wait).
+process_gone() { [ ! -d "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 
 # stop_daemon NAME PIDFILE: SIGTERM, then SIGKILL after 20s; only ever the pid we recorded.
 stop_daemon() {
@@ -112,10 +117,10 @@ stop_daemon() {
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 100); do
-    [ -d "/proc/$pid" ] || break
+    process_gone "$pid" && break
     sleep 0.2
   done
-  if [ -d "/proc/$pid" ]; then
+  if ! process_gone "$pid"; then
     log "$name (pid $pid) ignored SIGTERM for 20s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     sleep 0.5
@@ -131,12 +136,14 @@ port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | head -n 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "the image test bed runs daemons as root (dockerd, buildkitd, rootful buildah); rerun as root"; }
 
 ensure_packages() {
-  apt_install "${DEBIAN_PACKAGES[@]}"
-  local bin
-  for bin in docker-registry htpasswd dockerd containerd runc buildah jq curl update-binfmts; do
-    command -v "$bin" >/dev/null || die "'$bin' is missing after installing Debian packages ${DEBIAN_PACKAGES[*]}; check dpkg -l"
+  local pair packages=()
+  for pair in "${NEEDED_COMMANDS[@]}"; do
+    command -v "${pair%%:*}" >/dev/null || packages+=("${pair#*:}")
   done
-  command -v docker >/dev/null || die "no docker CLI on PATH"
+  [ ${#packages[@]} -eq 0 ] || apt_install "${packages[@]}"
+  for pair in "${NEEDED_COMMANDS[@]}" docker:docker.io; do
+    command -v "${pair%%:*}" >/dev/null || die "command '${pair%%:*}' is still missing after installing Debian package ${pair#*:}; check: dpkg -l ${pair#*:}"
+  done
 }
 
 # The Go-built tools live in the shared cache and are rebuilt only when their pinned version changes.
@@ -279,23 +286,30 @@ ensure_buildx() {
 # Docker Engine (needed for `docker login`, which the CLI performs through the daemon)
 
 ensure_dockerd() {
-  local pidfile="$IMG_DIR/dockerd.pid" exe=/usr/sbin/dockerd root="$IMG_DIR/docker"
+  local pidfile="$IMG_DIR/dockerd.pid" exe root="$IMG_DIR/docker"
   [ "${TESTBED_SKIP_DOCKERD:-0}" = 1 ] && return 0
   exe=$(command -v dockerd)
   [ ${#root} -lt 80 ] || die "state path $root is too long for dockerd's sockets; set TESTBED_DIR to a shorter path"
   mkdir -p "$root/data" "$root/run"
   # Our own daemon.json so a host /etc/docker/daemon.json cannot leak in; no bridge or iptables
   # changes, so the host network is left alone (builds go through BuildKit, not this daemon).
+  # Own containerd namespaces: if the host runs a system containerd, dockerd attaches to it and must
+  # not share the "moby" namespace with the host's Docker.
+  local args=(--config-file "$root/daemon.json" --data-root "$root/data" --exec-root "$root/run"
+    --pidfile "$root/run/dockerd.pid" -H "$DOCKER_HOST"
+    --containerd-namespace otlp-testbed --containerd-plugins-namespace otlp-testbed-plugins)
   jq -n --arg reg "$REGISTRY" '{ "insecure-registries": [$reg], "bridge": "none", "iptables": false, "ip-masq": false }' \
     >"$root/daemon.json.new"
+  # What the running daemon was started with: restart when the configuration or the flags change.
+  { cat "$root/daemon.json.new"; printf '%s\n' "$exe" "${args[@]}"; } >"$root/spec.new"
   if pid_alive "$pidfile" "$exe"; then
-    if cmp -s "$root/daemon.json" "$root/daemon.json.new"; then rm -f "$root/daemon.json.new"; return 0; fi
+    if cmp -s "$root/spec" "$root/spec.new"; then rm -f "$root/daemon.json.new" "$root/spec.new"; return 0; fi
     log "dockerd configuration changed; restarting it"
   fi
   mv "$root/daemon.json.new" "$root/daemon.json"
+  mv "$root/spec.new" "$root/spec"
   rm -f "$DOCKER_SOCK"
-  start_daemon dockerd "$pidfile" "$IMG_DIR/dockerd.log" "$exe" --config-file "$root/daemon.json" \
-    --data-root "$root/data" --exec-root "$root/run" --pidfile "$root/run/dockerd.pid" -H "$DOCKER_HOST"
+  start_daemon dockerd "$pidfile" "$IMG_DIR/dockerd.log" "$exe" "${args[@]}"
   wait_until dockerd "$IMG_DIR/dockerd.log" "$pidfile" "$exe" docker version
 }
 
@@ -376,6 +390,7 @@ cmd_up() {
   local started=$SECONDS
   need_root
   mkdir -p "$STATE_DIR" "$IMG_DIR"
+  [ -e "$STATE_DIR/.gitignore" ] || printf '*\n' >"$STATE_DIR/.gitignore"
   ensure_packages
   ensure_go_tools
   ensure_binfmt
@@ -443,10 +458,15 @@ cmd_status() {
   return $rc
 }
 
-case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
-  status) cmd_status ;;
-  check) source "$IMAGES_DIR/lib/check.sh"; cmd_check ;;
-  *) echo "usage: $0 up|down|status|check" >&2; exit 2 ;;
-esac
+main() {
+  case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    check) source "$IMAGES_DIR/lib/check.sh"; cmd_check ;;
+    *) echo "usage: $0 up|down|status|check" >&2; exit 2 ;;
+  esac
+}
+
+# One line, so that bash has read all of it before running (safe against edits of a running script).
+main "$@"; exit $?
