@@ -2,6 +2,7 @@
 // runner runs it) on the test bed. Each test renders the base into its own namespace. The Prometheus
 // Operator CRDs are stood in for by the test fixtures in otlp-client/k8s/testing/crds/.
 // Rebuild first: node scripts/build.mjs rollout.
+import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,7 @@ import { REPO_ROOT, runAction, type ActionRun } from '../harness/runner.js'
 import { requireTestbed } from './testbed.js'
 
 const tb = requireTestbed('KUBECONFIG', 'KUBECTL')
+jest.setTimeout(600_000)
 const BASE = join(REPO_ROOT, 'otlp-client/k8s/base')
 
 function kubectl(...args: string[]): string {
@@ -19,7 +21,7 @@ function kubectl(...args: string[]): string {
   })
 }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON, read field by field
-const json = (...args: string[]): Record<string, any> => JSON.parse(kubectl(...args, '-o', 'json'))
+const json = (...args: string[]): Record<string, any> => JSON.parse(kubectl('get', ...args, '-o', 'json'))
 
 const namespaces: string[] = []
 afterAll(() => {
