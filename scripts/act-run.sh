@@ -18,8 +18,10 @@
 #
 # Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
 #   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
-#   --with-bad-release  after the deploy, release pods that crash-loop (the workflow must fail and the
-#               rollout roll back), then the fix (the next deploy after a rollback must succeed)
+#   --full-cycle   also: after the deploy, a release whose pods crash-loop (the workflow must fail and
+#               the rollout roll back), then the fix (a deploy after a rollback must succeed), and at the
+#               end a deploy after the redeploy/rollback runs. These catch field-ownership conflicts
+#               between the rollout's own writes and its next server-side apply.
 #   --probe     only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
 #               with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --probe) probe=1 ;;
     --deploy-only) scenario=deploy ;;
-    --with-bad-release) bad_release=1 ;;
+    --full-cycle) bad_release=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
@@ -281,5 +283,13 @@ if [ "$scenario" = full ]; then
   dispatch_event "$work/rollback.json" "$deployed"
   run_act rollback workflow_dispatch redeploy.yml "$work/rollback.json"
   expect_running "$deployed" "the rollback (redeploy.yml) was asked for"
+fi
+if [ "$bad_release" = 1 ] && [ "$scenario" = full ]; then
+  # 6f. A regular deploy after the workload was pinned by redeploy.yml must go through.
+  git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q --allow-empty -m "greeter: deploy again"
+  push_event "$work/after-redeploy.json"
+  run_act after-redeploy push deploy-caller.yml "$work/after-redeploy.json"
+  deployed=$(reported_image "$work/after-redeploy.log")
+  expect_running "$deployed" "the deploy after the redeploys reported"
 fi
 log "act-run passed in $(( $(date +%s) - start ))s (scenario: $scenario)"
