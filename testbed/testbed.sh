@@ -112,8 +112,9 @@ start_daemon() {
   rm -f "$pidf"
   printf '\n===== %s starting %s\n' "$(date -u +%FT%TZ)" "$name" >> "$LOGS/$name.log"
   # setsid: a new session, so neither the end of this shell nor its terminal's SIGHUP stops it.
+  # 9>&-: the daemon must not inherit (and so hold forever) the state lock.
   setsid bash -c 'printf "%s %s\n" "$$" "$1" > "$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
-    "$pidf" "$bin" "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
+    "$pidf" "$bin" "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null 9>&- &
   local deadline=$((SECONDS + 10))
   until [ -s "$pidf" ]; do
     [ "$SECONDS" -lt "$deadline" ] || die "$name did not start (no pid file after 10s); see $LOGS/$name.log"
@@ -445,10 +446,19 @@ write_env() {
 
 # --- commands -------------------------------------------------------------------------------------
 
+# One up/down/restart at a time per state folder (tests may call up concurrently).
+lock_state() {
+  mkdir -p "$TESTBED_DIR"
+  exec 9>> "$TESTBED_DIR/.lock"
+  local wait_s=$((TESTBED_TIMEOUT * 10))
+  flock -w "$wait_s" 9 || die "another testbed.sh up/down/restart-apiserver has held $TESTBED_DIR/.lock for ${wait_s}s; is one stuck? (see $LOGS)"
+}
+
 cmd_up() {
   local started=$SECONDS
-  apt_install curl jq openssl iproute2 procps
-  mkdir -p "$TESTBED_DIR" "$RUN" "$LOGS"
+  apt_install curl jq openssl iproute2 procps util-linux
+  lock_state
+  mkdir -p "$RUN" "$LOGS"
   printf '*\n' > "$TESTBED_DIR/.gitignore"
   # While nothing runs, the ports asked for now (TESTBED_PORT_*) replace those of an earlier attempt.
   local c any_running=0
@@ -477,7 +487,7 @@ cmd_up() {
   write_env
   if [ -x "$IMAGES_SH" ] || [ -f "$IMAGES_SH" ]; then
     log "starting the image side: testbed/images/images.sh up"
-    bash "$IMAGES_SH" up || die "testbed/images/images.sh up failed; the cluster side is up (testbed/testbed.sh status)"
+    bash "$IMAGES_SH" up 9>&- || die "testbed/images/images.sh up failed; the cluster side is up (testbed/testbed.sh status)"
     write_env
   fi
   log "test bed up in $((SECONDS - started))s: Kubernetes $K8S_VERSION at https://127.0.0.1:$PORT_APISERVER, $TESTBED_NODES fake nodes"
@@ -485,8 +495,9 @@ cmd_up() {
 }
 
 cmd_down() {
+  [ -d "$TESTBED_DIR" ] && lock_state
   if [ -f "$IMAGES_SH" ]; then
-    bash "$IMAGES_SH" down || log "warning: testbed/images/images.sh down failed; continuing with the cluster side"
+    bash "$IMAGES_SH" down 9>&- || log "warning: testbed/images/images.sh down failed; continuing with the cluster side"
   fi
   # Clients of the API server first (together), then the API server, then etcd.
   stop_components kwok kube-scheduler kube-controller-manager
@@ -532,6 +543,7 @@ cmd_status() {
 
 cmd_restart_apiserver() {
   [ -f "$TESTBED_DIR/env" ] || die "the test bed is not up ($TESTBED_DIR/env missing); run testbed/testbed.sh up"
+  lock_state
   resolve_binaries
   stop_components kube-apiserver
   wait_until "port $PORT_APISERVER to be released" 15 bash -c "! ss -Htln 'sport = :$PORT_APISERVER' | grep -q ."

@@ -37,7 +37,7 @@ TESTBED_BASE_IMAGE="$REGISTRY/$BASE_REPO:$BASE_TAG"
 # command:Debian package. A package is installed only when its command is missing, so a host that already
 # has Docker Engine or buildah (e.g. a CI runner with docker-ce) keeps its own.
 readonly NEEDED_COMMANDS=(docker-registry:docker-registry htpasswd:apache2-utils dockerd:docker.io runc:runc
-  buildah:buildah qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support jq:jq curl:curl ss:iproute2)
+  buildah:buildah qemu-aarch64-static:qemu-user-static update-binfmts:binfmt-support jq:jq curl:curl ss:iproute2 flock:util-linux)
 
 export DOCKER_CONFIG="$IMG_DIR/docker-config" DOCKER_HOST="unix://$DOCKER_SOCK" BUILDX_BUILDER
 export BUILDKIT_HOST="unix://$BUILDKIT_SOCK"
@@ -90,7 +90,8 @@ start_daemon() {
   log "starting $name (log: $logfile)"
   # A clean environment: the registry reads REGISTRY_* variables as configuration overrides, and
   # the caller may have sourced env.images (REGISTRY_AUTH_FILE, REGISTRY_PASSWORD, ...).
-  setsid env -i PATH="$PATH" HOME="$HOME" "$exe" "$@" </dev/null >>"$logfile" 2>&1 &
+  # 8>&-: the daemon must not inherit (and so hold forever) the state lock.
+  setsid env -i PATH="$PATH" HOME="$HOME" "$exe" "$@" </dev/null >>"$logfile" 2>&1 8>&- &
   local pid=$! target _
   target=$(readlink -f "$exe")
   echo "$pid" >"$pidfile"
@@ -458,10 +459,18 @@ cmd_status() {
   return $rc
 }
 
+# One up/down at a time per state folder (the cluster side and tests may call us concurrently).
+lock_state() {
+  mkdir -p "$STATE_DIR"
+  exec 8>>"$STATE_DIR/.images.lock"
+  flock -w $((WAIT_SECONDS * 5)) 8 \
+    || die "another images.sh up/down has held $STATE_DIR/.images.lock for $((WAIT_SECONDS * 5))s; is one stuck?"
+}
+
 main() {
   case "${1:-}" in
-    up) cmd_up ;;
-    down) cmd_down ;;
+    up) need_root; lock_state; cmd_up ;;
+    down) need_root; lock_state; cmd_down ;;
     status) cmd_status ;;
     check) source "$IMAGES_DIR/lib/check.sh"; cmd_check ;;
     *) echo "usage: $0 up|down|status|check" >&2; exit 2 ;;
