@@ -7,6 +7,8 @@
 //   assets.mjs config-tomls RENDERED.yaml OUTDIR      writes each ConfigMap's config.toml to
 //                                                    OUTDIR/<namespace>.<name>.toml, prints the paths
 //   assets.mjs kind KIND RENDERED.yaml                the documents of that kind, as YAML
+//   assets.mjs compare KUSTOMIZE.yaml HELM.yaml       exit 1 listing where the chart's objects differ
+//                                                    from the base's (labels, hashes and comments aside)
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments, stringify } from 'yaml'
@@ -51,6 +53,77 @@ function substitute(expr) {
 function ruleExprs(path) {
   const rules = parse(readFileSync(path, 'utf8'))
   return (rules.groups ?? []).flatMap(g => g.rules.map(r => r.expr))
+}
+
+// --- compare: the chart must render what the base holds --------------------------------------------
+
+// Labels and annotations that only say who rendered the object, and the generator's hash suffix.
+const renderingLabels = ['app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart']
+
+function renderedObjects(path) {
+  const objects = new Map()
+  for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
+    const o = doc.toJSON()
+    if (!o?.kind) continue
+    const name = o.metadata.name.replace(/-config-[a-z0-9]{10}$/, '-config')
+    objects.set(`${o.kind}/${name}`, o)
+  }
+  return objects
+}
+
+// config.toml as section.key -> value, comments and layout aside.
+function tomlPairs(text) {
+  const pairs = {}
+  let section = ''
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trim()
+    if (!line) continue
+    const header = /^\[([^\]]+)\]$/.exec(line)
+    if (header) section = header[1]
+    else {
+      const [key, ...value] = line.split('=')
+      pairs[`${section}.${key.trim()}`] = value.join('=').trim()
+    }
+  }
+  return pairs
+}
+
+function comparable(o) {
+  const c = structuredClone(o)
+  delete c.metadata
+  if (c.kind === 'ConfigMap' && c.data?.['config.toml']) c.data['config.toml'] = tomlPairs(c.data['config.toml'])
+  const template = c.spec?.template
+  if (template) {
+    for (const l of renderingLabels) delete template.metadata.labels?.[l]
+    delete template.metadata.annotations?.['checksum/config']
+    if (template.metadata.annotations && Object.keys(template.metadata.annotations).length === 0)
+      delete template.metadata.annotations
+    for (const v of template.spec.volumes ?? [])
+      if (v.configMap) v.configMap.name = v.configMap.name.replace(/-config-[a-z0-9]{10}$/, '-config')
+  }
+  return c
+}
+
+function diff(a, b, path, out) {
+  if (JSON.stringify(a) === JSON.stringify(b)) return out
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) diff(a[k], b[k], `${path}.${k}`, out)
+  } else {
+    out.push(`${path}: base ${JSON.stringify(a)}, chart ${JSON.stringify(b)}`)
+  }
+  return out
+}
+
+// Every object of the base but its Namespace must come out of the chart identical in substance.
+function compare(base, chart) {
+  const out = []
+  for (const [id, o] of base) {
+    if (o.kind === 'Namespace') continue
+    const other = chart.get(id)
+    if (!other) out.push(`${id}: in the base, not rendered by the chart`)
+    else diff(comparable(o), comparable(other), id, out)
+  }
+  return out
 }
 
 const [command, ...args] = process.argv.slice(2)
@@ -100,6 +173,14 @@ switch (command) {
     const docs = parseAllDocuments(readFileSync(rendered, 'utf8')).filter(d => d.toJSON()?.kind === kind)
     if (docs.length === 0) die(`${rendered}: no ${kind}`)
     process.stdout.write(docs.map(d => d.toString()).join('---\n'))
+    break
+  }
+  case 'compare': {
+    const differences = compare(...args.map(renderedObjects))
+    if (differences.length > 0) {
+      console.error(`the Helm chart and the kustomize base differ:\n  ${differences.join('\n  ')}`)
+      process.exit(1)
+    }
     break
   }
   default:

@@ -57,6 +57,15 @@ impl Proc {
         }
     }
 
+    /// SIGTERM, then wait for the process to exit.
+    pub fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -106,13 +115,40 @@ impl Otelcol {
         std::fs::write(
             &cfg,
             format!(
-                "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: {grpc}\n      http:\n        endpoint: {http}\n\
-processors:\n  batch:\n    timeout: 50ms\n\
-exporters:\n  file:\n    path: {out}\n    flush_interval: 50ms\n\
-service:\n  telemetry:\n    metrics:\n      level: none\n    logs:\n      level: warn\n  pipelines:\n\
-    traces:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]\n\
-    metrics:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]\n\
-    logs:\n      receivers: [otlp]\n      processors: [batch]\n      exporters: [file]\n",
+                r#"receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: {grpc}
+      http:
+        endpoint: {http}
+processors:
+  batch:
+    timeout: 50ms
+exporters:
+  file:
+    path: {out}
+    flush_interval: 50ms
+service:
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [file]
+    metrics:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [file]
+    logs:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [file]
+"#,
                 out = out.display()
             ),
         )
@@ -122,8 +158,19 @@ service:\n  telemetry:\n    metrics:\n      level: none\n    logs:\n      level:
             Command::new(bin).arg("--config").arg(&cfg),
             &dir.join(format!("otelcol-{tag}.log")),
         );
-        wait_for_port(grpc, Duration::from_secs(20));
-        wait_for_port(http, Duration::from_secs(20));
+        let log = dir.join(format!("otelcol-{tag}.log"));
+        for addr in [grpc, http] {
+            let until = Instant::now() + Duration::from_secs(20);
+            while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+                if Instant::now() > until {
+                    panic!(
+                        "the Collector does not listen on {addr}; its log:\n{}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
         Otelcol {
             proc,
             grpc,
