@@ -316,6 +316,7 @@ component_args() {
       --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
       --service-cluster-ip-range=10.96.0.0/16 \
       --endpoint-reconciler-type=none \
+      --kubelet-preferred-address-types=InternalIP \
       --allow-privileged=true --profiling=false \
       --enable-admission-plugins=NodeRestriction ;;
     kube-controller-manager) printf '%s\n' "$BIN_CONTROLLER_MANAGER" \
@@ -368,6 +369,8 @@ ensure_component() {
 
 # --- cluster content ------------------------------------------------------------------------------
 
+# Node and pod addresses are loopback addresses on purpose: whatever dials them (the API server for
+# logs/exec/port-forward/proxy, a test) stays on this machine and is refused, never routed elsewhere.
 node_manifest() { # NAME INDEX
   cat <<EOF
 apiVersion: v1
@@ -385,7 +388,7 @@ metadata:
     type: kwok
 status:
   addresses:
-  - {type: InternalIP, address: 10.240.0.$((10 + $2))}
+  - {type: InternalIP, address: 127.0.100.$((10 + $2))}
   - {type: Hostname, address: $1}
   allocatable: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
   capacity: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
