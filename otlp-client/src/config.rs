@@ -206,6 +206,11 @@ fn apply_env(raw: &mut RawConfig, env: &BTreeMap<String, String>) -> Result<(), 
         let Some(key) = var.strip_prefix(ENV_PREFIX) else {
             continue;
         };
+        // Kubernetes injects OTLP_CLIENT_SERVICE_HOST, OTLP_CLIENT_PORT_8080_TCP, ... for a
+        // Service named otlp-client; those are not settings.
+        if key.starts_with("SERVICE_") || key == "PORT" || key.starts_with("PORT_") {
+            continue;
+        }
         let s = || Some(value.clone());
         match key {
             "SERVER_HEALTH_ADDR" => raw.server.health_addr = s(),
@@ -603,6 +608,9 @@ protocol = "http"
                 ("OTLP_CLIENT_METRICS_ENABLED", "false"),
                 ("OTLP_CLIENT_MONITORING_LOG_FORMAT", "json"),
                 ("UNRELATED", "x"),
+                ("OTLP_CLIENT_SERVICE_HOST", "10.0.0.1"),
+                ("OTLP_CLIENT_PORT", "tcp://10.0.0.1:8080"),
+                ("OTLP_CLIENT_PORT_4317_TCP_ADDR", "10.0.0.1"),
             ]),
         )
         .unwrap();

@@ -23,12 +23,12 @@ pub fn free_port() -> u16 {
 }
 
 /// The path of a peer binary from its env var (set by scripts/peers.sh). Without it the test is
-/// skipped, loudly, unless OTLP_CLIENT_REQUIRE_PEERS=1 (scripts/test.sh sets it) makes it fail.
+/// skipped, loudly, unless OTLP_RELAY_TESTS_REQUIRE_PEERS=1 (scripts/test.sh sets it) makes it fail.
 pub fn peer_bin(var: &str) -> Option<PathBuf> {
     match std::env::var_os(var) {
         Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
         _ => {
-            if std::env::var("OTLP_CLIENT_REQUIRE_PEERS").as_deref() == Ok("1") {
+            if std::env::var("OTLP_RELAY_TESTS_REQUIRE_PEERS").as_deref() == Ok("1") {
                 panic!("{var} is not set to a binary; run eval \"$(otlp-client/scripts/peers.sh)\" first");
             }
             eprintln!("SKIPPED: {var} is not set; run otlp-client/scripts/test.sh to build the real peers");
