@@ -37,8 +37,8 @@ describe('buildx progress', () => {
   })
 
   it('counts cached Dockerfile steps, not internal ones', () => {
-    // a cold build: only the two FROM steps of the base image were already there
-    expect(buildxCacheUse(log('buildx-two-platforms.log'))).toEqual({ steps: 6, cached: 2 })
+    // a cold build: two RUN steps per platform, none cached (FROM is not counted)
+    expect(buildxCacheUse(log('buildx-two-platforms.log'))).toEqual({ steps: 4, cached: 0 })
   })
 })
 
@@ -55,5 +55,11 @@ describe('buildah output', () => {
   it('counts steps served from the layer cache', () => {
     expect(buildahCacheUse(log('buildah-two-platforms-cold.log'))).toEqual({ steps: 6, cached: 0 })
     expect(buildahCacheUse(log('buildah-two-platforms-warm.log'))).toEqual({ steps: 6, cached: 6 })
+  })
+})
+
+describe('buildx cache use of an unchanged rebuild', () => {
+  it('counts every step as cached, FROM left out', () => {
+    expect(buildxCacheUse(log('buildx-warm-bench.log'))).toEqual({ steps: 10, cached: 10 })
   })
 })

@@ -56,7 +56,8 @@ export function buildxCacheUse(output: string): CacheUse {
     const m = BUILDX_LINE.exec(line)
     if (!m) continue
     const [, id, rest] = m as unknown as [string, string, string]
-    if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\]/.test(rest)) steps.add(id)
+    // FROM is left out: when every later step is cached BuildKit does not even report it as cached.
+    if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\] (?!FROM )/.test(rest)) steps.add(id)
     else if (rest === 'CACHED') cached.add(id)
   }
   return { steps: steps.size, cached: [...cached].filter(id => steps.has(id)).length }
