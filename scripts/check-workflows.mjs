@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Supply-chain and injection rules for workflow files that actionlint does not enforce:
 //   pin:    every third-party `uses:` (step or reusable-workflow job) names a full 40-hex commit SHA;
-//   inject: no `run:` script interpolates `${{ inputs.* }}`, `${{ secrets.* }}`, `${{ github.event.* }}`
-//           or `${{ github.head_ref }}`: those reach the shell through `env:` instead;
+//   inject: no `run:` script interpolates `${{ inputs.* }}`, `${{ secrets.* }}`, `${{ github.* }}`,
+//           `${{ steps.* }}`, `${{ needs.* }}`, `${{ env.* }}` or `${{ vars.* }}`: values reach the
+//           shell through the step's `env:` instead;
 //   contract: a first-party action or reusable workflow (owner/repo=DIR, read from this checkout) is
 //           given only inputs/secrets it declares, every required one, and only its declared outputs
 //           are read (`steps.<id>.outputs.<name>`). actionlint does this for ./ paths only.
@@ -14,7 +15,10 @@ import { fileURLToPath } from 'node:url'
 import { LineCounter, parse, parseDocument, isMap, isSeq, isScalar } from 'yaml'
 
 const SHA = /^[0-9a-f]{40}$/
-const INJECTABLE = /\b(inputs|secrets)\.|\bgithub\.(event\.|head_ref\b)|\bgithub\[['"](event|head_ref)['"]\]/
+// Contexts whose values a run: script may never splice in: anything a caller, an event, a secret, an
+// earlier step or job, or the environment controls. Only runner/strategy/matrix/job values are fixed
+// by the workflow itself.
+const INJECTABLE = /\b(inputs|secrets|github|steps|needs|env|vars)\s*(\.|\[)/
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g
 
 /** Splits `owner/repo[/path]@ref` into its parts (null for ./ and docker:// references). */
