@@ -87,7 +87,12 @@ function contractFindings(uses, contract, given, what) {
 
 /** What is wrong with one `uses:` value, or null when it is acceptable. */
 export function usesFinding(uses, firstParty) {
-  if (uses.startsWith('./') || uses.startsWith('docker://')) return null
+  if (uses.startsWith('./')) return null
+  if (uses.startsWith('docker://')) {
+    return /@sha256:[0-9a-f]{64}$/.test(uses)
+      ? null
+      : `\`${uses}\` names a movable image tag; pin it by digest (@sha256:...)`
+  }
   const at = uses.lastIndexOf('@')
   if (at < 0) return `\`${uses}\` names no ref; pin it to a full commit SHA`
   const target = uses.slice(0, at)
