@@ -128,6 +128,9 @@ export function checkWorkflow(text, firstParty = new Map()) {
     const uses = String(usesNode.value)
     const pin = usesFinding(uses, firstParty)
     if (pin) add(usesNode, 'pin', pin)
+    else if (/@[0-9a-f]{40}$/.test(uses) && !/^\s*v?\d+(\.\d+)*\b/.test(usesNode.comment ?? '')) {
+      add(usesNode, 'pin', `\`${uses}\` has no version comment; write the release it is, e.g. \`# v5.0.0\``)
+    }
     const contract = firstPartyContract(uses, firstParty)
     if (!contract) return null
     if (contract.missing) {
