@@ -63,6 +63,13 @@ spec:
 EOF
 }
 
+# 0. the API server answers (a test may be restarting it right now)
+deadline=$((SECONDS + ${TESTBED_TIMEOUT:-60}))
+until k get --raw /readyz >/dev/null 2>&1; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "the API server ($TESTBED_APISERVER) is not ready; see testbed/testbed.sh status"
+  sleep 0.5
+done
+
 # 1. nodes and API
 ready=$(k get nodes -o json | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')
 [ "$ready" -ge "$MIN_NODES" ] || fail "expected at least $MIN_NODES Ready nodes, found $ready"
