@@ -38,5 +38,4 @@ godebug=$(grep -m1 '^godebug ' "$modfile" || true)
 } > go.mod
 rm -f go.sum
 GOFLAGS=-mod=mod go mod tidy
-echo "$version" > VERSION
 echo "go.mod regenerated for k8s.io/kubernetes $version (staging modules at $staging)" >&2
