@@ -32,3 +32,36 @@ describe('jest on this repository: lcov and json-summary of one run', () => {
     expect(summary.files.map(f => rel(f.path)).sort()).toEqual(lcov.files.map(f => f.path).sort())
   })
 })
+
+describe('tarpaulin on the sample crate: lcov, Cobertura and JSON of one run', () => {
+  const lcov = read('sample-crate/lcov.info')
+  const cobertura = read('sample-crate/cobertura.xml')
+  const json = read('sample-crate/tarpaulin-report.json')
+
+  it('are recognised by content', () => {
+    expect([lcov.format, cobertura.format, json.format]).toEqual(['lcov', 'cobertura', 'tarpaulin-json'])
+  })
+
+  it('agree with each other and with the totals tarpaulin printed (11 of 16 lines)', () => {
+    for (const r of [lcov, cobertura, json]) {
+      expect({ format: r.format, lines: totals(r.files).lines }).toEqual({ format: r.format, lines: { hit: 11, found: 16 } })
+    }
+    const path = '/work/main/__tests__/fixtures/coverage/sample-crate/src/lib.rs'
+    expect(lcov.files.map(f => f.path)).toEqual([path])
+    expect(cobertura.files.map(f => f.path)).toEqual([path])
+    expect(json.files.map(f => f.path)).toEqual([path])
+  })
+
+  it('agree line by line', () => {
+    const hits = (r: typeof lcov) => [...r.files[0]!.lineHits!].sort((a, b) => a[0] - b[0])
+    expect(hits(cobertura)).toEqual(hits(lcov))
+    expect(hits(json)).toEqual(hits(lcov))
+    // describe() is never called by the tests: its lines are the uncovered ones.
+    expect(hits(lcov).filter(([, h]) => h === 0).map(([l]) => l)).toEqual([32, 33, 34, 35, 36])
+  })
+
+  it('a run with a failing test still writes a report, with less covered', () => {
+    const failing = read('sample-crate/failing/lcov.info')
+    expect(totals(failing.files).lines).toEqual({ hit: 10, found: 16 })
+  })
+})

@@ -1,12 +1,16 @@
 // The test-coverage action end to end through the runner-faithful harness: real npm and cargo
 // runs on the sample projects (copied into a scratch workspace), thresholds, annotations, stored
 // base reports, and the sticky PR comment against a local GitHub API stand-in.
+import { jest } from '@jest/globals'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT, runAction, leaksSecret, type RunActionOptions } from '../harness/runner.js'
+
+// testTimeout in a jest project entry is not applied (it is a global option): set it here.
+jest.setTimeout(900_000)
 
 const FIXTURES = join(REPO_ROOT, '__tests__/fixtures/coverage')
 
@@ -277,6 +281,7 @@ describe('sticky PR comment against a local GitHub API', () => {
   let seen: Seen[]
   let comments: { id: number; body: string; html_url: string }[]
   let denyWrites: boolean
+  let brokenApi: boolean
 
   beforeAll(async () => {
     server = createServer((req, res) => void handle(req, res))
@@ -287,6 +292,7 @@ describe('sticky PR comment against a local GitHub API', () => {
     seen = []
     comments = [{ id: 1, body: 'LGTM from a person', html_url: 'http://x/1' }]
     denyWrites = false
+    brokenApi = false
   })
 
   async function handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
@@ -299,6 +305,7 @@ describe('sticky PR comment against a local GitHub API', () => {
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(data))
     }
+    if (brokenApi) return send(500, { message: 'Server Error' })
     if (req.method === 'GET' && path === '/repos/example/otlp-service/issues/42/comments')
       return send(200, comments)
     if (denyWrites) return send(403, { message: 'Resource not accessible by integration' })
@@ -382,5 +389,16 @@ describe('sticky PR comment against a local GitHub API', () => {
       )
     ])
     expect(r.outputs.coverage).toBe('100')
+  })
+
+  it('an API outage is a warning too: the verdict depends on the tests only', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'tc-outage-'))
+    writeFileSync(join(ws, 'lcov.info'), 'SF:src/a.rs\nDA:1,1\nend_of_record\n')
+    brokenApi = true
+    const r = await prRun(ws)
+    expect(r.exitCode).toBe(0)
+    expect(r.annotations.filter(a => a.level === 'warning').map(a => a.message)).toEqual([
+      expect.stringMatching(/^PR comment skipped: the GitHub API call failed: Server Error/)
+    ])
   })
 })

@@ -17,9 +17,12 @@ export function parseLibtestOutput(output: string): TestResults {
   let sawResult = false
   for (const raw of lines) {
     const line = stripAnsi(raw)
-    const running = /^\s*(?:Running (?:unittests )?(\S+)|Doc-tests (\S+))/.exec(line)
+    // cargo: `Running unittests src/lib.rs (target/...)`; tarpaulin: `... running /…/deps/name-hash`
+    const running =
+      /^\s*(?:Running (?:unittests )?(\S+)|Doc-tests (\S+))/.exec(line) ??
+      /\srunning (\/\S+\/deps\/[\w-]+?)(?:-[0-9a-f]{16})?$/.exec(line)
     if (running) {
-      suite = running[1] ?? `doctests ${running[2]}`
+      suite = running[1] ? running[1].replace(/^.*\/deps\//, '') : `doctests ${running[2]}`
       block = undefined
       continue
     }
