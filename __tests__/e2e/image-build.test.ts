@@ -7,6 +7,7 @@
  */
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,8 +52,12 @@ function workspace(dockerfile: string): string {
   return dir
 }
 
+// The secret is checked by its hash so that the Dockerfile (which builders echo) never holds it.
+const SECRET = `build-token-${nonce}-do-not-print`
+const SECRET_SHA = createHash('sha256').update(SECRET).digest('hex')
 const DOCKERFILE = `ARG BASE
 FROM \${BASE}
+RUN --mount=type=secret,id=build_token test "$(sha256sum < /run/secrets/build_token | cut -c1-64)" = "${SECRET_SHA}" && echo "secret mounted"
 COPY message.txt /message.txt
 RUN echo "arch=$(uname -m) $(cat /message.txt)" > /built-on && cat /built-on
 `
@@ -122,6 +127,7 @@ describe.each(['buildx', 'buildah'] as const)('image-build with %s on the test b
         builder,
         'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`,
         labels: 'org.opencontainers.image.vendor=otlp-deploy-actions e2e',
+        secrets: `build_token=${SECRET}`,
         username: tb.REGISTRY_USERNAME!,
         password: tb.REGISTRY_PASSWORD!,
         timeout: '8m'
@@ -130,6 +136,8 @@ describe.each(['buildx', 'buildah'] as const)('image-build with %s on the test b
     })
     expect({ exitCode: run.exitCode, errors: errors(run) }).toEqual({ exitCode: 0, errors: [] })
     expect(leaksSecret(run, tb.REGISTRY_PASSWORD!)).toBe(false)
+    expect(leaksSecret(run, SECRET)).toBe(false)
+    expect(run.log).toContain('secret mounted')
 
     const digest = run.outputs.digest!
     expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/)
@@ -203,6 +211,7 @@ describe.each(['buildx', 'buildah'] as const)('image-build with %s on the test b
         context: 'app',
         images: image,
         builder,
+        secrets: `build_token=${SECRET}`,
         username: tb.REGISTRY_USERNAME!,
         password: wrong,
         'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`
@@ -289,6 +298,7 @@ describe('image-build preflight and builder set-up', () => {
           builder: 'buildx',
           'buildx-builder': name,
           'buildkit-endpoint': tb.BUILDKIT_HOST!,
+          secrets: `build_token=${SECRET}`,
           'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`,
           username: tb.REGISTRY_USERNAME!,
           password: tb.REGISTRY_PASSWORD!,
@@ -308,5 +318,31 @@ describe('image-build preflight and builder set-up', () => {
         stdio: 'ignore'
       })
     }
+  })
+
+  it('stops the build at the timeout and says so', async () => {
+    const started = Date.now()
+    const run = await runAction({
+      action: 'image-build',
+      cwd: workspace(`ARG BASE\nFROM \${BASE}\nRUN echo "slow step ${nonce}" && sleep 120\n`),
+      event: push,
+      github,
+      env: env(),
+      inputs: {
+        context: 'app',
+        images: `${tb.REGISTRY}/e2e/slow`,
+        builder: 'buildx',
+        'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`,
+        username: tb.REGISTRY_USERNAME!,
+        password: tb.REGISTRY_PASSWORD!,
+        timeout: '8s'
+      },
+      timeoutMs: 90_000
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errors(run)[0]).toMatch(
+      /^The image build did not finish within 8s \(timeout input\); it was stopped/
+    )
+    expect(Date.now() - started).toBeLessThan(60_000)
   })
 })
