@@ -51,7 +51,11 @@ export class Inputs {
    * computes itself (never read from the runner). Problems and names read are shared.
    */
   view(naming: Partial<InputNaming>): Inputs {
-    return new Inputs(this.source, { rename: naming.rename ?? {}, given: naming.given ?? {} }, this)
+    return new Inputs(
+      this.source,
+      { rename: naming.rename ?? {}, given: naming.given ?? {} },
+      { problems: this.problems, read: this.read }
+    )
   }
 
   private declared(name: string): string {
