@@ -31617,7 +31617,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7839);
 
 
-await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
+await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -31630,10 +31630,10 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  i: () => (/* binding */ main)
+  iW: () => (/* binding */ main)
 });
 
-// UNUSED EXPORTS: outputsOf
+// UNUSED EXPORTS: outputsOf, runImageBuild
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 11 modules
 var core = __nccwpck_require__(3360);
@@ -31695,7 +31695,8 @@ function buildxCacheUse(output) {
         if (!m)
             continue;
         const [, id, rest] = m;
-        if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\]/.test(rest))
+        // FROM is left out: when every later step is cached BuildKit does not even report it as cached.
+        if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\] (?!FROM )/.test(rest))
             steps.add(id);
         else if (rest === 'CACHED')
             cached.add(id);
@@ -31711,8 +31712,9 @@ function buildahFailedStep(output, maxLines = 15) {
         const final = [...lines].reverse().find(l => /^Error: /.test(l));
         return final ? { step: 'build', lines: [], error: final.replace(/^Error: /, '') } : undefined;
     }
-    const error = lines[errorIndex].replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '');
-    const quoted = /building at STEP "([^"]*)"/.exec(error)?.[1];
+    const error = lines[errorIndex].replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '').replace(/^\s*\* /, '');
+    // The step text may itself contain quotes: it runs up to the last `": `.
+    const quoted = /building at STEP "(.*)": /.exec(error)?.[1];
     let start = -1;
     for (let i = errorIndex - 1; i >= 0; i--) {
         const m = BUILDAH_STEP.exec(lines[i]);
@@ -31727,7 +31729,7 @@ function buildahFailedStep(output, maxLines = 15) {
     const step = `${m[1] ? `[${m[1]} ${m[2]}] ` : `[${m[2]}] `}${m[3]}`;
     const body = lines
         .slice(start + 1, errorIndex)
-        .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=)/.test(l));
+        .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=|Error: |-->)/.test(l));
     return { step, lines: body.slice(-maxLines), error };
 }
 function buildahCacheUse(output) {
@@ -34998,9 +35000,11 @@ function computeMetadata(ctx, rules) {
         [`${OCI}.url`]: ctx.repository.htmlUrl,
         [`${OCI}.source`]: ctx.repository.htmlUrl,
         [`${OCI}.version`]: version,
-        [`${OCI}.created`]: ctx.now.toISOString(),
         [`${OCI}.revision`]: ctx.sha,
-        [`${OCI}.licenses`]: ctx.repository.license
+        [`${OCI}.licenses`]: ctx.repository.license,
+        // Last: it changes on every build, and buildah turns each label into a step of its own, so
+        // only the steps from here on miss the layer cache of an unchanged rebuild.
+        [`${OCI}.created`]: ctx.now.toISOString()
     };
     for (const [key, value] of rules.labels)
         labels[key] = renderIn(`label ${key}`, value, globals);
@@ -35410,10 +35414,16 @@ function preflight(config, workspace) {
 }
 function authFailure(registry, username, result) {
     const text = `${result.stderr}\n${result.stdout}`;
-    if (!/unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i.test(text))
+    const refused = /unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i;
+    if (!refused.test(text))
         return undefined;
-    return new runtime/* ActionError */.lZ(`Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`, {
-        hint: 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.',
+    const message = username
+        ? `Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`
+        : "A registry refused access while pulling or pushing (no username input was given, so the runner's existing credentials were used)";
+    return new runtime/* ActionError */.lZ(message, {
+        hint: username
+            ? 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.'
+            : 'Give username and password (or log in before this step) for the registries the build pulls from and pushes to.',
         details: text
             .trim()
             .split('\n')
@@ -35628,10 +35638,10 @@ async function buildImage(config, options = {}) {
             if (result.exitCode !== 0) {
                 const failed = buildxFailedStep(result.output);
                 // A failing RUN is a build failure; a failure while pulling or pushing may be the credentials.
-                const inDockerfile = failed && /^\[(?!internal\]|auth\])/.test(failed.step);
-                const auth = inDockerfile
+                const inRunStep = failed !== undefined && /\] RUN /.test(failed.step);
+                const auth = inRunStep
                     ? undefined
-                    : authFailure(registry, config.username || '(existing credentials)', {
+                    : authFailure(registry, config.username, {
                         ...result,
                         stdout: '',
                         stderr: failed?.error ?? (0,runtime/* lastLines */.w$)(result.output, 8).join('\n')
@@ -35683,7 +35693,7 @@ async function buildImage(config, options = {}) {
                             const digestFile = (0,external_node_path_namespaceObject.join)(dir, `digest-${i}`);
                             const pushed = await runTool('buildah', buildahPushArgs(builderName, tag, { authFile, digestFile }), { env: toolEnv, signal: options.signal });
                             if (pushed.exitCode !== 0) {
-                                throw (authFailure(registry, config.username || '(existing credentials)', pushed) ??
+                                throw (authFailure(registry, config.username, pushed) ??
                                     new runtime/* ActionError */.lZ(`buildah could not push ${tag}`, {
                                         details: pushed.output.trim().split('\n').slice(-5)
                                     }));
@@ -35840,7 +35850,13 @@ function outputsOf(r) {
     };
 }
 async function main() {
-    const config = (0,runtime/* readInputs */.Ko)(parseConfig);
+    await runImageBuild((0,runtime/* readInputs */.Ko)(parseConfig));
+}
+/**
+ * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
+ * and the job summary (also for a failing step). The one-step deploy action calls this too.
+ */
+async function runImageBuild(config) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new runtime/* ActionError */.lZ(`The image build did not finish within ${(0,runtime/* formatDuration */.a3)(config.timeoutMs)} (timeout input); it was stopped`, {
         hint: 'Raise timeout, or make the build faster with cache-from/cache-to.'
@@ -35860,6 +35876,7 @@ async function main() {
             ? `pushed ${result.imageRef}`
             : `built ${result.metadata.tags.join(', ') || 'the image'} (not pushed)`);
         await (0,runtime/* appendSummary */.fe)(imageBuildSummary(result));
+        return result;
     }
     catch (err) {
         if (err instanceof BuildFailure)
@@ -36023,21 +36040,40 @@ const envInputSource = (env = process.env) => name => (env[inputEnvName(name)] ?
  */
 class Inputs {
     source;
-    problems = [];
-    read = new Set();
-    constructor(source = envInputSource()) {
+    naming;
+    problems;
+    read;
+    constructor(source = envInputSource(), naming = { rename: {}, given: {} }, shared) {
         this.source = source;
+        this.naming = naming;
+        this.problems = shared?.problems ?? [];
+        this.read = shared?.read ?? new Set();
+    }
+    /**
+     * The same inputs seen by a parser written for another action: `rename` maps the names that
+     * parser asks for to the names this action declares; `given` supplies values this action
+     * computes itself (never read from the runner). Problems and names read are shared.
+     */
+    view(naming) {
+        return new Inputs(this.source, { rename: naming.rename ?? {}, given: naming.given ?? {} }, { problems: this.problems, read: this.read });
+    }
+    declared(name) {
+        return this.naming.rename[name] ?? name;
     }
     raw(name, options = {}) {
-        this.read.add(name);
-        const value = this.source(name);
+        const given = this.naming.given[name];
+        if (given !== undefined)
+            return given;
+        const declared = this.declared(name);
+        this.read.add(declared);
+        const value = this.source(declared);
         if (options.required && value === '')
             this.problem(name, 'is required and was not given');
         return value;
     }
     /** Records a problem with an input found by a later check (a cross-input rule, say). */
     problem(name, message) {
-        this.problems.push({ input: name, message });
+        this.problems.push({ input: this.declared(name), message });
     }
     string(name, options = {}) {
         return this.raw(name, options);

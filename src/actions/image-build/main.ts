@@ -11,7 +11,7 @@ import {
 import { BuildFailure, type BuildImageResult, buildImage } from '../../image/build.js'
 import { labelLines } from '../../image/metadata/metadata.js'
 import { buildFailureSummary, imageBuildSummary } from '../../image/summary.js'
-import { parseConfig } from './config.js'
+import { type Config, parseConfig } from './config.js'
 
 function eventPayload(): Record<string, unknown> {
   const path = process.env.GITHUB_EVENT_PATH
@@ -49,7 +49,14 @@ export function outputsOf(r: BuildImageResult): Record<string, string | object> 
 }
 
 export async function main(): Promise<void> {
-  const config = readInputs(parseConfig)
+  await runImageBuild(readInputs(parseConfig))
+}
+
+/**
+ * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
+ * and the job summary (also for a failing step). The one-step deploy action calls this too.
+ */
+export async function runImageBuild(config: Config): Promise<BuildImageResult> {
   const controller = new AbortController()
   const timer = setTimeout(
     () =>
@@ -79,6 +86,7 @@ export async function main(): Promise<void> {
         : `built ${result.metadata.tags.join(', ') || 'the image'} (not pushed)`
     )
     await appendSummary(imageBuildSummary(result))
+    return result
   } catch (err) {
     if (err instanceof BuildFailure)
       await appendSummary(
