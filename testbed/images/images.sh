@@ -408,6 +408,26 @@ cmd_up() {
 # ---------------------------------------------------------------------------------------------
 
 # Unmounts whatever the daemons left mounted below DIR (after a SIGKILL), deepest first.
+# Kills what a daemon killed with SIGKILL left running: build containers (runc under buildkitd, dockerd
+# or buildah), recognised by a root filesystem (the mount on "/" in their own mount namespace) that is
+# an overlay made of layers below DIR. Mount propagation shows our mounts in other namespaces too, so
+# only the root mount counts; pid 1 is never a candidate.
+kill_container_leftovers() {
+  local dir=$1 self_ns ns f pid victims=()
+  self_ns=$(readlink /proc/self/ns/mnt)
+  for f in /proc/[0-9]*/mountinfo; do
+    pid=${f#/proc/}; pid=${pid%/mountinfo}
+    [ "$pid" != 1 ] && [ "$pid" != $$ ] || continue
+    ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) && [ -n "$ns" ] && [ "$ns" != "$self_ns" ] || continue
+    { awk -v d="=$dir/" '$5 == "/" && index($0, d) { found = 1 } END { exit !found }' "$f"; } 2>/dev/null \
+      && victims+=("$pid")
+  done
+  [ ${#victims[@]} -eq 0 ] && return 0
+  log "killing ${#victims[@]} leftover build container process(es): ${victims[*]}"
+  kill -KILL "${victims[@]}" 2>/dev/null || true
+  sleep 0.5
+}
+
 unmount_below() {
   local dir=$1 m
   awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
@@ -424,6 +444,7 @@ cmd_down() {
     if command -v buildah >/dev/null && [ -s "$CONTAINERS_STORAGE_CONF" ]; then
       buildah rm --all >/dev/null 2>&1 || true
     fi
+    kill_container_leftovers "$IMG_DIR"
     unmount_below "$IMG_DIR"
   fi
   [ ! -s "$REG_DIR/port" ] || rm -f "${REGISTRIES_DROPIN%-*}-$(cat "$REG_DIR/port").conf"

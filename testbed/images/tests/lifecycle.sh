@@ -25,6 +25,17 @@ state_processes() {
   return 0
 }
 
+# Pids of build containers whose root filesystem is made of layers below the state dir.
+container_processes() {
+  local f pid
+  for f in /proc/[0-9]*/mountinfo; do
+    pid=${f#/proc/}; pid=${pid%/mountinfo}
+    [ "$pid" != 1 ] || continue
+    { awk -v d="=$TESTBED_DIR/" '$5 == "/" && index($0, d) { found = 1 } END { exit !found }' "$f"; } 2>/dev/null && echo "$pid"
+  done
+  return 0
+}
+
 cleanup() {
   [ -z "${BLOCKER_PID:-}" ] || kill "$BLOCKER_PID" 2>/dev/null || true
   bash "$IMAGES_SH" down >/dev/null 2>&1 || true
@@ -82,10 +93,33 @@ bash "$IMAGES_SH" up >"$WORK/up3.log" 2>&1 && bash "$IMAGES_SH" status >/dev/nul
 (source "$TESTBED_DIR/env.images" && timeout 60 docker buildx inspect --bootstrap >/dev/null) \
   && pass "the buildx builder works again after buildkitd was restarted" || fail "buildx builder broken after restart"
 
-# 5. down: no process and no state left.
+# 5. buildkitd killed in the middle of a build: its RUN containers outlive it; down must end them.
+mkdir -p "$WORK/slow"
+# shellcheck disable=SC2016 # a Dockerfile variable, expanded by the builder
+printf 'ARG BASE_IMAGE=unset\nFROM ${BASE_IMAGE}\nRUN sleep 300\n' >"$WORK/slow/Dockerfile"
+(
+  # shellcheck disable=SC1091
+  source "$TESTBED_DIR/env.images"
+  printf '%s' "$REGISTRY_PASSWORD" | docker login -u "$REGISTRY_USERNAME" --password-stdin "$REGISTRY" >/dev/null 2>&1
+  timeout 400 docker buildx build --platform linux/amd64,linux/arm64 --build-arg "BASE_IMAGE=$TESTBED_BASE_IMAGE" \
+    "$WORK/slow" >"$WORK/slow.log" 2>&1 &
+)
+for _ in $(seq 1 120); do [ -n "$(container_processes)" ] && break; sleep 0.5; done
+if [ -z "$(container_processes)" ]; then
+  fail "no build container appeared within 60s (see $WORK/slow.log: $(tail -n 3 "$WORK/slow.log"))"
+else
+  kill -KILL "$(cat "$TESTBED_DIR/images/buildkitd.pid")"
+  sleep 1
+  [ -n "$(container_processes)" ] && pass "RUN containers outlive a SIGKILLed buildkitd (the case down must handle)" \
+    || fail "the RUN containers died with buildkitd; the scenario did not happen"
+fi
+
+# 6. down: no process and no state left.
 bash "$IMAGES_SH" down >"$WORK/down.log" 2>&1 || { cat "$WORK/down.log"; fail "down failed"; }
 sleep 1
 [ -z "$(state_processes)" ] && pass "down leaves no process behind" || fail "processes left after down: $(state_processes)"
+[ -z "$(container_processes)" ] && pass "down ends build containers left by a killed buildkitd" || fail "build containers left after down: $(container_processes)"
+! grep -qF "$TESTBED_DIR/" /proc/self/mounts && pass "down leaves no mount below the state dir" || fail "mounts left: $(grep -F "$TESTBED_DIR/" /proc/self/mounts | cut -d' ' -f2)"
 [ ! -e "$TESTBED_DIR/images" ] && [ ! -e "$TESTBED_DIR/registry" ] && [ ! -e "$TESTBED_DIR/env.images" ] \
   && [ ! -e "/etc/containers/registries.conf.d/50-otlp-testbed-$TESTBED_REGISTRY_PORT.conf" ] \
   && pass "down removes its state" || fail "state left after down: $(ls -A "$TESTBED_DIR")"
