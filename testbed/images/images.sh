@@ -178,7 +178,8 @@ ensure_binfmt() {
 # Registry
 
 ensure_registry() {
-  local pidfile="$REG_DIR/registry.pid" exe=/usr/bin/docker-registry
+  local pidfile="$REG_DIR/registry.pid" exe
+  exe=$(command -v docker-registry)
   mkdir -p "$REG_DIR/data"
   chmod 700 "$REG_DIR"
   if [ ! -s "$REG_DIR/password" ]; then
@@ -463,6 +464,13 @@ cmd_status() {
   }
   status_line registry "$REG_DIR/registry.pid" "http://$REGISTRY"
   status_line buildkitd "$IMG_DIR/buildkitd.pid" "$BUILDKIT_HOST"
+  local builder
+  builder=$(timeout 20 docker buildx inspect "$BUILDX_BUILDER" 2>/dev/null | awk '$1 == "Status:" { print $2; exit }') || true
+  if [ "$builder" = running ]; then
+    printf '%-10s %s (remote driver) running\n' buildx "$BUILDX_BUILDER"
+  else
+    printf '%-10s %s %s\n' buildx "$BUILDX_BUILDER" "${builder:-missing}"; rc=1
+  fi
   if [ "${TESTBED_SKIP_DOCKERD:-0}" != 1 ]; then
     status_line dockerd "$IMG_DIR/dockerd.pid" "$DOCKER_HOST"
   fi
