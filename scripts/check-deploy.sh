@@ -3,8 +3,9 @@
 #
 #   1. generated copies of the rules and dashboard are fresh (monitoring/sync-copies.mjs --check)
 #   2. promtool: rules parse, rule unit tests pass, every dashboard query parses
-#   3. helm lint --strict and helm template (several value sets), and the chart refuses bad values
-#   4. kustomize renders the base and both overlays (kubectl's built-in kustomize)
+#   3. kustomize renders the base and both overlays (kubectl's built-in kustomize)
+#   4. helm lint --strict and helm template (several value sets); the defaults render what the base
+#      holds; the chart refuses bad values
 #   5. every rendered config.toml passes `otlp-client check-config` with no warning
 #   6. the relay, started on loopback, exposes on /metrics every metric the rules and dashboard use
 #   7. the test bed's API server accepts every rendered object (server-side dry-run, no warning)
@@ -68,7 +69,8 @@ command -v node >/dev/null || fail "node is not on PATH"
 [ -d "$REPO_ROOT/node_modules/yaml" ] || fail "node_modules is missing the yaml package; run npm ci"
 command -v cargo >/dev/null || fail "cargo is not on PATH (needed to build otlp-client for the /metrics check)"
 
-step "tools: helm $HELM_VERSION, promtool $PROMTOOL_VERSION, otlp-client (release build)"
+STEP_STARTED=$SECONDS
+log "tools: helm $HELM_VERSION, promtool $PROMTOOL_VERSION, otlp-client (release build)"
 HELM=$(go_tool helm "$HELM_VERSION" "$OC/tools/helm" helm.sh/helm/v3/cmd/helm \
   -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION")
 PROMTOOL=$(go_tool promtool "$PROMTOOL_VERSION" "$OC/tools/promtool" github.com/prometheus/prometheus/cmd/promtool \
@@ -97,7 +99,21 @@ step "promtool: rules, rule unit tests, dashboard queries"
   { cat "$WORK/promtool-dash.log" >&2; fail "a Grafana dashboard query does not parse as PromQL (queries in $WORK/dashboard-queries.yaml)"; }
 ok "$(grep -c 'alert:' "$MON/prometheus-rules.yaml") alerts valid and unit-tested; $(grep -c 'record:' "$WORK/dashboard-queries.yaml") dashboard queries parse"
 
-# --- 3. helm ----------------------------------------------------------------------------------------------
+# --- 3. kustomize -----------------------------------------------------------------------------------------
+
+step "kustomize: base and overlays"
+for dir in base overlays/staging overlays/production; do
+  name=${dir##*/}
+  k kustomize "$OC/k8s/$dir" >"$WORK/kustomize-$name.yaml" 2>"$WORK/kustomize-$name.err" ||
+    { cat "$WORK/kustomize-$name.err" >&2; fail "kubectl kustomize otlp-client/k8s/$dir"; }
+done
+for kind in Namespace ConfigMap ServiceAccount Service Deployment HorizontalPodAutoscaler PodDisruptionBudget NetworkPolicy ServiceMonitor PrometheusRule; do
+  grep -q "^kind: $kind$" "$WORK/kustomize-base.yaml" || fail "the kustomize base renders no $kind"
+done
+grep -q '^kind: Role' "$WORK/kustomize-base.yaml" && fail "the base renders a Role or RoleBinding; the relay needs no API access"
+ok "base, staging and production render"
+
+# --- 4. helm ----------------------------------------------------------------------------------------------
 
 step "helm lint and template"
 # helm template assumes Kubernetes v1.20 unless told; the chart needs 1.30+ (Chart.yaml kubeVersion).
@@ -115,6 +131,8 @@ for entry in "${HELM_SETS[@]}"; do
   "$HELM" template "$release" "$CHART" --namespace "$NAMESPACE" --kube-version "$KUBE_VERSION" $extra >"$WORK/helm-$name.yaml" 2>"$WORK/helm-$name.err" ||
     { cat "$WORK/helm-$name.err" >&2; fail "helm template ($name values) failed"; }
 done
+"${ASSETS[@]}" compare "$WORK/kustomize-base.yaml" "$WORK/helm-defaults.yaml" ||
+  fail "the chart's default rendering and the kustomize base disagree (above); change both or neither"
 grep -q 'name: otlp_requests_per_second' "$WORK/helm-custom-metric.yaml" || fail "autoscaling.requestsPerSecond.enabled did not add the custom metric to the HPA"
 grep -q '^kind: HorizontalPodAutoscaler' "$WORK/helm-minimal.yaml" && fail "autoscaling.enabled=false still renders an HPA"
 # The chart must refuse what the deploy plan got wrong, saying why.
@@ -130,21 +148,7 @@ refuse "the image tag latest" "image.tag" --set image.tag=latest
 refuse "the plan's prometheus subchart values" "prometheus" --set prometheus.enabled=true
 refuse "retries that give up before the breaker opens" "circuit_breaker_threshold" --set config.resilience.max_retries=1
 refuse "an https endpoint" "config.endpoint" --set config.endpoint=https://collector:4317
-ok "lint clean; ${#HELM_SETS[@]} value sets render; 5 bad value sets refused"
-
-# --- 4. kustomize -----------------------------------------------------------------------------------------
-
-step "kustomize: base and overlays"
-for dir in base overlays/staging overlays/production; do
-  name=${dir##*/}
-  k kustomize "$OC/k8s/$dir" >"$WORK/kustomize-$name.yaml" 2>"$WORK/kustomize-$name.err" ||
-    { cat "$WORK/kustomize-$name.err" >&2; fail "kubectl kustomize otlp-client/k8s/$dir"; }
-done
-for kind in Namespace ConfigMap ServiceAccount Service Deployment HorizontalPodAutoscaler PodDisruptionBudget NetworkPolicy ServiceMonitor PrometheusRule; do
-  grep -q "^kind: $kind$" "$WORK/kustomize-base.yaml" || fail "the kustomize base renders no $kind"
-done
-grep -q '^kind: Role' "$WORK/kustomize-base.yaml" && fail "the base renders a Role or RoleBinding; the relay needs no API access"
-ok "base, staging and production render"
+ok "lint clean; ${#HELM_SETS[@]} value sets render, the defaults as the base; 5 bad value sets refused"
 
 # --- 5. config.toml ------------------------------------------------------------------------------------
 
@@ -245,9 +249,18 @@ if ! k -n "$SCRATCH_NS" rollout status deployment/otlp-client --timeout=120s >"$
   k -n "$SCRATCH_NS" get events --sort-by=.lastTimestamp >&2 || true
   fail "deployment/otlp-client did not become Available in $SCRATCH_NS within 120s"
 fi
-k -n "$SCRATCH_NS" get pods -l app.kubernetes.io/name=otlp-client -o json >"$WORK/pods.json"
-ready=$(jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length' "$WORK/pods.json")
-[ "$ready" -eq 3 ] || fail "expected 3 ready otlp-client pods in $SCRATCH_NS, found $ready"
+# The manifest leaves the count to the HPA, which brings the Deployment up to minReplicas (3).
+ready=0
+for _ in $(seq 1 360); do
+  k -n "$SCRATCH_NS" get pods -l app.kubernetes.io/name=otlp-client -o json >"$WORK/pods.json"
+  ready=$(jq '[.items[] | select(.metadata.deletionTimestamp == null) | select(any(.status.conditions[]?; .type == "Ready" and .status == "True"))] | length' "$WORK/pods.json")
+  [ "$ready" -eq 3 ] && break
+  sleep 0.5
+done
+if [ "$ready" -ne 3 ]; then
+  k -n "$SCRATCH_NS" describe hpa otlp-client >&2 || true
+  fail "expected the HPA to bring otlp-client to 3 ready pods in $SCRATCH_NS within 180s, found $ready"
+fi
 # The token is not mounted: no projected kube-api-access volume was injected.
 jq -e '[.items[].spec.volumes[]?.name | select(startswith("kube-api-access"))] | length == 0' "$WORK/pods.json" >/dev/null ||
   fail "a service-account token volume is mounted into the relay's pods"

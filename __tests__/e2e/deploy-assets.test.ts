@@ -73,6 +73,18 @@ async function rollout(ns: string, manifests: string): Promise<ActionRun> {
   })
 }
 
+/** Polls `probe` every 500 ms until it returns true; fails with `what` after `ms`. */
+async function waitFor(what: string, probe: () => boolean, ms = 180_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`)
+    await new Promise(r => setTimeout(r, 500))
+  }
+}
+
+const readyReplicas = (ns: string): number =>
+  json('deployment/otlp-client', '-n', ns).status.readyReplicas ?? 0
+
 const explain = (r: ActionRun): string =>
   `exit ${r.exitCode}\noutputs ${JSON.stringify(r.outputs, null, 1)}\nlog:\n${r.log.slice(-6000)}`
 
@@ -116,6 +128,8 @@ describe('otlp-client base through the rollout action', () => {
         'ServiceMonitor'
       ].sort()
     )
+    // The manifest leaves the count to the HPA, which raises it to minReplicas.
+    await waitFor('the HPA to bring otlp-client to 3 ready replicas', () => readyReplicas(ns) === 3)
     const d = json('deployment/otlp-client', '-n', ns)
     expect(d.status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3 })
     const pods = json('pods', '-n', ns, '-l', 'app.kubernetes.io/name=otlp-client').items
@@ -127,13 +141,18 @@ describe('otlp-client base through the rollout action', () => {
     expect(json(`namespace/${ns}`).metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted')
   })
 
-  it('rolls the Deployment when config.toml changes, because the ConfigMap name carries its hash', async () => {
+  it('rolls the Deployment on a config.toml change and keeps the replica count the HPA chose', async () => {
     const ns = newNamespace('config')
     let r = await rollout(ns, renderBase(ns))
     expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
       result: 'success',
       log: ''
     })
+    await waitFor('3 ready replicas', () => readyReplicas(ns) === 3)
+    // What the HPA does under load: a write to the scale subresource. A `replicas` in the manifest
+    // would now conflict with it (server-side apply) and fail the next release.
+    kubectl('scale', 'deployment/otlp-client', '-n', ns, '--replicas=4')
+    await waitFor('4 ready replicas', () => readyReplicas(ns) === 4)
     const before = json('deployment/otlp-client', '-n', ns).spec.template.spec.volumes[0].configMap.name
     const changed = readFileSync(join(BASE, 'config.toml'), 'utf8').replace(
       'batch_size = 100',
@@ -148,5 +167,6 @@ describe('otlp-client base through the rollout action', () => {
     const after = json('deployment/otlp-client', '-n', ns).spec.template.spec.volumes[0].configMap.name
     expect(after).not.toBe(before)
     expect(json(`configmap/${after}`, '-n', ns).data['config.toml']).toContain('batch_size = 200')
+    expect(json('deployment/otlp-client', '-n', ns).spec.replicas).toBe(4)
   })
 })
