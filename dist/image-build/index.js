@@ -34258,7 +34258,7 @@ function readImageBuildConfig(inputs) {
     const imageLines = inputs.list('images', { required: true, commas: false });
     const images = rule('images', [], () => parseImageRules(imageLines));
     for (const image of images) {
-        if (!/\{\{/.test(image.name) && !parseImageName(image.name)) {
+        if (!parseImageName(image.name)) {
             inputs.problem('images', `${JSON.stringify(image.name)} is not an image name; use registry/path such as ghcr.io/org/app`);
         }
     }
