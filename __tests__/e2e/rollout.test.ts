@@ -239,6 +239,52 @@ describe('rollout on the test bed', () => {
     }
   })
 
+  it('runs a smoke Job in the cluster; when it fails, rolls back and says plainly that the previous revision fails too', async () => {
+    const ns = namespace('smoke-job')
+    await firstRelease(ns)
+    const job = (behavior: string) => `apiVersion: batch/v1
+kind: Job
+metadata: {name: smoke-test}
+spec:
+  backoffLimit: 0
+  activeDeadlineSeconds: 4
+  template:
+    metadata: {labels: {testbed/behavior: ${behavior}}}
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: curl
+        image: registry.testbed.invalid/curl:8
+        args: [curl, -f, http://web:8080/health]
+`
+    const jobs = manifestDir({ 'ok.yaml': job('ready'), 'bad.yaml': job('image-pull-error') })
+    let r = await rollout(
+      ns,
+      { 'app.yaml': workloadYaml({ tag: 'v2' }) },
+      { 'smoke-job': join(jobs, 'ok.yaml') }
+    )
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    expect(r.log).toContain('smoke job/smoke-test: complete')
+    r = await rollout(
+      ns,
+      { 'app.yaml': workloadYaml({ tag: 'v3' }) },
+      { 'smoke-job': join(jobs, 'bad.yaml') }
+    )
+    expect(r.exitCode).toBe(1)
+    expect(r.outputs.result).toBe('failed')
+    expect(r.outputs['failure-reason']).toMatch(
+      /^smoke test failed: job\/smoke-test: the Job failed: DeadlineExceeded/
+    )
+    expect(r.log).toMatch(/roll back deployment "web" to revision 2/)
+    expect(r.log).toMatch(
+      /ROLLBACK FAILED, a person must act: the previous revision fails the smoke test too/
+    )
+    expect(image(ns)).toMatch(/:v2$/)
+  })
+
   it('fails fast when one of three new pods is doomed, naming that pod', async () => {
     const ns = namespace('one-of-three')
     await firstRelease(ns, { replicas: 3 })
@@ -421,7 +467,11 @@ subjects: [{kind: User, name: deployer, apiGroup: rbac.authorization.k8s.io}]
     const pending = rollout(ns, {
       'app.yaml': workloadYaml({ replicas: 3, tag: 'v2', behavior: 'slow-ready', strategy })
     })
-    await waitFor(() => json('deployment/web', '-n', ns).status.updatedReplicas >= 1, 60_000)
+    // Mid-wait: the new ReplicaSet has its first pod (the action is watching by then).
+    await waitFor(() => {
+      const d = json('deployment/web', '-n', ns)
+      return d.metadata.generation === 2 && d.status.observedGeneration === 2 && d.status.updatedReplicas >= 1
+    }, 60_000)
     await run(join(REPO_ROOT, 'testbed/testbed.sh'), ['restart-apiserver'], { timeout: 120_000 })
     const r = await pending
     expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({

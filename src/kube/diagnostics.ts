@@ -134,7 +134,11 @@ export async function gatherDiagnostics(
             timeoutMs: 10_000
           }
         )
-        events.push(...(list.items ?? []))
+        // An earlier object of the same name (a replaced Job) left events of its own.
+        const uid = o.metadata?.uid
+        events.push(
+          ...(list.items ?? []).filter(e => !uid || !e.involvedObject?.uid || e.involvedObject?.uid === uid)
+        )
       } catch {
         // Diagnostics are best effort: a missing right to list events must not hide the verdict.
       }

@@ -158,7 +158,7 @@ export interface ControllerRevision extends KubeObject {
 }
 
 export interface KubeEvent extends KubeObject {
-  involvedObject?: { kind?: string; name?: string; namespace?: string }
+  involvedObject?: { kind?: string; name?: string; namespace?: string; uid?: string }
   reason?: string
   message?: string
   type?: string

@@ -294,15 +294,18 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
           smoke.push(...results)
           const bad = results.find(r => !r.ok)
           if (bad) {
-            rolledBack = false
-            rollbackFailure = `the previous revision fails the smoke test too: ${bad.url}: ${bad.problem}`
+            rollbackFailure = `A person must act: the rollback completed, but the restored previous revision fails the smoke test too: ${bad.url}: ${bad.problem}`
           }
         }
       }
     }
   }
 
-  const result: RolloutResultKind = !failureReason ? 'success' : rolledBack ? 'rolled-back' : 'failed'
+  const result: RolloutResultKind = !failureReason
+    ? 'success'
+    : rolledBack && !rollbackFailure
+      ? 'rolled-back'
+      : 'failed'
   const first = workloads[0]
   const durationMs = Date.now() - started
   const out: RolloutResult = {
@@ -661,6 +664,7 @@ async function rollBack(
                 : 'application/strategic-merge-patch+json',
             retryForMs: 60_000
           })
+          if (w.target.kind === 'StatefulSet') await replaceBrokenStatefulSetPods(client, path, current, log)
         }
         const policy = { notReadyGraceMs: config.doom.notReadyGraceMs, oomRestarts: config.doom.oomRestarts }
         const wait = await waitForRollout(client, w.target, {
@@ -684,6 +688,59 @@ async function rollBack(
     })
   )
   return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined
+}
+
+/**
+ * A StatefulSet never replaces a pod of the failed revision that is not Ready: the documented
+ * "forced rollback" deletes those pods once the template is reverted, so that the controller
+ * recreates them at the restored revision. Pods that are Ready are left to the rolling update.
+ */
+async function replaceBrokenStatefulSetPods(
+  client: KubeClient,
+  path: string,
+  before: KubeObject,
+  log: (l: string) => void
+): Promise<void> {
+  const failedRevision = (before.status as { updateRevision?: string } | undefined)?.updateRevision
+  const generation = (before.metadata?.generation ?? 0) + 1
+  if (!failedRevision) return
+  // Deleting before the controller has seen the reverted template would recreate the broken pod.
+  for (let i = 0; i < 100; i++) {
+    const sts = await client.request<
+      KubeObject & { status?: { observedGeneration?: number; updateRevision?: string } }
+    >('GET', path, {
+      retryForMs: 30_000
+    })
+    if ((sts.status?.observedGeneration ?? 0) >= generation && sts.status?.updateRevision !== failedRevision)
+      break
+    await sleep(100)
+  }
+  const selector = selectorString((before.spec as { selector?: never } | undefined)?.selector)
+  const pods = await client.request<{ items?: Pod[] }>(
+    'GET',
+    Client.collectionPath('v1', 'pods', before.metadata?.namespace),
+    {
+      query: { labelSelector: `${selector},controller-revision-hash=${failedRevision}` },
+      retryForMs: 30_000
+    }
+  )
+  for (const pod of pods.items ?? []) {
+    if (pod.metadata?.deletionTimestamp) continue
+    if (pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True')) continue
+    const name = pod.metadata?.name ?? ''
+    try {
+      await client.request(
+        'DELETE',
+        `${Client.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`,
+        { retryForMs: 30_000 }
+      )
+      log(
+        `statefulset/${before.metadata?.name}: deleted pod ${name} of the failed revision ${failedRevision}; it is recreated at the restored revision`
+      )
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err
+    }
+  }
 }
 
 const VERDICT_ICON: Record<RolloutResultKind, string> = { success: '✅', 'rolled-back': '↩️', failed: '❌' }

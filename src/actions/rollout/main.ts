@@ -10,11 +10,18 @@ import {
 } from '../../runtime/index.js'
 import { KubeClient } from '../../kube/client.js'
 import { rollout, type RolloutResult } from '../../kube/rollout.js'
-import { parseConfig } from './config.js'
+import { parseConfig, type ActionConfig } from './config.js'
 
 export async function main(): Promise<void> {
+  await runRollout(readInputs(parseConfig))
+}
+
+/**
+ * Connects, rolls out, sets the outputs and the job summary, and throws when the release failed.
+ * The one-step deploy action calls it with its own parsed config after the image is pushed.
+ */
+export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
   const started = Date.now()
-  const config = readInputs(parseConfig)
   let result: RolloutResult | undefined
   let client: KubeClient | undefined
   try {
@@ -81,4 +88,5 @@ export async function main(): Promise<void> {
           : 'rollback is false: the failed release is still in place.')
     })
   }
+  return result
 }
