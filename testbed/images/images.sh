@@ -285,7 +285,8 @@ ensure_buildx() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Docker Engine (needed for `docker login`, which the CLI performs through the daemon)
+# Docker Engine: `docker run` of pushed images, and `docker login` for CLIs older than 23 (which log in
+# through the daemon). Containers get no bridge network: use --network none or host.
 
 ensure_dockerd() {
   local pidfile="$IMG_DIR/dockerd.pid" exe root="$IMG_DIR/docker"
