@@ -285,7 +285,7 @@ ensure_buildx() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Docker Engine: `docker run` of pushed images, and `docker login` for CLIs older than 23 (which log in
+# Docker Engine: `docker run` of pushed images, and `docker login` for older CLIs such as Debian's 20.10 (which log in
 # through the daemon). Containers get no bridge network: use --network none or host.
 
 ensure_dockerd() {
