@@ -21,10 +21,11 @@ apt_install() {
   log "installing Debian packages: ${missing[*]}"
   local stamp=/var/lib/apt/periodic/otlp-deploy-update-stamp
   if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=300 || die "apt-get update failed"
     mkdir -p "$(dirname "$stamp")" && touch "$stamp"
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  # Lock::Timeout: wait for another apt/dpkg run (a concurrent script) instead of failing at once.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install ${missing[*]} failed"
 }
 
