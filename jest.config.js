@@ -1,6 +1,9 @@
 // Two projects: `unit` is fast and needs nothing running; `e2e` drives the bundled actions
 // against the local test bed (see testbed/) through the runner-faithful harness.
 const shared = {
+  // The test bed's state (etcd's *.snap files look like jest snapshots) and build outputs are not tests.
+  modulePathIgnorePatterns: ['<rootDir>/.testbed/', '<rootDir>/otlp-client/target/', '<rootDir>/dist/'],
+  watchPathIgnorePatterns: ['<rootDir>/.testbed/'],
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
