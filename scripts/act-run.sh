@@ -121,7 +121,7 @@ done
 service="$work/service"
 mkdir -p "$service/.github/workflows"
 cp -r "$FIXTURE"/. "$service/"
-mv "$service/deploy-caller.yml" "$service/.github/workflows/deploy-caller.yml"
+mv "$service/deploy-caller.yml" "$service/pr-caller.yml" "$service/.github/workflows/"
 cp workflows-examples/redeploy.yml "$service/.github/workflows/redeploy.yml"
 git -C "$service" init -q -b main
 git -C "$service" remote add origin https://github.com/acme/greeter.git
@@ -159,8 +159,10 @@ fi
 jq -n --rawfile kubeconfig "$deploy_kubeconfig" --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" \
   '{KUBECONFIG: $kubeconfig, REGISTRY_USERNAME: $user, REGISTRY_PASSWORD: $password}' > "$work/secrets.yml"
 chmod 600 "$work/secrets.yml"
+mkdir -p "$work/coverage-store"
 jq -n --arg registry "$REGISTRY" --arg ns "$NAMESPACE" --arg smoke "$smoke_url" --arg base "$TESTBED_BASE_IMAGE" \
-  '{REGISTRY: $registry, NAMESPACE: $ns, SMOKE_URL: $smoke, BASE_IMAGE: $base}' > "$work/vars.yml"
+  --arg store "$work/coverage-store" \
+  '{REGISTRY: $registry, NAMESPACE: $ns, SMOKE_URL: $smoke, BASE_IMAGE: $base, COVERAGE_STORE: $store}' > "$work/vars.yml"
 jq -n --arg sha "$sha" '{
   ref: "refs/heads/main", before: "0000000000000000000000000000000000000000", after: $sha,
   head_commit: {id: $sha, message: "greeter fixture"},
@@ -250,8 +252,34 @@ deployed=$(reported_image "$work/deploy.log")
 [ -n "$deployed" ] || die "the verify job of deploy-caller.yml printed no image-ref"
 expect_running "$deployed" "the deploy workflow reported"
 
+if [ "$scenario" = full ]; then
+  # 6b. A pull request that adds untested code: pr-caller.yml must find the report the deploy stored
+  #     for its base commit (in the coverage store folder) and report a negative delta.
+  base_sha=$(git -C "$service" rev-parse HEAD)
+  git -C "$service" checkout -q -b feature
+  cat >> "$service/src/greeting.js" <<'JS'
+
+export function farewell(name) {
+  if (!name) return 'bye'
+  return 'bye ' + name
+}
+JS
+  git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q -am "greeter: farewell (untested)"
+  jq -n --arg base "$base_sha" --arg head "$(git -C "$service" rev-parse HEAD)" '{
+    action: "synchronize", number: 7,
+    pull_request: {number: 7, title: "farewell", head: {ref: "feature", sha: $head}, base: {ref: "main", sha: $base}},
+    repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme", name: "acme"}},
+    sender: {login: "act-run"}
+  }' > "$work/pull-request.json"
+  run_act pull-request pull_request pr-caller.yml "$work/pull-request.json"
+  pr_line=$(grep '| act-run-pr:' "$work/pull-request.log" | tail -n1)
+  delta=$(sed -n 's/.*delta=\([^ ]*\).*/\1/p' <<< "$pr_line")
+  [[ "$delta" =~ ^-[0-9.]+$ ]] || die "the pull request's coverage delta is '$delta', expected a negative number ($pr_line)"
+  log "pull request: ${pr_line#*act-run-pr: }"
+  git -C "$service" checkout -q main
+fi
 if [ "$bad_release" = 1 ]; then
-  # 6b. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
+  # 6c. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
   #     cluster must run the previous release again.
   set_behavior crashloop
   push_event "$work/bad-release.json"
@@ -260,7 +288,7 @@ if [ "$bad_release" = 1 ]; then
     || die "the bad release did not end with result=rolled-back (see $work/bad-release.log with --keep)"
   expect_running "$deployed" "the automatic rollback of the bad release had to restore"
 
-  # 6c. The fix: the next deploy after a rollback must go through.
+  # 6d. The fix: the next deploy after a rollback must go through.
   set_behavior ready
   push_event "$work/fixed-release.json"
   run_act fixed-release push deploy-caller.yml "$work/fixed-release.json"
@@ -269,8 +297,8 @@ if [ "$bad_release" = 1 ]; then
   expect_running "$deployed" "the fixed release reported"
 fi
 if [ "$scenario" = full ]; then
-  # 6d. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
-  # 6e. then rolls back by redeploying the digest the deploy built.
+  # 6e. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
+  # 6f. then rolls back by redeploying the digest the deploy built.
   base_digest=$(curl -fsS -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" -o /dev/null -D - \
     -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
     "http://${TESTBED_BASE_IMAGE%%/*}/v2/$(base=${TESTBED_BASE_IMAGE#*/}; echo "${base%:*}")/manifests/${TESTBED_BASE_IMAGE##*:}" \
@@ -285,7 +313,7 @@ if [ "$scenario" = full ]; then
   expect_running "$deployed" "the rollback (redeploy.yml) was asked for"
 fi
 if [ "$bad_release" = 1 ] && [ "$scenario" = full ]; then
-  # 6f. A regular deploy after the workload was pinned by redeploy.yml must go through.
+  # 6g. A regular deploy after the workload was pinned by redeploy.yml must go through.
   git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q --allow-empty -m "greeter: deploy again"
   push_event "$work/after-redeploy.json"
   run_act after-redeploy push deploy-caller.yml "$work/after-redeploy.json"
