@@ -71,7 +71,7 @@ port_of() {
   esac
 }
 
-# The process listening on TCP port $1 on any local address, as "name (pid N)", or nothing.
+# The process listening on TCP port $1 on any local address, as "pid N (executable)"; fails if none.
 port_owner() {
   local line
   line=$(ss -Htlnp "sport = :$1" 2>/dev/null | head -n1) || true
@@ -361,7 +361,8 @@ ensure_component() {
   start_daemon "$name" "${args[@]}"
   local deadline=$((SECONDS + TESTBED_TIMEOUT))
   until healthy "$name" >/dev/null 2>&1; do
-    running_pid "$name" >/dev/null || fail_with_log "$name" "$name exited during start-up"
+    # Only liveness here: for an instant after start the pid is still the bash that execs the binary.
+    kill -0 "$(cut -d' ' -f1 "$RUN/$name.pid")" 2>/dev/null || fail_with_log "$name" "$name exited during start-up"
     [ "$SECONDS" -lt "$deadline" ] || fail_with_log "$name" "$name was not healthy on port $port after ${TESTBED_TIMEOUT}s"
     sleep 0.3
   done
