@@ -117,7 +117,14 @@ fn probe(addr: SocketAddr, path: &str) -> Result<(u16, String), String> {
 fn health(args: &Args) -> ExitCode {
     let addr = match &args.addr {
         Some(a) => config::parse_addr("--addr", Some(a.clone()), "").map_err(|e| e.to_string()),
-        None => load_config(args).map(|c| c.health_addr),
+        // The probe needs only the ops address; a config the relay would refuse must not make
+        // the probe guess wrong silently, so it says which address it falls back to.
+        None => Ok(load_config(args)
+            .map(|c| c.health_addr)
+            .unwrap_or_else(|e| {
+                eprintln!("otlp-client health: {e}; probing the default 0.0.0.0:8080");
+                SocketAddr::from(([0, 0, 0, 0], 8080))
+            })),
     };
     let addr = match addr {
         Ok(a) => local_target(a),
