@@ -30,7 +30,7 @@ describe('workflows', () => {
     expect({ status, tail: output.slice(-2000) }).toEqual({ status: 0, tail: expect.any(String) })
   })
 
-  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest on the test bed', () => {
+  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest; PR delta; redeploy and rollback', () => {
     requireTestbed(
       'KUBECONFIG',
       'KUBECTL',
@@ -48,5 +48,9 @@ describe('workflows', () => {
     })
     expect(reported?.[2]).toMatch(/\/act-e2e\/greeter@sha256:[0-9a-f]{64}$/)
     expect(output).toMatch(/deployment\/greeter in act-e2e runs \S+@sha256:/)
+    // The pull request adds untested code: its delta against the deployed base is negative.
+    expect(output).toMatch(/pull request: coverage=[\d.]+ delta=-[\d.]+ tests=2/)
+    // redeploy.yml pinned another digest, then rolled back to the deployed one.
+    expect(output).toContain('(the rollback (redeploy.yml) was asked for)')
   })
 })
