@@ -2,7 +2,15 @@
 // runs on the sample projects (copied into a scratch workspace), thresholds, annotations, stored
 // base reports, and the sticky PR comment against a local GitHub API stand-in.
 import { jest } from '@jest/globals'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync
+} from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -156,6 +164,27 @@ describe('cargo preset on the sample crate (cargo-tarpaulin)', () => {
       line: expect.stringMatching(/^\d+$/)
     })
     expect(failure?.message).toMatch(/a batch younger than the deadline must wait/)
+  })
+  it('turns clippy and rustfmt findings into annotations and fails on them', async () => {
+    const ws = workspaceWith('sample-crate', 'crate')
+    appendFileSync(join(ws, 'crate/src/lib.rs'), '\npub fn  answer( )->u8{ let x = 42; return x; }\n')
+    const r = await run({
+      cwd: ws,
+      inputs: { preset: 'cargo', 'working-directory': 'crate', lint: true, 'base-coverage': 'none' }
+    })
+    expect(r.exitCode).toBe(1)
+    const errors = r.annotations.filter(a => a.level === 'error')
+    const clippy = errors.filter(a => a.properties.title === 'cargo clippy')
+    expect(clippy.length).toBeGreaterThan(0)
+    expect(clippy[0]!.properties.file).toBe('crate/src/lib.rs')
+    expect(errors.find(a => a.properties.title === 'cargo fmt')?.properties).toMatchObject({
+      file: 'crate/src/lib.rs'
+    })
+    expect(errors.at(-1)!.message).toBe(
+      'cargo clippy --message-format=short -- -D warnings failed; cargo fmt -- --check failed'
+    )
+    expect(r.summary).toContain('| cargo fmt | `cargo fmt -- --check` | ❌ failed |')
+    expect(r.outputs.failures).toBe('0')
   })
 })
 
