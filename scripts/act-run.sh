@@ -18,6 +18,8 @@
 #
 # Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
 #   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
+#   --one-step     also release a commit with the root action (one-step-caller.yml: build, rollout
+#               and smoke in one step) after the pull request
 #   --full-cycle   also: after the deploy, a release whose pods crash-loop (the workflow must fail and
 #               the rollout roll back), then the fix (a deploy after a rollback must succeed), and at the
 #               end a deploy after the redeploy/rollback runs. These catch field-ownership conflicts
@@ -44,6 +46,7 @@ keep=0
 probe=0
 scenario=full
 bad_release=0
+one_step=0
 ref=''
 extra=()
 while [ $# -gt 0 ]; do
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --probe) probe=1 ;;
     --deploy-only) scenario=deploy ;;
     --full-cycle) bad_release=1 ;;
+    --one-step) one_step=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
@@ -121,7 +125,7 @@ done
 service="$work/service"
 mkdir -p "$service/.github/workflows"
 cp -r "$FIXTURE"/. "$service/"
-mv "$service/deploy-caller.yml" "$service/pr-caller.yml" "$service/.github/workflows/"
+mv "$service/deploy-caller.yml" "$service/pr-caller.yml" "$service/one-step-caller.yml" "$service/.github/workflows/"
 cp workflows-examples/redeploy.yml "$service/.github/workflows/redeploy.yml"
 git -C "$service" init -q -b main
 git -C "$service" remote add origin https://github.com/acme/greeter.git
@@ -220,9 +224,9 @@ set_behavior() {
   git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q -am "greeter: pods $1"
 }
 
-# reported_image LOG: the image-ref the verify job of deploy-caller.yml printed.
+# reported_image LOG: the image-ref the last job of deploy-caller.yml or one-step-caller.yml printed.
 reported_image() {
-  sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\) .*/\2/p' "$1" | tail -n1
+  sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\).*/\2/p' "$1" | tail -n1
 }
 
 # expect_running IMAGE WHAT: the cluster must run exactly IMAGE in deployment/greeter.
@@ -277,6 +281,15 @@ JS
   [[ "$delta" =~ ^-[0-9.]+$ ]] || die "the pull request's coverage delta is '$delta', expected a negative number ($pr_line)"
   log "pull request: ${pr_line#*act-run-pr: }"
   git -C "$service" checkout -q main
+fi
+if [ "$one_step" = 1 ]; then
+  # 6b'. The one-step root action (build + rollout + smoke in one step) releases a new commit of main.
+  git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q --allow-empty -m "greeter: one-step release"
+  push_event "$work/one-step.json"
+  run_act one-step push one-step-caller.yml "$work/one-step.json"
+  deployed=$(reported_image "$work/one-step.log")
+  [ -n "$deployed" ] || die "one-step-caller.yml printed no image-ref"
+  expect_running "$deployed" "the one-step action reported"
 fi
 if [ "$bad_release" = 1 ]; then
   # 6c. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
