@@ -1,5 +1,5 @@
 import { dependencyCache, lockfileHash, reportCache, restoreEntry, saveEntry, toolCache } from '../../src/coverage/cache.js'
-import { TARPAULIN_VERSION } from '../../src/coverage/plan.js'
+import { NEXTEST_VERSION, TARPAULIN_VERSION } from '../../src/coverage/plan.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from '../harness/runner.js'
@@ -32,9 +32,10 @@ describe('cache entries', () => {
     expect(toolCache('/c/t').key).toBe(`cargo-tarpaulin-${TARPAULIN_VERSION}-Linux-X64`)
   })
 
-  it('pins the same tarpaulin version as the pre-install script', () => {
+  it('pins the same tool versions as the pre-install script', () => {
     const script = readFileSync(join(REPO_ROOT, '__tests__/fixtures/coverage/install-cargo-tools.sh'), 'utf8')
     expect(script).toContain(`TARPAULIN_VERSION=${TARPAULIN_VERSION}\n`)
+    expect(script).toContain(`NEXTEST_VERSION=${NEXTEST_VERSION}\n`)
   })
 })
 
