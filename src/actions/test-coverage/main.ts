@@ -132,7 +132,10 @@ export async function main(): Promise<void> {
     parseCoverage(readFileSync(f, 'utf8'), relative(ctx.workspace, f) || f)
   )
   for (const r of reports) core.info(`read ${r.format} report ${r.source}: ${r.files.length} files`)
-  const files = normaliseFiles(mergeFiles(reports), ctx.workspace, workdir)
+  // Paths first, so that one file named two ways by two reports (relative, absolute) is merged.
+  const files = mergeFiles(
+    reports.map(r => ({ ...r, files: normaliseFiles(r.files, ctx.workspace, workdir) }))
+  )
   const sum = totals(files)
 
   const junitGlobs = config.junitFiles.length > 0 ? config.junitFiles : plan.junitGlobs
