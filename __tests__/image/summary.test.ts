@@ -24,6 +24,10 @@ const result: BuildImageResult = {
   loggedIn: 'r.example',
   buildMs: 2300,
   totalMs: 4100,
+  timings: [
+    { phase: 'Set up the buildx builder', ms: 310 },
+    { phase: 'Build linux/amd64, linux/arm64 with buildx', ms: 2300 }
+  ],
   warnings: []
 }
 
@@ -37,6 +41,7 @@ describe('job summary', () => {
     expect(text).toContain('| Cache | 6 of 6 steps from cache |')
     expect(text).toContain('- `r.example/app:latest`')
     expect(text).toContain('| linux/arm64 | 902.3 KiB | 2 |')
+    expect(text).toContain('| Set up the buildx builder | 310ms |')
   })
 
   it('shows the failing step and its last lines', () => {

@@ -41,6 +41,7 @@ const env: Record<string, string> = {}
 for (const name of passthrough) if (tb[name]) env[name] = tb[name]!
 
 interface Measure {
+  timings: { phase: string; ms: number }[]
   totalMs: number
   buildMs: number
   digest: string
@@ -73,12 +74,17 @@ async function build(builder: string, phase: string): Promise<Measure> {
   }
   if (process.env.BENCH_LOG_DIR)
     writeFileSync(join(process.env.BENCH_LOG_DIR, `${builder}-${phase}.log`), run.log)
-  const meta = JSON.parse(run.outputs.metadata!) as { 'build-ms': number; cache: Measure['cache'] }
+  const meta = JSON.parse(run.outputs.metadata!) as {
+    'build-ms': number
+    cache: Measure['cache']
+    timings: Measure['timings']
+  }
   const m = {
     totalMs: run.durationMs,
     buildMs: meta['build-ms'],
     digest: run.outputs.digest!,
-    cache: meta.cache
+    cache: meta.cache,
+    timings: meta.timings
   }
   console.log(
     `${builder} ${phase}: step ${(m.totalMs / 1000).toFixed(1)}s, build ${(m.buildMs / 1000).toFixed(1)}s, cache ${m.cache.cached}/${m.cache.steps}`

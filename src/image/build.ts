@@ -63,7 +63,14 @@ export interface BuildImageResult {
   loggedIn: string | undefined
   buildMs: number
   totalMs: number
+  /** Each phase (builder set-up, log-in, build, push, manifest read-back) and its duration. */
+  timings: PhaseTiming[]
   warnings: string[]
+}
+
+export interface PhaseTiming {
+  phase: string
+  ms: number
 }
 
 export interface BuildImageOptions {
@@ -160,17 +167,29 @@ function privateDockerConfig(env: Record<string, string | undefined>, dir: strin
   return target
 }
 
-/** A private containers auth file, starting from the user's. */
+/** Reads the `auths` of a docker or containers auth file; nothing when it is absent or unreadable. */
+function authsOf(file: string | undefined): Record<string, unknown> {
+  if (!file || !existsSync(file)) return {}
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { auths?: Record<string, unknown> }
+    return data.auths && typeof data.auths === 'object' ? data.auths : {}
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * A private containers auth file for buildah: the runner's docker log-ins, overridden by its
+ * containers log-ins (with --authfile, buildah looks nowhere else).
+ */
 function privateAuthFile(env: Record<string, string | undefined>, dir: string): string {
   const target = join(dir, 'containers-auth.json')
-  const candidates = [
-    env.REGISTRY_AUTH_FILE,
-    env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined
-  ]
-  const source = candidates.find((f): f is string => Boolean(f && existsSync(f)))
-  if (source) copyFileSync(source, target)
-  else writeFileSync(target, '{"auths":{}}\n')
-  chmodSync(target, 0o600)
+  const dockerConfig = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker'), 'config.json')
+  const containers =
+    env.REGISTRY_AUTH_FILE ||
+    (env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined)
+  const auths = { ...authsOf(dockerConfig), ...authsOf(containers) }
+  writeFileSync(target, JSON.stringify({ auths }, null, 2) + '\n', { mode: 0o600 })
   return target
 }
 
@@ -196,6 +215,16 @@ export async function buildImage(
   const env = { ...(options.env ?? process.env) }
   const log = options.log ?? (() => undefined)
   const group = options.group ?? (<T>(_: string, fn: () => Promise<T>) => fn())
+  const timings: PhaseTiming[] = []
+  // Every phase runs in a log group and is timed for the summary and the benchmark.
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now()
+    try {
+      return await group(name, fn)
+    } finally {
+      timings.push({ phase: name, ms: Date.now() - t0 })
+    }
+  }
   const workspace = options.workspace ?? env.GITHUB_WORKSPACE ?? process.cwd()
   const warnings: string[] = []
 
@@ -288,14 +317,32 @@ export async function buildImage(
       toolEnv.DOCKER_CONFIG = privateDockerConfig(cleanEnv, dir)
       const requested = config.buildxBuilder || cleanEnv.BUILDX_BUILDER || ''
       let info: BuilderInfo | undefined
-      builderName = await group('Set up the buildx builder', async () => {
-        const inspect = await runTool('docker', ['buildx', 'inspect', ...(requested ? [requested] : [])], {
-          env: toolEnv,
-          quiet: true,
-          signal: options.signal
-        })
+      builderName = await phase('Set up the buildx builder', async () => {
+        // One call both finds and starts the builder (each docker CLI call costs a few hundred ms).
+        const inspect = await runTool(
+          'docker',
+          ['buildx', 'inspect', '--bootstrap', ...(requested ? [requested] : [])],
+          {
+            env: toolEnv,
+            quiet: true,
+            signal: options.signal
+          }
+        )
+        if (inspect.exitCode !== 0 && !/no builder .* found|not found/i.test(inspect.output)) {
+          throw new ActionError(`The buildx builder ${requested || '(current)'} does not start`, {
+            hint: 'Check that its BuildKit daemon runs and is reachable (docker buildx inspect --bootstrap).',
+            details: inspect.output.trim().split('\n').slice(-5)
+          })
+        }
         const existing = inspect.exitCode === 0 ? parseBuildxInspect(inspect.stdout) : undefined
         const plan = chooseBuilder({ requested, endpoint, existing, platformCount: platforms.length })
+        if (plan.action === 'use' && existing) {
+          info = existing
+          log(
+            `buildx builder ${plan.name}: driver ${info.driver}, platforms ${info.platforms.join(', ') || 'unknown'}`
+          )
+          return plan.name
+        }
         if (plan.action === 'create') {
           log(
             `creating buildx builder ${plan.name} (${plan.driver}${plan.endpoint ? ` at ${plan.endpoint}` : ''}): ${plan.reason}`
@@ -328,7 +375,7 @@ export async function buildImage(
         return plan.name
       })
       const remoteElsewhere = info?.driver === 'remote' && !/^unix:\/\//.test(endpoint) && endpoint !== ''
-      if (!remoteElsewhere) qemu = await group('Check QEMU emulation', () => ensureEmulators(needed, { log }))
+      if (!remoteElsewhere) qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }))
       const missing = platforms.filter(
         p => info && info.platforms.length > 0 && !info.platforms.some(q => q === p || q.startsWith(`${p}/`))
       )
@@ -338,7 +385,7 @@ export async function buildImage(
         )
 
       if (config.username) {
-        await group(`Log in to ${registry}`, async () => {
+        await phase(`Log in to ${registry}`, async () => {
           const login = await runTool(
             'docker',
             ['login', '--username', config.username, '--password-stdin', registry],
@@ -364,7 +411,7 @@ export async function buildImage(
       }
       const metadataFile = join(dir, 'buildx-metadata.json')
       const buildStarted = Date.now()
-      result = await group(`Build ${platforms.join(', ') || host.architecture} with buildx`, () =>
+      result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () =>
         runTool('docker', buildxBuildArgs(request, { builder: builderName, metadataFile }), {
           env: toolEnv,
           signal: options.signal
@@ -391,10 +438,10 @@ export async function buildImage(
           hint: 'Use buildx 0.10 or newer.'
         })
     } else {
-      qemu = await group('Check QEMU emulation', () => ensureEmulators(needed, { log }))
+      qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }))
       const authFile = privateAuthFile(cleanEnv, dir)
       if (config.username) {
-        await group(`Log in to ${registry}`, async () => {
+        await phase(`Log in to ${registry}`, async () => {
           const login = await runTool('buildah', buildahLoginArgs(registry, config.username, authFile), {
             env: toolEnv,
             input: config.password,
@@ -417,7 +464,7 @@ export async function buildImage(
       builderName = `otlp-image-build-${process.pid}-${randomBytes(4).toString('hex')}`
       const buildStarted = Date.now()
       try {
-        result = await group(`Build ${platforms.join(', ') || host.architecture} with buildah`, () =>
+        result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildah`, () =>
           runTool('buildah', buildahBuildArgs(request, { manifest: builderName, authFile }), {
             env: toolEnv,
             signal: options.signal
@@ -428,7 +475,7 @@ export async function buildImage(
         cache = buildahCacheUse(result.output)
         if (config.push) {
           const digests = new Set<string>()
-          await group(`Push ${metadata.tags.length} tag(s)`, async () => {
+          await phase(`Push ${metadata.tags.length} tag(s)`, async () => {
             for (const [i, tag] of metadata.tags.entries()) {
               const digestFile = join(dir, `digest-${i}`)
               const pushed = await runTool(
@@ -470,11 +517,8 @@ export async function buildImage(
           firstImage.registry,
           same && config.username ? { username: config.username, password: config.password } : undefined
         )
-        const inspected = await inspectPushed(
-          client,
-          firstImage.repository,
-          digest,
-          platforms[0] ?? formatPlatform(host)
+        const inspected = await phase('Read the pushed manifests back', () =>
+          inspectPushed(client, firstImage.repository, digest, platforms[0] ?? formatPlatform(host))
         )
         if (inspected.top.digest !== digest) {
           warnings.push(
@@ -501,6 +545,7 @@ export async function buildImage(
       loggedIn: config.username ? registry : undefined,
       buildMs,
       totalMs: Date.now() - started,
+      timings,
       warnings
     }
   } finally {

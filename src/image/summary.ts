@@ -44,6 +44,16 @@ export function imageBuildSummary(r: BuildImageResult): string {
       : undefined,
     sizes && md.heading('Size per platform', 3) + sizes,
     r.warnings.length ? md.heading('Warnings', 3) + md.bulletList(r.warnings) : undefined,
+    r.timings.length
+      ? md.details(
+          'Timings',
+          md.table(
+            ['Phase', 'Time'],
+            r.timings.map(t => [t.phase, formatDuration(t.ms)]),
+            ['left', 'right']
+          )
+        )
+      : undefined,
     md.details(
       'Labels',
       md.codeBlock(

@@ -43,7 +43,8 @@ export function outputsOf(r: BuildImageResult): Record<string, string | object> 
       sizes: r.sizes,
       cache: r.cache,
       'build-ms': r.buildMs,
-      'total-ms': r.totalMs
+      'total-ms': r.totalMs,
+      timings: r.timings
     }
   }
 }
