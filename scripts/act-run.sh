@@ -114,6 +114,12 @@ mkdir -p "$snapshot/.github"
 if [ -n "$ref" ]; then
   git archive --format=tar "$ref" action.yml actions dist .github/workflows | tar -x -C "$snapshot"
 else
+  # `npm run build` rewrites dist/ in place: give a build that is running a moment to finish.
+  for _ in $(seq 24); do
+    [ -f dist/image-build/index.js ] && [ -f dist/rollout/index.js ] && [ -f dist/test-coverage/index.js ] && break
+    log "waiting for dist/ (a build is rewriting it?)"
+    sleep 5
+  done
   cp -r action.yml actions dist "$snapshot/"
   cp -r .github/workflows "$snapshot/.github/"
 fi
