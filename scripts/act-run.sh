@@ -330,6 +330,11 @@ if [ "$scenario" = full ]; then
   dispatch_event "$work/rollback.json" "$deployed"
   run_act rollback workflow_dispatch redeploy.yml "$work/rollback.json"
   expect_running "$deployed" "the rollback (redeploy.yml) was asked for"
+  # 6f'. redeploy.yml refuses an image given by tag, before touching the cluster.
+  dispatch_event "$work/redeploy-tag.json" "$TESTBED_BASE_IMAGE"
+  run_act redeploy-tag workflow_dispatch redeploy.yml "$work/redeploy-tag.json" fail
+  grep -q 'is not pinned by digest' "$work/redeploy-tag.log" || die "redeploy.yml failed for another reason than the tag"
+  expect_running "$deployed" "nothing may change when redeploy.yml refuses a tag; expected"
 fi
 if [ "$bad_release" = 1 ] && [ "$scenario" = full ]; then
   # 6g. A regular deploy after the workload was pinned by redeploy.yml must go through.
