@@ -189,7 +189,7 @@ run_act() {
   t0=$(date +%s)
   set +e
   (
-    cd "$service"
+    cd "${act_dir:-$service}"
     "$act" "$event" "${act_common[@]}" \
       --workflows ".github/workflows/$workflow" \
       --eventpath "$event_file" \
@@ -263,6 +263,30 @@ deployed=$(reported_image "$work/deploy.log")
 expect_running "$deployed" "the deploy workflow reported"
 
 if [ "$scenario" = full ]; then
+  # 6a'. deploy.yml run by hand (workflow_dispatch) in this repository, on the fixture service's
+  #      folders: the same three jobs through the dispatch trigger and its typed inputs.
+  fixture_dir=__tests__/fixtures/workflows/service
+  jq -n --arg registry "$REGISTRY" --arg ns "$NAMESPACE" --arg smoke "$smoke_url" --arg base "$TESTBED_BASE_IMAGE" \
+    --arg dir "$fixture_dir" --arg store "$work/coverage-store" '{
+    ref: "refs/heads/main",
+    inputs: {
+      image: "act-e2e/greeter", registry: $registry, environment: "local", namespace: $ns,
+      manifests: ($dir + "/k8s"), container: "greeter", "smoke-url": $smoke, "smoke-expect": "json:status=ok",
+      platforms: "linux/amd64", context: $dir, "build-args": ("BASE_IMAGE=" + $base),
+      "test-preset": "custom", "test-working-directory": $dir,
+      "test-command": "mkdir -p coverage && node --test --experimental-test-coverage --test-reporter=lcov --test-reporter-destination=coverage/lcov.info --test-reporter=junit --test-reporter-destination=coverage/junit.xml test/greeting.test.js",
+      "coverage-files": "coverage/lcov.info", "junit-files": "coverage/junit.xml",
+      "base-coverage": $store, "rollout-timeout": "3m"
+    },
+    repository: {name: "otlp-deploy-actions", full_name: "otlp-deploy-actions/otlp-deploy-actions", default_branch: "main", owner: {login: "otlp-deploy-actions"}},
+    sender: {login: "act-run"}
+  }' > "$work/dispatch.json"
+  act_dir="$REPO_ROOT" run_act dispatch workflow_dispatch deploy.yml "$work/dispatch.json"
+  dispatched=$(sed -n 's/.*::set-output:: image-ref=\([^ ]*@sha256:[0-9a-f]*\).*/\1/p' "$work/dispatch.log" | tail -n1)
+  [ -n "$dispatched" ] || die "the dispatched deploy.yml printed no image-ref"
+  expect_running "$dispatched" "the dispatched deploy.yml built"
+  deployed=$dispatched
+
   # 6b. A pull request that adds untested code: pr-caller.yml must find the report the deploy stored
   #     for its base commit (in the coverage store folder) and report a negative delta.
   base_sha=$(git -C "$service" rev-parse HEAD)

@@ -48,6 +48,8 @@ describe('workflows', () => {
     })
     expect(reported?.[2]).toMatch(/\/act-e2e\/greeter@sha256:[0-9a-f]{64}$/)
     expect(output).toMatch(/deployment\/greeter in act-e2e runs \S+@sha256:/)
+    // deploy.yml dispatched by hand in this repository deploys its own build.
+    expect(output).toMatch(/runs \S+@sha256:[0-9a-f]{64} \(the dispatched deploy\.yml built\)/)
     // The pull request adds untested code: its delta against the deployed base is negative.
     expect(output).toMatch(/pull request: coverage=[\d.]+ delta=-[\d.]+ tests=2/)
     // redeploy.yml pinned another digest, then rolled back to the deployed one.
