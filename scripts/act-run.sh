@@ -13,8 +13,10 @@
 #   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
-# Then workflows-examples/redeploy.yml (workflow_dispatch) pins another image by digest and rolls back
-# to the deployed one, each checked against what the cluster runs.
+# Then (the default "full" scenario): deploy.yml dispatched by hand in this repository; a pull request
+# whose coverage delta against the deployed base must be negative (pr-caller.yml); and
+# workflows-examples/redeploy.yml pinning another digest, rolling back, and refusing a tag. After each
+# run the cluster must run exactly the image the workflow reported.
 #
 # Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
 #   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
