@@ -20,7 +20,8 @@ beforeAll(async () => {
     if (req.method === 'GET') {
       const page = Number(url.searchParams.get('page') ?? 1)
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${url.pathname}`
-      const link = page < pages.length ? { link: `<${base}?per_page=100&page=${page + 1}>; rel="next"` } : {}
+      const link: Record<string, string> =
+        page < pages.length ? { link: `<${base}?per_page=100&page=${page + 1}>; rel="next"` } : {}
       return json(200, pages[page - 1] ?? [], link)
     }
     if (writeStatus !== 200) return json(writeStatus, { message: writeStatus === 404 ? 'Not Found' : 'Forbidden' })

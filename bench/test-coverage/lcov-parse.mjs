@@ -9,13 +9,21 @@ import { performance } from 'node:perf_hooks'
 import ts from 'typescript'
 
 const root = new URL('../..', import.meta.url).pathname
-const args = Object.fromEntries(process.argv.slice(2).join(' ').split('--').filter(Boolean).map(a => a.trim().split(/\s+/)))
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .join(' ')
+    .split('--')
+    .filter(Boolean)
+    .map(a => a.trim().split(/\s+/))
+)
 const targetLines = Number(args.lines ?? 100_000)
 const runs = Number(args.runs ?? 7)
 
 // Transpile src/ to build/bench (inside the repo so that node_modules resolves; build/ is ignored).
 const out = join(root, 'build/bench')
-const walk = dir => readdirSync(dir).flatMap(n => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
+const walk = dir =>
+  readdirSync(dir).flatMap(n => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
 for (const file of walk(join(root, 'src')).filter(f => f.endsWith('.ts'))) {
   const js = ts.transpileModule(readFileSync(file, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }
@@ -43,7 +51,8 @@ function synthesise(lines) {
     const n = 60 + rand(240)
     for (let l = 1; l <= n; l++) {
       out.push(`DA:${l},${rand(4) === 0 ? 0 : rand(1000)}`)
-      if (rand(10) === 0) out.push(`BRDA:${l},0,0,${rand(3) === 0 ? '-' : rand(9)}`, `BRDA:${l},0,1,${rand(2)}`)
+      if (rand(10) === 0)
+        out.push(`BRDA:${l},0,0,${rand(3) === 0 ? '-' : rand(9)}`, `BRDA:${l},0,1,${rand(2)}`)
     }
     out.push('end_of_record')
     file++
@@ -57,15 +66,27 @@ function naiveParse(text) {
   let cur
   for (const line of text.split('\n')) {
     let m
-    if ((m = /^SF:(.*)$/.exec(line))) cur = { path: m[1], lines: new Map(), branches: new Map(), fns: new Map() }
+    if ((m = /^SF:(.*)$/.exec(line)))
+      cur = { path: m[1], lines: new Map(), branches: new Map(), fns: new Map() }
     else if ((m = /^DA:(\d+),(\d+)/.exec(line))) cur.lines.set(+m[1], (cur.lines.get(+m[1]) ?? 0) + +m[2])
-    else if ((m = /^BRDA:(\d+),([^,]+),([^,]+),(-|\d+)$/.exec(line))) cur.branches.set(`${m[1]}:${m[2]}:${m[3]}`, m[4] === '-' ? 0 : +m[4])
+    else if ((m = /^BRDA:(\d+),([^,]+),([^,]+),(-|\d+)$/.exec(line)))
+      cur.branches.set(`${m[1]}:${m[2]}:${m[3]}`, m[4] === '-' ? 0 : +m[4])
     else if ((m = /^FNDA:(\d+),(.*)$/.exec(line))) cur.fns.set(m[2], +m[1])
     else if (line === 'end_of_record') files.push(cur)
   }
-  const count = map => [...map.values()].reduce((c, h) => ({ hit: c.hit + (h > 0 ? 1 : 0), found: c.found + 1 }), { hit: 0, found: 0 })
-  const sum = pick => files.map(pick).reduce((a, c) => ({ hit: a.hit + c.hit, found: a.found + c.found }), { hit: 0, found: 0 })
-  return { lines: sum(f => count(f.lines)), branches: sum(f => count(f.branches)), functions: sum(f => count(f.fns)), files: files.length }
+  const count = map =>
+    [...map.values()].reduce((c, h) => ({ hit: c.hit + (h > 0 ? 1 : 0), found: c.found + 1 }), {
+      hit: 0,
+      found: 0
+    })
+  const sum = pick =>
+    files.map(pick).reduce((a, c) => ({ hit: a.hit + c.hit, found: a.found + c.found }), { hit: 0, found: 0 })
+  return {
+    lines: sum(f => count(f.lines)),
+    branches: sum(f => count(f.branches)),
+    functions: sum(f => count(f.fns)),
+    files: files.length
+  }
 }
 
 function median(fn) {
