@@ -186,6 +186,37 @@ describe('cargo preset on the sample crate (cargo-tarpaulin)', () => {
     expect(r.summary).toContain('| cargo fmt | `cargo fmt -- --check` | ❌ failed |')
     expect(r.outputs.failures).toBe('0')
   })
+  it('prefers cargo-llvm-cov when it is installed (a stand-in here: llvm-tools cannot be installed offline)', async () => {
+    const ws = workspaceWith('sample-crate', 'crate')
+    // A cargo subcommand on PATH, as `cargo install cargo-llvm-cov` would leave it. It records its
+    // arguments and writes the lcov file where it was told to: the contract the action relies on.
+    const bin = join(ws, 'bin')
+    mkdirSync(bin)
+    writeFileSync(
+      join(bin, 'cargo-llvm-cov'),
+      [
+        '#!/bin/sh',
+        'echo "$@" >> "$(dirname "$0")/args"',
+        '[ "$2" = "--version" ] && { echo "cargo-llvm-cov 0.6.0"; exit 0; }',
+        'while [ $# -gt 0 ]; do [ "$1" = "--output-path" ] && out=$2; shift; done',
+        'mkdir -p "$(dirname "$out")"',
+        'printf "SF:src/lib.rs\\nDA:1,1\\nDA:2,0\\nend_of_record\\n" > "$out"',
+        'echo "test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"'
+      ].join('\n'),
+      { mode: 0o755 }
+    )
+    const r = await run({
+      cwd: ws,
+      inputs: { preset: 'cargo', 'working-directory': 'crate', 'base-coverage': 'none' },
+      env: { PATH: `${bin}:${process.env.PATH}` }
+    })
+    expect(r.exitCode).toBe(0)
+    expect(readFileSync(join(bin, 'args'), 'utf8').trim().split('\n')).toEqual([
+      'llvm-cov --version',
+      'llvm-cov --no-fail-fast --lcov --output-path target/llvm-cov/lcov.info'
+    ])
+    expect(r.outputs).toMatchObject({ coverage: '50', tests: '3' })
+  })
 })
 
 describe('base coverage from stored reports keyed by SHA', () => {
