@@ -242,13 +242,12 @@ describe('rollout on the test bed', () => {
   it('runs a smoke Job in the cluster; when it fails, rolls back and says plainly that the previous revision fails too', async () => {
     const ns = namespace('smoke-job')
     await firstRelease(ns)
-    const job = (behavior: string) => `apiVersion: batch/v1
+    const job = (behavior: string, deadline: string) => `apiVersion: batch/v1
 kind: Job
 metadata: {name: smoke-test}
 spec:
   backoffLimit: 0
-  activeDeadlineSeconds: 4
-  template:
+${deadline}  template:
     metadata: {labels: {testbed/behavior: ${behavior}}}
     spec:
       restartPolicy: Never
@@ -257,7 +256,11 @@ spec:
         image: registry.testbed.invalid/curl:8
         args: [curl, -f, http://web:8080/health]
 `
-    const jobs = manifestDir({ 'ok.yaml': job('ready'), 'bad.yaml': job('image-pull-error') })
+    const jobs = manifestDir({
+      'ok.yaml': job('ready', ''),
+      // The pod never starts; the Job fails when its deadline passes.
+      'bad.yaml': job('image-pull-error', '  activeDeadlineSeconds: 4\n')
+    })
     let r = await rollout(
       ns,
       { 'app.yaml': workloadYaml({ tag: 'v2' }) },
@@ -280,8 +283,9 @@ spec:
     )
     expect(r.log).toMatch(/roll back deployment "web" to revision 2/)
     expect(r.log).toMatch(
-      /ROLLBACK FAILED, a person must act: the previous revision fails the smoke test too/
+      /A person must act: the rollback completed, but the restored previous revision fails the smoke test too/
     )
+    expect(r.outputs['rolled-back']).toBe('true')
     expect(image(ns)).toMatch(/:v2$/)
   })
 

@@ -28394,6 +28394,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   i: () => (/* binding */ main)
 });
 
+// UNUSED EXPORTS: runRollout
+
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var lib_core = __nccwpck_require__(7264);
 // EXTERNAL MODULE: ./src/runtime/index.ts + 9 modules
@@ -28422,6 +28424,14 @@ var dist = __nccwpck_require__(8815);
 
 
 
+const masked = new Set();
+/** Masks each credential once: a kubeconfig is read in more than one pass. */
+function maskSecret(value) {
+    if (masked.has(value))
+        return;
+    masked.add(value);
+    (0,runtime/* maskSecret */.$l)(value);
+}
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 function loadCredentials(options = {}) {
     const env = options.env ?? process.env;
@@ -28449,7 +28459,7 @@ function loadCredentials(options = {}) {
     }
     if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'token')) && env.KUBERNETES_SERVICE_HOST) {
         const token = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'token'), 'utf8').trim();
-        (0,runtime/* maskSecret */.$l)(token);
+        maskSecret(token);
         const host = env.KUBERNETES_SERVICE_HOST.includes(':')
             ? `[${env.KUBERNETES_SERVICE_HOST}]`
             : env.KUBERNETES_SERVICE_HOST;
@@ -28546,7 +28556,7 @@ function resolve(raw, contextName, origin) {
         origin
     };
     if (creds.key)
-        (0,runtime/* maskSecret */.$l)(creds.key.toString('utf8'));
+        maskSecret(creds.key.toString('utf8'));
     if (typeof u.token === 'string' && u.token)
         creds.token = u.token;
     else if (typeof u.tokenFile === 'string' && u.tokenFile)
@@ -28556,9 +28566,9 @@ function resolve(raw, contextName, origin) {
     else if (u.exec && typeof u.exec === 'object')
         Object.assign(creds, runExecPlugin(u.exec, user.name, server));
     if (creds.token)
-        (0,runtime/* maskSecret */.$l)(creds.token);
+        maskSecret(creds.token);
     if (creds.basic)
-        (0,runtime/* maskSecret */.$l)(creds.basic);
+        maskSecret(creds.basic);
     return creds;
 }
 function absolute(path, base) {
@@ -28606,9 +28616,9 @@ function runExecPlugin(exec, user, server) {
         throw new runtime/* ActionError */.lZ(`the exec credential plugin of user ${user} (${command}) did not print an ExecCredential`);
     }
     if (status.token)
-        (0,runtime/* maskSecret */.$l)(status.token);
+        maskSecret(status.token);
     if (status.clientKeyData)
-        (0,runtime/* maskSecret */.$l)(status.clientKeyData);
+        maskSecret(status.clientKeyData);
     return {
         token: status.token,
         cert: status.clientCertificateData ? Buffer.from(status.clientCertificateData) : undefined,
@@ -28627,20 +28637,20 @@ function maskKubeconfigCredentials(text) {
     const users = doc?.users ?? [];
     for (const u of Array.isArray(users) ? users : []) {
         const user = u?.user ?? {};
-        for (const key of ['token', 'client-key-data', 'client-certificate-data', 'password']) {
+        for (const key of ['token', 'client-key-data', 'password']) {
             const v = user[key];
             if (typeof v !== 'string' || v.length < 8)
                 continue;
-            (0,runtime/* maskSecret */.$l)(v);
+            maskSecret(v);
             if (key.endsWith('-data')) {
                 const decoded = Buffer.from(v, 'base64').toString('utf8');
-                (0,runtime/* maskSecret */.$l)(decoded);
+                maskSecret(decoded);
             }
         }
         const authProvider = user['auth-provider'];
         for (const v of Object.values(authProvider?.config ?? {}))
             if (typeof v === 'string' && v.length >= 8)
-                (0,runtime/* maskSecret */.$l)(v);
+                maskSecret(v);
     }
 }
 
@@ -33152,7 +33162,9 @@ async function gatherDiagnostics(client, input) {
                 },
                 timeoutMs: 10_000
             });
-            events.push(...(list.items ?? []));
+            // An earlier object of the same name (a replaced Job) left events of its own.
+            const uid = o.metadata?.uid;
+            events.push(...(list.items ?? []).filter(e => !uid || !e.involvedObject?.uid || e.involvedObject?.uid === uid));
         }
         catch {
             // Diagnostics are best effort: a missing right to list events must not hide the verdict.
@@ -33369,8 +33381,13 @@ class Informer {
             retryForMs: 60_000
         });
         this.items.clear();
-        for (const item of list.items ?? [])
+        // List items carry no kind; the verdict functions dispatch on it.
+        const kind = list.kind?.replace(/List$/, '');
+        for (const item of list.items ?? []) {
+            item.kind ??= kind;
+            item.apiVersion ??= list.apiVersion;
             this.items.set(item.metadata?.name ?? '', item);
+        }
         this.resourceVersion = list.metadata?.resourceVersion ?? '';
         this.options.onChange();
     }
@@ -33999,7 +34016,7 @@ function doomedContainer(cs, policy) {
     const restarts = cs.restartCount ?? 0;
     const lastTerminated = cs.lastState?.terminated;
     if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
-        const parts = [waiting.reason];
+        const parts = [];
         if (waiting.message)
             parts.push(waiting.message);
         if (waiting.reason === 'CrashLoopBackOff' && lastTerminated) {
@@ -34009,7 +34026,7 @@ function doomedContainer(cs, policy) {
         const reason = waiting.reason === 'CrashLoopBackOff' && lastTerminated?.reason === 'OOMKilled'
             ? 'OOMKilled'
             : waiting.reason;
-        return { reason, message: parts.join(': ') };
+        return { reason, message: parts.join('; ') || waiting.reason };
     }
     const oom = [cs.state?.terminated?.reason, lastTerminated?.reason].includes('OOMKilled');
     if (oom && restarts >= policy.oomRestarts) {
@@ -34438,14 +34455,17 @@ async function rollout(config, adapters) {
                     smoke.push(...results);
                     const bad = results.find(r => !r.ok);
                     if (bad) {
-                        rolledBack = false;
-                        rollbackFailure = `the previous revision fails the smoke test too: ${bad.url}: ${bad.problem}`;
+                        rollbackFailure = `A person must act: the rollback completed, but the restored previous revision fails the smoke test too: ${bad.url}: ${bad.problem}`;
                     }
                 }
             }
         }
     }
-    const result = !failureReason ? 'success' : rolledBack ? 'rolled-back' : 'failed';
+    const result = !failureReason
+        ? 'success'
+        : rolledBack && !rollbackFailure
+            ? 'rolled-back'
+            : 'failed';
     const first = workloads[0];
     const durationMs = Date.now() - started;
     const out = {
@@ -34743,6 +34763,8 @@ async function rollBack(client, workloads, config, deadlineOfRelease, log) {
                         : 'application/strategic-merge-patch+json',
                     retryForMs: 60_000
                 });
+                if (w.target.kind === 'StatefulSet')
+                    await replaceBrokenStatefulSetPods(client, path, current, log);
             }
             const policy = { notReadyGraceMs: config.doom.notReadyGraceMs, oomRestarts: config.doom.oomRestarts };
             const wait = await waitForRollout(client, w.target, {
@@ -34766,6 +34788,46 @@ async function rollBack(client, workloads, config, deadlineOfRelease, log) {
         }
     }));
     return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined;
+}
+/**
+ * A StatefulSet never replaces a pod of the failed revision that is not Ready: the documented
+ * "forced rollback" deletes those pods once the template is reverted, so that the controller
+ * recreates them at the restored revision. Pods that are Ready are left to the rolling update.
+ */
+async function replaceBrokenStatefulSetPods(client, path, before, log) {
+    const failedRevision = before.status?.updateRevision;
+    const generation = (before.metadata?.generation ?? 0) + 1;
+    if (!failedRevision)
+        return;
+    // Deleting before the controller has seen the reverted template would recreate the broken pod.
+    for (let i = 0; i < 100; i++) {
+        const sts = await client.request('GET', path, {
+            retryForMs: 30_000
+        });
+        if ((sts.status?.observedGeneration ?? 0) >= generation && sts.status?.updateRevision !== failedRevision)
+            break;
+        await sleep(100);
+    }
+    const selector = selectorString(before.spec?.selector);
+    const pods = await client.request('GET', KubeClient.collectionPath('v1', 'pods', before.metadata?.namespace), {
+        query: { labelSelector: `${selector},controller-revision-hash=${failedRevision}` },
+        retryForMs: 30_000
+    });
+    for (const pod of pods.items ?? []) {
+        if (pod.metadata?.deletionTimestamp)
+            continue;
+        if (pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True'))
+            continue;
+        const name = pod.metadata?.name ?? '';
+        try {
+            await client.request('DELETE', `${KubeClient.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`, { retryForMs: 30_000 });
+            log(`statefulset/${before.metadata?.name}: deleted pod ${name} of the failed revision ${failedRevision}; it is recreated at the restored revision`);
+        }
+        catch (err) {
+            if (!(err instanceof KubeApiError && err.status === 404))
+                throw err;
+        }
+    }
 }
 const VERDICT_ICON = { success: '✅', 'rolled-back': '↩️', failed: '❌' };
 /** The job summary: verdict, objects applied, timeline (table and gantt), diagnostics. */
@@ -34885,8 +34947,14 @@ function parseConfig(inputs) {
 
 
 async function main() {
+    await runRollout((0,runtime/* readInputs */.Ko)(parseConfig));
+}
+/**
+ * Connects, rolls out, sets the outputs and the job summary, and throws when the release failed.
+ * The one-step deploy action calls it with its own parsed config after the image is pushed.
+ */
+async function runRollout(config) {
     const started = Date.now();
-    const config = (0,runtime/* readInputs */.Ko)(parseConfig);
     let result;
     let client;
     try {
@@ -34948,6 +35016,7 @@ async function main() {
                     : 'rollback is false: the failed release is still in place.')
         });
     }
+    return result;
 }
 
 
@@ -35100,21 +35169,40 @@ const envInputSource = (env = process.env) => name => (env[inputEnvName(name)] ?
  */
 class Inputs {
     source;
-    problems = [];
-    read = new Set();
-    constructor(source = envInputSource()) {
+    naming;
+    problems;
+    read;
+    constructor(source = envInputSource(), naming = { rename: {}, given: {} }, shared) {
         this.source = source;
+        this.naming = naming;
+        this.problems = shared?.problems ?? [];
+        this.read = shared?.read ?? new Set();
+    }
+    /**
+     * The same inputs seen by a parser written for another action: `rename` maps the names that
+     * parser asks for to the names this action declares; `given` supplies values this action
+     * computes itself (never read from the runner). Problems and names read are shared.
+     */
+    view(naming) {
+        return new Inputs(this.source, { rename: naming.rename ?? {}, given: naming.given ?? {} }, { problems: this.problems, read: this.read });
+    }
+    declared(name) {
+        return this.naming.rename[name] ?? name;
     }
     raw(name, options = {}) {
-        this.read.add(name);
-        const value = this.source(name);
+        const given = this.naming.given[name];
+        if (given !== undefined)
+            return given;
+        const declared = this.declared(name);
+        this.read.add(declared);
+        const value = this.source(declared);
         if (options.required && value === '')
             this.problem(name, 'is required and was not given');
         return value;
     }
     /** Records a problem with an input found by a later check (a cross-input rule, say). */
     problem(name, message) {
-        this.problems.push({ input: name, message });
+        this.problems.push({ input: this.declared(name), message });
     }
     string(name, options = {}) {
         return this.raw(name, options);
