@@ -83,18 +83,19 @@ function timed(cmd, args, options = {}) {
     })
     child.stderr.on('data', d => (stderr += d))
     child.on('close', code => {
-      const requests = (
-        stderr.match(/round_trippers\.go:\d+\].* (GET|POST|PUT|PATCH|DELETE) https?:\/\//g) ?? []
-      ).length
+      // kubectl -v=6 logs one line per response: round_trippers.go:632] "Response" verb="GET" url=...
+      const requests = (stderr.match(/round_trippers\.go:\d+\] "Response" verb="[A-Z]+"/g) ?? []).length
       resolvePromise({ code, stdout, stderr, ms: performance.now() - started, started, requests, lines })
     })
   })
 }
 
-function prepare(ns, dir) {
+/** v1, healthy, deployed the way each side deploys: kubectl's client-side apply, or server-side apply under the action's field manager. */
+function prepare(ns, dir, serverSide = false) {
   writeFileSync(join(dir, 'v1.yaml'), manifest('v1', 'ready'))
   writeFileSync(join(dir, 'v2.yaml'), manifest('v2', 'crashloop'))
-  kubectl('apply', '-n', ns, '-f', join(dir, 'v1.yaml'))
+  const how = serverSide ? ['--server-side', '--field-manager=otlp-deploy-actions'] : []
+  kubectl('apply', ...how, '-n', ns, '-f', join(dir, 'v1.yaml'))
   kubectl('rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s')
 }
 
@@ -179,7 +180,7 @@ function outputsOf(file) {
 
 async function action(dir) {
   const ns = freshNamespace('action')
-  prepare(ns, dir)
+  prepare(ns, dir, true)
   const { env, outputFile } = actionEnv({ manifests: join(dir, 'v2.yaml'), namespace: ns })
   const r = await timed(process.execPath, [bundle], { env })
   const outputs = outputsOf(outputFile)
@@ -192,7 +193,7 @@ async function action(dir) {
 /** Delay between kubectl's "complete" for the Deployment and the action's success line. */
 async function successLatency(dir) {
   const ns = freshNamespace('latency')
-  prepare(ns, dir)
+  prepare(ns, dir, true)
   writeFileSync(join(dir, 'v3.yaml'), manifest('v3', 'ready'))
   // Watch the Deployment with kubectl and stamp the first event where kubectl's rules say complete.
   const watch = spawn(
