@@ -348,6 +348,28 @@ ${deadline}  template:
     expect(image(ns)).toMatch(/:v1$/)
   })
 
+  it('treats a release of several workloads as one: the first failure stops the wait and rolls back every changed one', async () => {
+    const ns = namespace('multi')
+    const release = (tag: string, api: string, worker: string) => ({
+      'api.yaml': workloadYaml({ name: 'api', tag, behavior: api }),
+      'worker.yaml': workloadYaml({ name: 'worker', tag, behavior: worker })
+    })
+    let r = await rollout(ns, release('v1', 'ready', 'ready'))
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    // api crash-loops at once; worker would need ~5 s per pod and is not waited for.
+    r = await rollout(ns, release('v2', 'crashloop', 'slow-ready'))
+    expect(r.outputs).toMatchObject({ result: 'rolled-back', 'rolled-back': 'true' })
+    expect(r.outputs['failure-reason']).toMatch(/^deployment\/api: pod api-\S+ is doomed: CrashLoopBackOff/)
+    expect(r.summary).toMatch(
+      /\| Deployment\/worker \| 1 \| 2 \| (stopped \(another workload failed\)|complete)/
+    )
+    expect(image(ns, 'deployment', 'api')).toMatch(/:v1$/)
+    expect(image(ns, 'deployment', 'worker')).toMatch(/:v1$/)
+  })
+
   it('stops at once with a clear error on a paused Deployment', async () => {
     const ns = namespace('paused')
     await firstRelease(ns)

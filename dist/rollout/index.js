@@ -34247,6 +34247,15 @@ async function waitForRollout(client, target, options) {
             timedOut: true
         });
     }, Math.max(0, options.deadline - Date.now()));
+    const stop = () => {
+        if (finished)
+            return;
+        finished = true;
+        resolveDone({ verdict: lastVerdict ?? placeholder(), timedOut: false });
+    };
+    if (options.signal?.aborted)
+        stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
     try {
         await workloadInformer.start();
         evaluate();
@@ -34265,6 +34274,7 @@ async function waitForRollout(client, target, options) {
     }
     finally {
         finished = true;
+        options.signal?.removeEventListener('abort', stop);
         clearInterval(ticker);
         clearTimeout(timer);
         workloadInformer.stop();
@@ -34386,8 +34396,23 @@ async function rollout(config, adapters) {
         }
     }));
     // 3. Wait for every workload, failing fast.
-    const waits = await group('Wait for the rollout', () => timeline.phase('rollout', () => Promise.all(workloads.map(w => waitForRollout(client, w.target, { deadline, policy, tolerance: config.doom.tolerance, log }))), results => {
-        const failed = results.find(r => r.verdict.state !== 'complete');
+    const waits = await group('Wait for the rollout', () => timeline.phase('rollout', () => {
+        // A release is one unit: the first workload that fails ends the wait of the others.
+        const release = new AbortController();
+        return Promise.all(workloads.map(async (w) => {
+            const r = await waitForRollout(client, w.target, {
+                deadline,
+                policy,
+                tolerance: config.doom.tolerance,
+                log,
+                signal: release.signal
+            });
+            if (r.verdict.state === 'failed')
+                release.abort();
+            return r;
+        }));
+    }, results => {
+        const failed = results.find(r => r.verdict.state === 'failed') ?? results.find(r => r.verdict.state !== 'complete');
         return failed
             ? { outcome: 'failed', detail: failed.verdict.reason }
             : { outcome: 'ok', detail: results.map(r => r.verdict.status.message).join('; ') };
@@ -34395,7 +34420,7 @@ async function rollout(config, adapters) {
     let completeAt;
     workloads.forEach((w, i) => (w.wait = waits[i]));
     let failureReason = '';
-    const failedWait = waits.find(w => w.verdict.state !== 'complete');
+    const failedWait = waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete');
     if (failedWait) {
         const w = workloads[waits.indexOf(failedWait)];
         failureReason = `${w.target.kind.toLowerCase()}/${w.target.name}: ${failedWait.verdict.reason ?? 'failed'}`;
@@ -34411,7 +34436,7 @@ async function rollout(config, adapters) {
     const diagnostics = [];
     if (failedWait) {
         await group('Diagnostics', async () => {
-            for (const w of workloads.filter(x => x.wait && x.wait.verdict.state !== 'complete')) {
+            for (const w of workloads.filter(x => x.wait?.verdict.state === 'failed')) {
                 const v = w.wait.verdict;
                 if (!w.wait.workload)
                     continue;
@@ -34845,7 +34870,11 @@ function rolloutSummary(r) {
             `${w.target.kind}/${w.target.name}`,
             w.previousRevision,
             w.revision,
-            w.wait ? `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}` : '',
+            w.wait
+                ? w.wait.verdict.state === 'waiting'
+                    ? `stopped (another workload failed): ${w.wait.verdict.status.message}`
+                    : `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}`
+                : '',
             w.rollback ? (w.rollback.error ? `failed: ${w.rollback.error}` : w.rollback.plan.description) : ''
         ]))
         : '';

@@ -203,14 +203,26 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const waits = await group('Wait for the rollout', () =>
     timeline.phase(
       'rollout',
-      () =>
-        Promise.all(
-          workloads.map(w =>
-            waitForRollout(client, w.target, { deadline, policy, tolerance: config.doom.tolerance, log })
-          )
-        ),
+      () => {
+        // A release is one unit: the first workload that fails ends the wait of the others.
+        const release = new AbortController()
+        return Promise.all(
+          workloads.map(async w => {
+            const r = await waitForRollout(client, w.target, {
+              deadline,
+              policy,
+              tolerance: config.doom.tolerance,
+              log,
+              signal: release.signal
+            })
+            if (r.verdict.state === 'failed') release.abort()
+            return r
+          })
+        )
+      },
       results => {
-        const failed = results.find(r => r.verdict.state !== 'complete')
+        const failed =
+          results.find(r => r.verdict.state === 'failed') ?? results.find(r => r.verdict.state !== 'complete')
         return failed
           ? { outcome: 'failed', detail: failed.verdict.reason }
           : { outcome: 'ok', detail: results.map(r => r.verdict.status.message).join('; ') }
@@ -220,7 +232,8 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   let completeAt: number | undefined
   workloads.forEach((w, i) => (w.wait = waits[i]))
   let failureReason = ''
-  const failedWait = waits.find(w => w.verdict.state !== 'complete')
+  const failedWait =
+    waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete')
   if (failedWait) {
     const w = workloads[waits.indexOf(failedWait)]!
     failureReason = `${w.target.kind.toLowerCase()}/${w.target.name}: ${failedWait.verdict.reason ?? 'failed'}`
@@ -234,7 +247,7 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const diagnostics: Diagnostics[] = []
   if (failedWait) {
     await group('Diagnostics', async () => {
-      for (const w of workloads.filter(x => x.wait && x.wait.verdict.state !== 'complete')) {
+      for (const w of workloads.filter(x => x.wait?.verdict.state === 'failed')) {
         const v = w.wait!.verdict
         if (!w.wait!.workload) continue
         const d = await gatherDiagnostics(client, {
@@ -766,7 +779,11 @@ export function rolloutSummary(r: RolloutResult): string {
           `${w.target.kind}/${w.target.name}`,
           w.previousRevision,
           w.revision,
-          w.wait ? `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}` : '',
+          w.wait
+            ? w.wait.verdict.state === 'waiting'
+              ? `stopped (another workload failed): ${w.wait.verdict.status.message}`
+              : `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}`
+            : '',
           w.rollback ? (w.rollback.error ? `failed: ${w.rollback.error}` : w.rollback.plan.description) : ''
         ])
       )

@@ -26,6 +26,8 @@ export interface WaitOptions {
   log: (line: string) => void
   /** Time between progress lines that repeat an unchanged state. */
   heartbeatMs?: number
+  /** Ends the wait early (another workload of the release failed); the verdict stays `waiting`. */
+  signal?: AbortSignal
 }
 
 export interface WaitResult {
@@ -159,6 +161,13 @@ export async function waitForRollout(
     },
     Math.max(0, options.deadline - Date.now())
   )
+  const stop = () => {
+    if (finished) return
+    finished = true
+    resolveDone({ verdict: lastVerdict ?? placeholder(), timedOut: false })
+  }
+  if (options.signal?.aborted) stop()
+  options.signal?.addEventListener('abort', stop, { once: true })
   try {
     await workloadInformer.start()
     evaluate()
@@ -176,6 +185,7 @@ export async function waitForRollout(
     }
   } finally {
     finished = true
+    options.signal?.removeEventListener('abort', stop)
     clearInterval(ticker)
     clearTimeout(timer)
     workloadInformer.stop()
