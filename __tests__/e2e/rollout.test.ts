@@ -370,6 +370,26 @@ ${deadline}  template:
     expect(image(ns, 'deployment', 'worker')).toMatch(/:v1$/)
   })
 
+  it('refuses to take over fields another manager owns unless force-conflicts is set', async () => {
+    const ns = namespace('conflict')
+    const dir = manifestDir({ 'v1.yaml': workloadYaml({ tag: 'v1' }) })
+    kubectl('apply', '-n', ns, '-f', join(dir, 'v1.yaml'))
+    kubectl('rollout', 'status', '-n', ns, 'deployment/web', '--timeout=60s')
+    let r = await rollout(ns, { 'app.yaml': workloadYaml({ tag: 'v2' }) })
+    expect(r.exitCode).toBe(1)
+    expect(r.outputs.result).toBe('failed')
+    expect(r.log).toMatch(
+      /conflicts? with "kubectl-client-side-apply".*\(set force-conflicts: true to take these fields over\)/
+    )
+    expect(image(ns)).toMatch(/:v1$/)
+    r = await rollout(ns, { 'app.yaml': workloadYaml({ tag: 'v2' }) }, { 'force-conflicts': 'true' })
+    expect({ result: r.outputs.result, log: r.exitCode === 0 ? '' : explain(r) }).toEqual({
+      result: 'success',
+      log: ''
+    })
+    expect(image(ns)).toMatch(/:v2$/)
+  })
+
   it('stops at once with a clear error on a paused Deployment', async () => {
     const ns = namespace('paused')
     await firstRelease(ns)
@@ -478,6 +498,7 @@ subjects: [{kind: User, name: deployer, apiGroup: rbac.authorization.k8s.io}]
     const error = r.annotations.find(a => a.level === 'error')?.message ?? ''
     expect(error).toMatch(new RegExp(`may not patch deployments\\.apps in namespace ${ns}`))
     expect(kubectl('get', 'configmaps', '-n', ns, '-o', 'name')).not.toContain('configmap/s')
+    expect(leaksSecret(r, content)).toBe(false)
     for (const secret of credentialsOf(content))
       expect({ secret: secret.slice(0, 12), leaked: leaksSecret(r, secret) }).toEqual({
         secret: secret.slice(0, 12),
