@@ -10,7 +10,8 @@ tools="$here/../tools"
 
 OTELCOL_VERSION=0.165.0
 JAEGER_VERSION=1.76.0
-TELEMETRYGEN_VERSION=0.165.0
+# telemetrygen is a standalone tool; v0.161.0 is the newest the module proxy serves here.
+TELEMETRYGEN_VERSION=0.161.0
 
 want="${*:-otelcol jaeger}"
 command -v go >/dev/null || die "go is not installed; the relay's peers are built from Go modules"
