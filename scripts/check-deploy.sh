@@ -12,8 +12,8 @@
 #   8. the base, applied for real in a scratch namespace, becomes Available with the pod shape we want
 #
 # Needs the test bed (testbed/testbed.sh up): it fails, naming the fix, when the test bed is down.
-# Builds helm and promtool (Go wrapper modules in otlp-client/tools/) and the relay (cargo build
-# --release) once; warm runs take well under a minute.
+# Builds helm and promtool (Go wrapper modules in otlp-client/tools/) once, and the relay with
+# `cargo build` (debug profile: the artifacts `cargo test` already built); warm runs take under a minute.
 # Environment: TESTBED_DIR (default <repo>/.testbed), CHECK_DEPLOY_KEEP=1 keeps the scratch namespace.
 set -euo pipefail
 
@@ -70,14 +70,14 @@ command -v node >/dev/null || fail "node is not on PATH"
 command -v cargo >/dev/null || fail "cargo is not on PATH (needed to build otlp-client for the /metrics check)"
 
 STEP_STARTED=$SECONDS
-log "tools: helm $HELM_VERSION, promtool $PROMTOOL_VERSION, otlp-client (release build)"
+log "tools: helm $HELM_VERSION, promtool $PROMTOOL_VERSION, otlp-client (cargo debug build, shared with cargo test)"
 HELM=$(go_tool helm "$HELM_VERSION" "$OC/tools/helm" helm.sh/helm/v3/cmd/helm \
   -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION")
 PROMTOOL=$(go_tool promtool "$PROMTOOL_VERSION" "$OC/tools/promtool" github.com/prometheus/prometheus/cmd/promtool \
   -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMTOOL_VERSION#v0.}")
-(cd "$OC" && cargo build --release --locked --quiet --bin otlp-client) >"$WORK/cargo.log" 2>&1 ||
-  { tail -n 30 "$WORK/cargo.log" >&2; fail "cargo build --release of otlp-client failed (log above)"; }
-RELAY=$OC/target/release/otlp-client
+(cd "$OC" && cargo build --locked --quiet --bin otlp-client) >"$WORK/cargo.log" 2>&1 ||
+  { tail -n 30 "$WORK/cargo.log" >&2; fail "cargo build of otlp-client failed (log above)"; }
+RELAY=$OC/target/debug/otlp-client
 [ -x "$RELAY" ] || fail "cargo built no $RELAY"
 ok "tools ready"
 
