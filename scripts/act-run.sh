@@ -20,6 +20,7 @@
 #
 # Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
 #   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
+#   --build        only build act (cached) and print its path
 #   --one-step     also release a commit with the root action (one-step-caller.yml: build, rollout
 #               and smoke in one step) after the pull request
 #   --full-cycle   also: after the deploy, a release whose pods crash-loop (the workflow must fail and
@@ -49,6 +50,7 @@ probe=0
 scenario=full
 bad_release=0
 one_step=0
+build_only=0
 ref=''
 extra=()
 while [ $# -gt 0 ]; do
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --deploy-only) scenario=deploy ;;
     --full-cycle) bad_release=1 ;;
     --one-step) one_step=1 ;;
+    --build) build_only=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
@@ -76,6 +79,7 @@ act_common=(
   --cache-server-addr 127.0.0.1 --artifact-server-addr 127.0.0.1
 )
 export ACT_DISABLE_VERSION_CHECK=1
+if [ "$build_only" = 1 ]; then printf '%s\n' "$act"; exit 0; fi
 
 if [ "$probe" = 1 ]; then
   log "act $ACT_VERSION probe: local ./actions/rollout on the host"

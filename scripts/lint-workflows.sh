@@ -6,7 +6,7 @@
 # Then a self-test proves that each rule still fails on the bad fixtures in __tests__/fixtures/workflows/bad/
 # (a linter that cannot fail proves nothing). Skip it with --no-self-test.
 #
-# Usage: scripts/lint-workflows.sh [--no-self-test] [FILE...]   (default: .github/workflows, workflows-examples and the act caller fixture)
+# Usage: scripts/lint-workflows.sh [--no-self-test | --build] [FILE...]   (--build: only build actionlint)   (default: .github/workflows, workflows-examples and the act caller fixture)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,10 +18,12 @@ ACTIONLINT_VERSION=1.7.12
 FIRST_PARTY="otlp-deploy-actions/otlp-deploy-actions=$REPO_ROOT"
 
 self_test=1
+build_only=0
 files=()
 for arg in "$@"; do
   case "$arg" in
     --no-self-test) self_test=0 ;;
+    --build) build_only=1 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) files+=("$arg") ;;
   esac
@@ -34,10 +36,11 @@ if [ ${#files[@]} -eq 0 ]; then
 fi
 [ ${#files[@]} -gt 0 ] || die "no workflow files to lint"
 
+actionlint=$(go_tool actionlint "$ACTIONLINT_VERSION" "$REPO_ROOT/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint)
+if [ "$build_only" = 1 ]; then printf '%s\n' "$actionlint"; exit 0; fi
 # actionlint runs shellcheck on every run: script when it is on PATH.
 command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 [ -d node_modules/yaml ] || die "node_modules is missing: run 'make deps' (npm ci) first"
-actionlint=$(go_tool actionlint "$ACTIONLINT_VERSION" "$REPO_ROOT/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint)
 
 run_actionlint() { "$actionlint" -shellcheck="$(command -v shellcheck)" -no-color "$@"; }
 run_checks() { node scripts/check-workflows.mjs --first-party "$FIRST_PARTY" "$@"; }
