@@ -73,11 +73,20 @@ async function rollout(ns: string, manifests: string): Promise<ActionRun> {
   })
 }
 
-/** Polls `probe` every 500 ms until it returns true; fails with `what` after `ms`. */
+/**
+ * Polls `probe` every 500 ms until it returns true; fails with `what` after `ms`. An error counts as
+ * "not yet" (other suites restart the test bed's API server), and the last one is reported.
+ */
 async function waitFor(what: string, probe: () => boolean, ms = 180_000): Promise<void> {
   const deadline = Date.now() + ms
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`)
+  let last = ''
+  for (;;) {
+    try {
+      if (probe()) return
+    } catch (e) {
+      last = `; last error: ${(e as Error).message.split('\n').slice(0, 2).join(' ')}`
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}${last}`)
     await new Promise(r => setTimeout(r, 500))
   }
 }
