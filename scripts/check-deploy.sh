@@ -195,7 +195,7 @@ wait "$RELAY_PID" 2>/dev/null || true
 RELAY_PID=""
 "${ASSETS[@]}" scrape-names <"$WORK/metrics.txt" >"$WORK/exposed.txt"
 "${ASSETS[@]}" metric-names "$MON/prometheus-rules.yaml" "$MON/grafana-dashboard.json" >"$WORK/used.txt"
-unexposed=$(comm -23 "$WORK/used.txt" "$WORK/exposed.txt")
+unexposed=$(LC_ALL=C comm -23 "$WORK/used.txt" "$WORK/exposed.txt") # both sorted by code point
 [ -z "$unexposed" ] || fail "metrics used by the rules or the dashboard but not exposed by otlp-client: ${unexposed//$'\n'/ }"
 for label in signal transport reason; do
   grep -q "$label=\"" "$WORK/metrics.txt" || fail "/metrics has no series with the label '$label' the rules and dashboard group by"
