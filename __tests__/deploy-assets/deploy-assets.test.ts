@@ -183,6 +183,19 @@ describe('alert rules and dashboard', () => {
     }
   })
 
+  it('each have a promtool unit test that sees them fire and stay quiet', () => {
+    const tests = parse(read('monitoring/prometheus-rules.test.yaml')).tests as Obj[]
+    const checks = tests.flatMap(t => t.alert_rule_test as Obj[])
+    for (const a of alerts) {
+      const mine = checks.filter(c => c.alertname === a.alert)
+      expect({
+        alert: a.alert,
+        fires: mine.some(c => c.exp_alerts.length > 0),
+        quiet: mine.some(c => c.exp_alerts.length === 0)
+      }).toEqual({ alert: a.alert, fires: true, quiet: true })
+    }
+  })
+
   it('use only metric names the relay renders', () => {
     const rendered = relayMetricNames()
     expect(rendered.has('otlp_requests_total')).toBe(true)
