@@ -215,6 +215,16 @@ describe('rollout on the test bed', () => {
     expect(r.summary).toMatch(reason)
     expect(r.summary).toContain('Recent events')
     expect(r.log).toMatch(/roll back deployment "web" to revision 1/)
+    if (behavior === 'crashloop') {
+      // The next release applies over the fields the rollback wrote, without force-conflicts.
+      const next = await rollout(ns, { 'app.yaml': workloadYaml({ tag: 'v3' }) })
+      expect({ result: next.outputs.result, log: next.exitCode === 0 ? '' : explain(next) }).toEqual({
+        result: 'success',
+        log: ''
+      })
+      expect(next.log).toContain('took back fields our previous rollback wrote')
+      expect(image(ns)).toMatch(/:v3$/)
+    }
   })
 
   it('rolls back a release whose smoke test fails, and smoke-tests the previous revision', async () => {

@@ -1,6 +1,8 @@
 import { parseConfig } from '../../src/actions/rollout/config.js'
 import { InputError, Inputs } from '../../src/runtime/index.js'
 import { loadActionMetadata } from '../harness/runner.js'
+import { ownRollbackConflict } from '../../src/kube/apply.js'
+import { KubeApiError } from '../../src/kube/client.js'
 
 const defaults = Object.fromEntries(
   Object.entries(loadActionMetadata('rollout').inputs).map(([k, v]) => [k, v.default ?? ''])
@@ -79,5 +81,36 @@ describe('rollout inputs', () => {
     [{ manifests: 'k8s', rollback: 'yes' }, /^rollback: "yes" is not a boolean/]
   ])('rejects %j', (given, message) => {
     expect(problems(given as Record<string, string>)).toEqual([expect.stringMatching(message)])
+  })
+})
+
+describe('ownRollbackConflict', () => {
+  const conflict = (...managers: string[]) =>
+    new KubeApiError(
+      409,
+      {
+        code: 409,
+        reason: 'Conflict',
+        message: `Apply failed with ${managers.length} conflicts`,
+        details: {
+          causes: managers.map(m => ({
+            reason: 'FieldManagerConflict',
+            message: `conflict with "${m}" using apps/v1`,
+            field: '.spec'
+          }))
+        }
+      },
+      'patch',
+      '/apis/apps/v1/namespaces/n/deployments/web'
+    )
+  it('is true only when every conflict is with our own manager', () => {
+    expect(
+      ownRollbackConflict(conflict('otlp-deploy-actions', 'otlp-deploy-actions'), 'otlp-deploy-actions')
+    ).toBe(true)
+    expect(
+      ownRollbackConflict(conflict('otlp-deploy-actions', 'kubectl-client-side-apply'), 'otlp-deploy-actions')
+    ).toBe(false)
+    expect(ownRollbackConflict(conflict('helm'), 'otlp-deploy-actions')).toBe(false)
+    expect(ownRollbackConflict(new Error('x'), 'otlp-deploy-actions')).toBe(false)
   })
 })

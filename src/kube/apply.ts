@@ -18,6 +18,8 @@ export interface PlannedObject {
   path: string
   /** The object as it was before the apply (undefined: it does not exist yet). */
   before: KubeObject | undefined
+  /** Forced because the only conflicts were with fields our own rollback wrote. */
+  reclaim?: boolean
 }
 
 export interface ApplyOptions {
@@ -103,7 +105,15 @@ export async function planApply(
       }
     }
     try {
-      await applyObject(client, p, options, true)
+      try {
+        await applyObject(client, p, options, true)
+      } catch (err) {
+        if (!ownRollbackConflict(err, options.fieldManager)) throw err
+        // A rollback writes the template with a patch (an Update under our manager name), which
+        // server-side apply counts as another owner: taking those fields back is the intent.
+        p.reclaim = true
+        await applyObject(client, p, options, true)
+      }
     } catch (err) {
       const ns = p.object.metadata?.namespace
       // An object in a namespace created by this same release cannot be dry-run before it exists.
@@ -122,6 +132,18 @@ export async function planApply(
   })
   planned.sort((a, b) => rank(a.object) - rank(b.object))
   return { planned: problems.length ? [] : planned, problems }
+}
+
+/**
+ * True when a 409 names only our own field manager as the other owner: fields a rollback of ours
+ * wrote with a patch (operation Update), which server-side apply (operation Apply) sees as foreign.
+ */
+export function ownRollbackConflict(err: unknown, fieldManager: string): boolean {
+  if (!(err instanceof KubeApiError) || err.status !== 409) return false
+  const causes = err.apiStatus.details?.causes ?? []
+  const texts = causes.length ? causes.map(c => c.message ?? '') : [err.message]
+  const managers = texts.flatMap(t => [...t.matchAll(/conflicts? with "([^"]+)"/g)].map(m => m[1]))
+  return managers.length > 0 && managers.every(m => m === fieldManager)
 }
 
 function rank(obj: KubeObject): number {
@@ -150,7 +172,7 @@ async function applyObject(
   return client.request<KubeObject>('PATCH', p.path, {
     query: {
       fieldManager: options.fieldManager,
-      force: options.force ? true : undefined,
+      force: options.force || p.reclaim ? true : undefined,
       dryRun: dryRun ? 'All' : undefined
     },
     body: p.object,
@@ -182,7 +204,9 @@ export async function applyPlan(
       : p.before.metadata?.resourceVersion === after.metadata?.resourceVersion
         ? 'unchanged'
         : 'configured'
-    log(`${describeObject(after)} ${action}`)
+    log(
+      `${describeObject(after)} ${action}${p.reclaim ? ' (took back fields our previous rollback wrote)' : ''}`
+    )
     applied.push({
       kind: after.kind ?? p.object.kind!,
       namespace: after.metadata?.namespace,
