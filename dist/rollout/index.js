@@ -33012,7 +33012,17 @@ async function planApply(client, manifests, defaultNamespace, options) {
             }
         }
         try {
-            await applyObject(client, p, options, true);
+            try {
+                await applyObject(client, p, options, true);
+            }
+            catch (err) {
+                if (!ownRollbackConflict(err, options.fieldManager))
+                    throw err;
+                // A rollback writes the template with a patch (an Update under our manager name), which
+                // server-side apply counts as another owner: taking those fields back is the intent.
+                p.reclaim = true;
+                await applyObject(client, p, options, true);
+            }
         }
         catch (err) {
             const ns = p.object.metadata?.namespace;
@@ -33031,6 +33041,18 @@ async function planApply(client, manifests, defaultNamespace, options) {
     planned.sort((a, b) => rank(a.object) - rank(b.object));
     return { planned: problems.length ? [] : planned, problems };
 }
+/**
+ * True when a 409 names only our own field manager as the other owner: fields a rollback of ours
+ * wrote with a patch (operation Update), which server-side apply (operation Apply) sees as foreign.
+ */
+function ownRollbackConflict(err, fieldManager) {
+    if (!(err instanceof KubeApiError) || err.status !== 409)
+        return false;
+    const causes = err.apiStatus.details?.causes ?? [];
+    const texts = causes.length ? causes.map(c => c.message ?? '') : [err.message];
+    const managers = texts.flatMap(t => [...t.matchAll(/conflicts? with "([^"]+)"/g)].map(m => m[1]));
+    return managers.length > 0 && managers.every(m => m === fieldManager);
+}
 function rank(obj) {
     const i = APPLY_FIRST.indexOf(obj.kind ?? '');
     return i === -1 ? APPLY_FIRST.length : i;
@@ -33047,7 +33069,7 @@ async function applyObject(client, p, options, dryRun) {
     return client.request('PATCH', p.path, {
         query: {
             fieldManager: options.fieldManager,
-            force: options.force ? true : undefined,
+            force: options.force || p.reclaim ? true : undefined,
             dryRun: dryRun ? 'All' : undefined
         },
         body: p.object,
@@ -33071,7 +33093,7 @@ async function applyPlan(client, planned, options, log) {
             : p.before.metadata?.resourceVersion === after.metadata?.resourceVersion
                 ? 'unchanged'
                 : 'configured';
-        log(`${describeObject(after)} ${action}`);
+        log(`${describeObject(after)} ${action}${p.reclaim ? ' (took back fields our previous rollback wrote)' : ''}`);
         applied.push({
             kind: after.kind ?? p.object.kind,
             namespace: after.metadata?.namespace,
