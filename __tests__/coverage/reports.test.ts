@@ -1,7 +1,7 @@
 // The same run written in several formats must give the same numbers once parsed: the strongest
 // check that each parser reads its format right, on reports the tools really produced here.
 import { parseCoverage } from '../../src/coverage/detect.js'
-import { totals } from '../../src/coverage/model.js'
+import { totals, withCoverableCode } from '../../src/coverage/model.js'
 import { report } from './fixtures.js'
 
 const read = (path: string) => {
@@ -63,5 +63,33 @@ describe('tarpaulin on the sample crate: lcov, Cobertura and JSON of one run', (
   it('a run with a failing test still writes a report, with less covered', () => {
     const failing = read('sample-crate/failing/lcov.info')
     expect(totals(failing.files).lines).toEqual({ hit: 10, found: 16 })
+  })
+})
+
+describe('tarpaulin on otlp-client (the relay crate): lcov, Cobertura and JSON of one run', () => {
+  const lcov = read('otlp-client/lcov.info')
+  const cobertura = read('otlp-client/cobertura.xml')
+  const json = read('otlp-client/tarpaulin-report.json')
+  const attrs = /<coverage lines-covered="(\d+)" lines-valid="(\d+)"/.exec(report('otlp-client/cobertura.xml').text)!
+
+  it('agree with the totals tarpaulin wrote in the Cobertura root', () => {
+    const expected = { hit: Number(attrs[1]), found: Number(attrs[2]) }
+    expect(expected.found).toBeGreaterThan(500)
+    for (const r of [lcov, cobertura, json]) {
+      expect({ format: r.format, lines: totals(r.files).lines }).toEqual({ format: r.format, lines: expected })
+    }
+  })
+
+  it('agree file by file and line by line (tarpaulin JSON also lists files without coverable lines)', () => {
+    expect(json.files.length).toBeGreaterThan(withCoverableCode(json.files).length)
+    const byPath = (r: typeof lcov) =>
+      Object.fromEntries(
+        withCoverableCode(r.files).map(f => [f.path, [...f.lineHits!].sort((a, b) => a[0] - b[0])])
+      )
+    const fromLcov = byPath(lcov)
+    expect(Object.keys(fromLcov).length).toBeGreaterThan(5)
+    expect(Object.keys(fromLcov).every(p => p.startsWith('/work/main/otlp-client/src/'))).toBe(true)
+    expect(byPath(cobertura)).toEqual(fromLcov)
+    expect(byPath(json)).toEqual(fromLcov)
   })
 })

@@ -39246,7 +39246,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3378);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6487);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(230);
 
 
 await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
@@ -39256,7 +39256,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6487:
+/***/ 230:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48199,6 +48199,10 @@ function totals(files) {
     const sum = (pick) => files.reduce((acc, f) => ({ hit: acc.hit + pick(f).hit, found: acc.found + pick(f).found }), emptyCounter());
     return { lines: sum(f => f.lines), branches: sum(f => f.branches), functions: sum(f => f.functions), files: files.length };
 }
+/** The files that have something to measure: tarpaulin JSON (and some Cobertura writers) also list files without one coverable line. */
+function withCoverableCode(files) {
+    return files.filter(f => f.lines.found + f.branches.found + f.functions.found > 0);
+}
 /** Recomputes a file's line and branch counters from its hit maps. */
 function countersFromHits(file) {
     const out = { ...file };
@@ -56229,7 +56233,46 @@ function parseCoverage(text, source) {
     throw new ReportError(source, 1, `is not a coverage report in a known format (${FORMATS}); it starts with ${JSON.stringify(firstLine)}`);
 }
 
+;// CONCATENATED MODULE: ./src/coverage/parse/location.ts
+/** Where a failure happened and what it said, from the text of a test failure (Rust or JavaScript). */
+const PANIC = /panicked at (?:'.*?', )?([^\s:'"]+\.rs):(\d+):\d+/;
+const FRAME = /(?:\(|at )((?:file:\/\/)?[^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?/g;
+/**
+ * A failure's location from its text: a Rust panic location, else the first stack frame outside
+ * node_modules and node internals (the frame in the test file itself when the test names its file).
+ */
+function findLocation(body, preferFile) {
+    const panic = PANIC.exec(body);
+    if (panic)
+        return { file: panic[1], line: Number(panic[2]) };
+    const frames = [...body.matchAll(FRAME)]
+        .map(m => ({ file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]) }))
+        .filter(f => !f.file.includes('node_modules/') && !f.file.startsWith('node:') && !f.file.includes('internal/'));
+    if (preferFile) {
+        const inTestFile = frames.find(f => f.file.endsWith(preferFile) || preferFile.endsWith(f.file));
+        if (inTestFile)
+            return inTestFile;
+    }
+    return frames[0];
+}
+/** The panic message: the line after `panicked at file:line:col:`, or the quoted old form. */
+function panicMessage(body) {
+    const lines = body.split(/\r?\n/);
+    const i = lines.findIndex(l => l.includes('panicked at '));
+    if (i === -1)
+        return lines.find(l => l.trim() !== '')?.trim() ?? '';
+    const old = /panicked at '(.*)', /.exec(lines[i]);
+    if (old)
+        return old[1];
+    const rest = [lines[i + 1] ?? ''];
+    if (/^\s*(left|right)/.test(lines[i + 2] ?? ''))
+        rest.push(lines[i + 2].trim(), (lines[i + 3] ?? '').trim());
+    return rest.join(' ').trim();
+}
+
 ;// CONCATENATED MODULE: ./src/coverage/parse/junit.ts
+
+
 
 
 
@@ -56277,7 +56320,7 @@ function readCase(tc, suite, results) {
     const record = {
         suite: suite || attr(tc, 'classname') || '',
         name,
-        message: firstLine(attr(problem, 'message') ?? '') || firstMeaningfulLine(body) || `${failure ? 'failure' : 'error'}`,
+        message: failureMessage(attr(problem, 'message') ?? '', body) || `${failure ? 'failure' : 'error'}`,
         details: body.trim()
     };
     const file = attr(tc, 'file');
@@ -56287,25 +56330,12 @@ function readCase(tc, suite, results) {
         Object.assign(record, located);
     results.failed.push(record);
 }
-const PANIC = /panicked at (?:'.*?', )?([^\s:'"]+\.rs):(\d+):\d+/;
-const FRAME = /(?:\(|at )((?:file:\/\/)?[^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?/g;
-/**
- * A failure's location from its text: a Rust panic location, else the first stack frame outside
- * node_modules and node internals (the frame in the test file itself when the test names its file).
- */
-function findLocation(body, preferFile) {
-    const panic = PANIC.exec(body);
-    if (panic)
-        return { file: panic[1], line: Number(panic[2]) };
-    const frames = [...body.matchAll(FRAME)]
-        .map(m => ({ file: m[1].replace(/^file:\/\//, ''), line: Number(m[2]) }))
-        .filter(f => !f.file.includes('node_modules/') && !f.file.startsWith('node:') && !f.file.includes('internal/'));
-    if (preferFile) {
-        const inTestFile = frames.find(f => f.file.endsWith(preferFile) || preferFile.endsWith(f.file));
-        if (inTestFile)
-            return inTestFile;
-    }
-    return frames[0];
+/** The attribute's first line, unless it is only where a Rust test panicked: then what it said. */
+function failureMessage(attribute, body) {
+    const first = firstLine(attribute);
+    if ((first === '' || /panicked at [^\s]+:\d+:\d+:?$/.test(first)) && /panicked at /.test(body))
+        return panicMessage(body);
+    return first || firstMeaningfulLine(body);
 }
 function firstLine(s) {
     return s.split(/\r?\n/).find(l => l.trim() !== '')?.trim() ?? '';
@@ -56387,20 +56417,6 @@ function parseLibtestOutput(output) {
     if (!sawResult)
         results.tests = 0;
     return results;
-}
-/** The panic message: the line after `panicked at file:line:col:`, or the quoted old form. */
-function panicMessage(body) {
-    const lines = body.split(/\r?\n/);
-    const i = lines.findIndex(l => l.includes('panicked at '));
-    if (i === -1)
-        return lines.find(l => l.trim() !== '')?.trim() ?? '';
-    const old = /panicked at '(.*)', /.exec(lines[i]);
-    if (old)
-        return old[1];
-    const rest = [lines[i + 1] ?? ''];
-    if (/^\s*(left|right)/.test(lines[i + 2] ?? ''))
-        rest.push(lines[i + 2].trim(), (lines[i + 3] ?? '').trim());
-    return rest.join(' ').trim();
 }
 
 ;// CONCATENATED MODULE: ./src/coverage/thresholds.ts
@@ -103493,7 +103509,7 @@ async function main() {
     for (const r of reports)
         lib_core/* info */.pq(`read ${r.format} report ${r.source}: ${r.files.length} files`);
     // Paths first, so that one file named two ways by two reports (relative, absolute) is merged.
-    const files = mergeFiles(reports.map(r => ({ ...r, files: normaliseFiles(r.files, ctx.workspace, workdir) })));
+    const files = withCoverableCode(mergeFiles(reports.map(r => ({ ...r, files: normaliseFiles(r.files, ctx.workspace, workdir) }))));
     const sum = totals(files);
     const junitGlobs = config.junitFiles.length > 0 ? config.junitFiles : plan.junitGlobs;
     const junitFiles = junitGlobs.length > 0 ? await findFiles(junitGlobs, workdir) : [];

@@ -76,6 +76,11 @@ export function totals(files: readonly FileCoverage[]): CoverageTotals {
   return { lines: sum(f => f.lines), branches: sum(f => f.branches), functions: sum(f => f.functions), files: files.length }
 }
 
+/** The files that have something to measure: tarpaulin JSON (and some Cobertura writers) also list files without one coverable line. */
+export function withCoverableCode(files: readonly FileCoverage[]): FileCoverage[] {
+  return files.filter(f => f.lines.found + f.branches.found + f.functions.found > 0)
+}
+
 /** Recomputes a file's line and branch counters from its hit maps. */
 export function countersFromHits(file: FileCoverage): FileCoverage {
   const out = { ...file }

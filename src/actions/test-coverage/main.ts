@@ -33,6 +33,7 @@ import {
   toStoredReport,
   totals,
   workspacePath,
+  withCoverableCode,
   type CoverageReport,
   type LintResult,
   type ProjectFacts,
@@ -133,8 +134,8 @@ export async function main(): Promise<void> {
   )
   for (const r of reports) core.info(`read ${r.format} report ${r.source}: ${r.files.length} files`)
   // Paths first, so that one file named two ways by two reports (relative, absolute) is merged.
-  const files = mergeFiles(
-    reports.map(r => ({ ...r, files: normaliseFiles(r.files, ctx.workspace, workdir) }))
+  const files = withCoverableCode(
+    mergeFiles(reports.map(r => ({ ...r, files: normaliseFiles(r.files, ctx.workspace, workdir) })))
   )
   const sum = totals(files)
 

@@ -1,6 +1,9 @@
 import { ReportError } from '../errors.js'
 import { emptyTests, type TestFailure, type TestResults } from '../model.js'
+import { findLocation, panicMessage } from './location.js'
 import { attr, child, children, parseXml, text, type XmlNode } from './xml.js'
+
+export { findLocation } from './location.js'
 
 /**
  * JUnit XML as written by jest-junit, cargo-nextest, node --test's junit reporter, surefire and
@@ -43,7 +46,7 @@ function readCase(tc: XmlNode, suite: string, results: TestResults): void {
   const record: TestFailure = {
     suite: suite || attr(tc, 'classname') || '',
     name,
-    message: firstLine(attr(problem, 'message') ?? '') || firstMeaningfulLine(body) || `${failure ? 'failure' : 'error'}`,
+    message: failureMessage(attr(problem, 'message') ?? '', body) || `${failure ? 'failure' : 'error'}`,
     details: body.trim()
   }
   const file = attr(tc, 'file')
@@ -53,24 +56,11 @@ function readCase(tc: XmlNode, suite: string, results: TestResults): void {
   results.failed.push(record)
 }
 
-const PANIC = /panicked at (?:'.*?', )?([^\s:'"]+\.rs):(\d+):\d+/
-const FRAME = /(?:\(|at )((?:file:\/\/)?[^\s()]+?\.[cm]?[jt]sx?):(\d+):\d+\)?/g
-
-/**
- * A failure's location from its text: a Rust panic location, else the first stack frame outside
- * node_modules and node internals (the frame in the test file itself when the test names its file).
- */
-export function findLocation(body: string, preferFile?: string): { file: string; line: number } | undefined {
-  const panic = PANIC.exec(body)
-  if (panic) return { file: panic[1]!, line: Number(panic[2]) }
-  const frames = [...body.matchAll(FRAME)]
-    .map(m => ({ file: m[1]!.replace(/^file:\/\//, ''), line: Number(m[2]) }))
-    .filter(f => !f.file.includes('node_modules/') && !f.file.startsWith('node:') && !f.file.includes('internal/'))
-  if (preferFile) {
-    const inTestFile = frames.find(f => f.file.endsWith(preferFile) || preferFile.endsWith(f.file))
-    if (inTestFile) return inTestFile
-  }
-  return frames[0]
+/** The attribute's first line, unless it is only where a Rust test panicked: then what it said. */
+function failureMessage(attribute: string, body: string): string {
+  const first = firstLine(attribute)
+  if ((first === '' || /panicked at [^\s]+:\d+:\d+:?$/.test(first)) && /panicked at /.test(body)) return panicMessage(body)
+  return first || firstMeaningfulLine(body)
 }
 
 function firstLine(s: string): string {

@@ -1,6 +1,6 @@
 import { stripAnsi } from '../errors.js'
 import { emptyTests, type TestFailure, type TestResults } from '../model.js'
-import { findLocation } from './junit.js'
+import { findLocation, panicMessage } from './location.js'
 
 /**
  * The human output of Rust's libtest (`cargo test`, also echoed by cargo-tarpaulin): the counts
@@ -71,16 +71,4 @@ export function parseLibtestOutput(output: string): TestResults {
   }
   if (!sawResult) results.tests = 0
   return results
-}
-
-/** The panic message: the line after `panicked at file:line:col:`, or the quoted old form. */
-function panicMessage(body: string): string {
-  const lines = body.split(/\r?\n/)
-  const i = lines.findIndex(l => l.includes('panicked at '))
-  if (i === -1) return lines.find(l => l.trim() !== '')?.trim() ?? ''
-  const old = /panicked at '(.*)', /.exec(lines[i]!)
-  if (old) return old[1]!
-  const rest = [lines[i + 1] ?? '']
-  if (/^\s*(left|right)/.test(lines[i + 2] ?? '')) rest.push(lines[i + 2]!.trim(), (lines[i + 3] ?? '').trim())
-  return rest.join(' ').trim()
 }
