@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildahBuildArgs, buildahLoginArgs, buildahPushArgs } from '../../src/image/buildah.js'
+import {
+  buildahBuildArgs,
+  buildahLoginArgs,
+  buildahPushArgs,
+  withLabelInstruction
+} from '../../src/image/buildah.js'
 import {
   buildxBuildArgs,
   buildxCreateArgs,
@@ -222,5 +227,57 @@ describe('buildah command lines', () => {
     const args = buildahLoginArgs('127.0.0.1:5000', 'ci', '/a')
     expect(args).toContain('--password-stdin')
     expect(args).not.toContain('--password')
+  })
+})
+
+describe('buildah labels in one instruction', () => {
+  it('appends one LABEL with every label quoted', () => {
+    expect(
+      withLabelInstruction('FROM busybox\nRUN true\n\n', {
+        a: 'x y',
+        'org.opencontainers.image.title': 'relay'
+      })
+    ).toBe('FROM busybox\nRUN true\nLABEL "a"="x y" "org.opencontainers.image.title"="relay"\n')
+  })
+
+  it('escapes quotes, dollars and the escape character, and flattens newlines', () => {
+    expect(withLabelInstruction('FROM busybox', { d: 'say "hi" $HOME C:\\tmp\nnext' })).toBe(
+      'FROM busybox\nLABEL "d"="say \\"hi\\" \\$HOME C:\\\\tmp next"\n'
+    )
+  })
+
+  it('uses the escape character the Dockerfile declares', () => {
+    expect(withLabelInstruction('# escape=`\nFROM busybox', { d: 'a"b$c\\d' })).toBe(
+      '# escape=`\nFROM busybox\nLABEL "d"="a`"b`$c\\d"\n'
+    )
+  })
+
+  it('leaves a Dockerfile without labels alone', () => {
+    expect(withLabelInstruction('FROM busybox\n', {})).toBe('FROM busybox\n')
+  })
+})
+
+describe('buildah labels with a target stage', () => {
+  const multi =
+    'FROM rust AS builder\nRUN cargo build\n\n# the runtime\nFROM busybox AS prebuilt\nCOPY x /x\n\nFROM busybox AS runtime\nCOPY --from=builder /x /x\n'
+
+  it('puts the LABEL at the end of the target stage, not after the last one', () => {
+    expect(withLabelInstruction(multi, { a: 'b' }, 'prebuilt')).toBe(
+      'FROM rust AS builder\nRUN cargo build\n\n# the runtime\nFROM busybox AS prebuilt\nCOPY x /x\nLABEL "a"="b"\n\nFROM busybox AS runtime\nCOPY --from=builder /x /x\n'
+    )
+  })
+
+  it('appends to the last stage when it is the target', () => {
+    expect(
+      withLabelInstruction(multi, { a: 'b' }, 'runtime').endsWith(
+        'COPY --from=builder /x /x\nLABEL "a"="b"\n'
+      )
+    ).toBe(true)
+  })
+
+  it('says when the target stage does not exist', () => {
+    expect(() => withLabelInstruction(multi, { a: 'b' }, 'debug')).toThrow(
+      'the Dockerfile has no stage named debug'
+    )
   })
 })

@@ -29,7 +29,7 @@ import {
   buildxCacheUse,
   buildxFailedStep
 } from './build-log.js'
-import { buildahBuildArgs, buildahLoginArgs, buildahPushArgs } from './buildah.js'
+import { buildahBuildArgs, buildahLoginArgs, buildahPushArgs, withLabelInstruction } from './buildah.js'
 import {
   type BuilderInfo,
   buildxBuildArgs,
@@ -462,10 +462,25 @@ export async function buildImage(
         })
       }
       builderName = `otlp-image-build-${process.pid}-${randomBytes(4).toString('hex')}`
+      let buildahRequest = request
+      if (!isRemoteContext(config.context)) {
+        // One LABEL step, in the stage being built, instead of one per --label (see withLabelInstruction).
+        const file = join(dir, 'Containerfile')
+        let text: string
+        try {
+          text = withLabelInstruction(readFileSync(paths.file, 'utf8'), request.labels, config.target)
+        } catch (err) {
+          throw new ActionError(`target: ${(err as Error).message} (${config.file})`, {
+            hint: 'Set target to a stage named in the Dockerfile (FROM ... AS <name>), or leave it empty.'
+          })
+        }
+        writeFileSync(file, text)
+        buildahRequest = { ...request, file, labels: {} }
+      }
       const buildStarted = Date.now()
       try {
         result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildah`, () =>
-          runTool('buildah', buildahBuildArgs(request, { manifest: builderName, authFile }), {
+          runTool('buildah', buildahBuildArgs(buildahRequest, { manifest: builderName, authFile }), {
             env: toolEnv,
             signal: options.signal
           })

@@ -49,3 +49,48 @@ export function buildahPushArgs(
 export function buildahLoginArgs(registry: string, username: string, authFile: string): string[] {
   return ['login', '--authfile', authFile, '--username', username, '--password-stdin', registry]
 }
+
+/**
+ * The Dockerfile with all labels in one LABEL instruction at the end of the stage being built (the
+ * `target` stage, else the last one). buildah turns every `--label` into a step of its own (each
+ * costing a cache lookup and a commit even when nothing changed), and appends them after the last
+ * stage even when `--target` builds another one, which would lose them.
+ */
+export function withLabelInstruction(
+  dockerfile: string,
+  labels: Record<string, string>,
+  target = ''
+): string {
+  const entries = Object.entries(labels)
+  if (entries.length === 0) return dockerfile
+  const lines = dockerfile.replace(/\s*$/, '').split(/\r?\n/)
+  // A `# escape=` parser directive (only valid before the first instruction) changes the escape character.
+  let escape = '\\'
+  for (const line of lines) {
+    const directive = /^#\s*escape\s*=\s*(\S)\s*$/i.exec(line)
+    if (directive) escape = directive[1]!
+    else if (!/^#\s*\w+\s*=/.test(line)) break
+  }
+  const quote = (text: string) =>
+    '"' +
+    text
+      .replace(/\r?\n/g, ' ')
+      .split('')
+      .map(ch => (ch === escape || ch === '"' || ch === '$' ? `${escape}${ch}` : ch))
+      .join('') +
+    '"'
+  const instruction = `LABEL ${entries.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(' ')}`
+  let insertAt = lines.length
+  if (target) {
+    const start = lines.findIndex(l =>
+      new RegExp(`^\\s*FROM\\s.*\\sAS\\s+${target.replace(/[.]/g, '\\.')}\\s*$`, 'i').test(l)
+    )
+    if (start < 0) throw new Error(`the Dockerfile has no stage named ${target}`)
+    const next = lines.findIndex((l, i) => i > start && /^\s*FROM\s/i.test(l))
+    if (next >= 0) {
+      insertAt = next
+      while (insertAt > start + 1 && /^\s*(#.*)?$/.test(lines[insertAt - 1]!)) insertAt--
+    }
+  }
+  return [...lines.slice(0, insertAt), instruction, ...lines.slice(insertAt)].join('\n') + '\n'
+}
