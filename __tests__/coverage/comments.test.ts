@@ -32,7 +32,13 @@ beforeAll(async () => {
   process.env.GITHUB_API_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   upsert = (await import('../../src/github/comments.js')).upsertStickyComment
 })
-afterAll(() => new Promise<void>(resolve => server.close(() => resolve())))
+const previousApiUrl = process.env.GITHUB_API_URL
+afterAll(async () => {
+  // Test files share a worker's environment: leave it as found.
+  if (previousApiUrl === undefined) delete process.env.GITHUB_API_URL
+  else process.env.GITHUB_API_URL = previousApiUrl
+  await new Promise<void>(resolve => server.close(() => resolve()))
+})
 beforeEach(() => {
   calls.length = 0
   writeStatus = 200
