@@ -259,6 +259,11 @@ pub async fn start_relay(cfg: config::Config) -> Relay {
 
 /// A trace request of `n` spans whose span ids encode (`batch`, index) so arrival can be checked.
 pub fn spans(batch: u32, n: u32, service: &str) -> ExportTraceServiceRequest {
+    // Recent timestamps: Jaeger's query API only searches a recent window.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     let spans = (0..n)
         .map(|i| {
             let mut span_id = [0u8; 8];
@@ -271,8 +276,8 @@ pub fn spans(batch: u32, n: u32, service: &str) -> ExportTraceServiceRequest {
                 span_id: span_id.to_vec(),
                 name: format!("op-{batch}-{i}"),
                 kind: 2,
-                start_time_unix_nano: 1_700_000_000_000_000_000,
-                end_time_unix_nano: 1_700_000_000_001_000_000,
+                start_time_unix_nano: now - 1_000_000,
+                end_time_unix_nano: now,
                 ..Default::default()
             }
         })
