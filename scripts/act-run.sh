@@ -14,23 +14,20 @@
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
 # Then (the default "full" scenario): deploy.yml dispatched by hand in this repository; a pull request
-# whose coverage delta against the deployed base must be negative (pr-caller.yml); and
-# workflows-examples/redeploy.yml pinning another digest, rolling back, and refusing a tag. After each
-# run the cluster must run exactly the image the workflow reported.
+# whose coverage delta against the deployed base must be negative (pr-caller.yml); a release whose
+# pods crash-loop (the workflow fails, the rollout rolls back) and its fix (a deploy right after a
+# rollback); workflows-examples/redeploy.yml pinning another digest, rolling back, refusing a tag; and a
+# deploy after those pins. After each run the cluster must run exactly the image the workflow reported.
 #
-# Usage: scripts/act-run.sh [--probe] [--deploy-only] [--keep] [--ref GIT_REF] [-- extra act arguments]
-#   --deploy-only  stop after the deploy (skip the redeploy and rollback runs of redeploy.yml)
+# Usage: scripts/act-run.sh [--probe | --build] [--deploy-only] [--one-step] [--keep] [--ref GIT_REF] [-- act args]
+#   --probe        only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
+#                  with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --build        only build act (cached) and print its path
+#   --deploy-only  stop after the first deploy
 #   --one-step     also release a commit with the root action (one-step-caller.yml: build, rollout
-#               and smoke in one step) after the pull request
-#   --full-cycle   also: after the deploy, a release whose pods crash-loop (the workflow must fail and
-#               the rollout roll back), then the fix (a deploy after a rollback must succeed), and at the
-#               end a deploy after the redeploy/rollback runs. These catch field-ownership conflicts
-#               between the rollout's own writes and its next server-side apply.
-#   --probe     only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
-#               with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
-#   --keep      keep the work folder (caller repository, snapshot, act log) and print its path
-#   --ref REF   take the actions and workflow from commit REF (git archive) instead of the work tree
+#                  and smoke in one step) after the pull request
+#   --keep         keep the work folder (caller repository, snapshot, act logs) and print its path
+#   --ref REF      take the actions and workflow from commit REF (git archive) instead of the work tree
 # Needs the test bed: `make testbed-up` and testbed/images/images.sh up ($TESTBED_DIR/env, default
 # .testbed/env, with KUBECONFIG, KUBECTL, REGISTRY, REGISTRY_USERNAME/PASSWORD, TESTBED_BASE_IMAGE...).
 # Exit status: act's, or 1 when the deployed state does not match what the workflow reported.
@@ -48,7 +45,6 @@ FIXTURE=__tests__/fixtures/workflows/service
 keep=0
 probe=0
 scenario=full
-bad_release=0
 one_step=0
 build_only=0
 ref=''
@@ -58,7 +54,6 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --probe) probe=1 ;;
     --deploy-only) scenario=deploy ;;
-    --full-cycle) bad_release=1 ;;
     --one-step) one_step=1 ;;
     --build) build_only=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
@@ -327,7 +322,7 @@ if [ "$one_step" = 1 ]; then
   [ -n "$deployed" ] || die "one-step-caller.yml printed no image-ref"
   expect_running "$deployed" "the one-step action reported"
 fi
-if [ "$bad_release" = 1 ]; then
+if [ "$scenario" = full ]; then
   # 6c. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
   #     cluster must run the previous release again.
   set_behavior crashloop
@@ -366,7 +361,7 @@ if [ "$scenario" = full ]; then
   grep -q 'is not pinned by digest' "$work/redeploy-tag.log" || die "redeploy.yml failed for another reason than the tag"
   expect_running "$deployed" "nothing may change when redeploy.yml refuses a tag; expected"
 fi
-if [ "$bad_release" = 1 ] && [ "$scenario" = full ]; then
+if [ "$scenario" = full ]; then
   # 6g. A regular deploy after the workload was pinned by redeploy.yml must go through.
   git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q --allow-empty -m "greeter: deploy again"
   push_event "$work/after-redeploy.json"

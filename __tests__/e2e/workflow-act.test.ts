@@ -30,7 +30,7 @@ describe('workflows', () => {
     expect({ status, tail: output.slice(-2000) }).toEqual({ status: 0, tail: expect.any(String) })
   })
 
-  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest; PR delta; redeploy and rollback', () => {
+  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest; dispatch, PR delta, bad release rolled back, redeploys', () => {
     requireTestbed(
       'KUBECONFIG',
       'KUBECTL',
@@ -52,7 +52,11 @@ describe('workflows', () => {
     expect(output).toMatch(/runs \S+@sha256:[0-9a-f]{64} \(the dispatched deploy\.yml built\)/)
     // The pull request adds untested code: its delta against the deployed base is negative.
     expect(output).toMatch(/pull request: coverage=[\d.]+ delta=-[\d.]+ tests=2/)
-    // redeploy.yml pinned another digest, then rolled back to the deployed one.
+    // A crash-looping release fails and is rolled back; the fix deploys right after the rollback.
+    expect(output).toContain('(the automatic rollback of the bad release had to restore)')
+    expect(output).toContain('(the fixed release reported)')
+    // redeploy.yml pinned another digest, then rolled back to the deployed one; a deploy follows.
     expect(output).toContain('(the rollback (redeploy.yml) was asked for)')
+    expect(output).toContain('(the deploy after the redeploys reported)')
   })
 })
