@@ -1,9 +1,36 @@
 import type { Inputs } from '../../runtime/index.js'
+import { readImageBuildConfig, type ImageBuildConfig } from '../../image/config.js'
+import {
+  parseConfig as parseRolloutConfig,
+  type ActionConfig as RolloutActionConfig
+} from '../rollout/config.js'
 
-export interface Config {
-  timeoutMs: number
+/**
+ * The one-step action reads image-build's and rollout's inputs with their own parsers. Where the
+ * two use the same name for different things, the one-step action declares distinct names:
+ * `build-timeout` (build) beside `timeout` (rollout wait), and `kube-context` beside `context`
+ * (build context). Rollout's `images` pins are not an input here: the new image's digest is
+ * pinned into the containers named by `containers`.
+ */
+export const BUILD_RENAMES = { timeout: 'build-timeout' }
+export const ROLLOUT_RENAMES = { context: 'kube-context' }
+/** Stands in for the pins while parsing; replaced by the pushed digest before the rollout. */
+const PENDING_IMAGE = 'pending.invalid/image:pending'
+
+export interface DeployConfig {
+  build: ImageBuildConfig
+  rollout: RolloutActionConfig
+  containers: string[]
 }
 
-export function parseConfig(inputs: Inputs): Config {
-  return { timeoutMs: inputs.duration('timeout', { min: 1000 }) ?? 600_000 }
+export function parseConfig(inputs: Inputs): DeployConfig {
+  const containers = inputs.list('containers', { commas: true, required: true })
+  const build = readImageBuildConfig(inputs.view({ rename: BUILD_RENAMES, given: { push: 'true' } }))
+  const rollout = parseRolloutConfig(
+    inputs.view({
+      rename: { ...ROLLOUT_RENAMES, images: 'containers' },
+      given: { images: containers.map(c => `${c}=${PENDING_IMAGE}`).join('\n') }
+    })
+  )
+  return { build, rollout, containers }
 }

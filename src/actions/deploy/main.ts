@@ -1,7 +1,23 @@
+import * as core from '@actions/core'
 import { ActionError, readInputs } from '../../runtime/index.js'
+import { runImageBuild } from '../image-build/main.js'
+import { runRollout } from '../rollout/main.js'
 import { parseConfig } from './config.js'
 
+/**
+ * The one-step path: build and push (image-build), pin the pushed digest into the named containers,
+ * then roll out, smoke-test and roll back on failure (rollout). Every input of both steps is
+ * validated before the build starts.
+ */
 export async function main(): Promise<void> {
-  readInputs(parseConfig)
-  throw new ActionError('deploy: not implemented yet')
+  const config = readInputs(parseConfig)
+  const built = await runImageBuild(config.build)
+  if (!built.imageRef) {
+    throw new ActionError('The image was built but not pushed, so there is no digest to roll out', {
+      hint: 'Check the registry inputs: the one-step action always pushes.'
+    })
+  }
+  core.info(`rolling out ${built.imageRef} into container(s) ${config.containers.join(', ')}`)
+  const images = config.containers.map(container => ({ container, image: built.imageRef, byDigest: true }))
+  await runRollout({ ...config.rollout, images })
 }
