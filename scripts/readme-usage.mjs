@@ -8,14 +8,28 @@ import { parse } from 'yaml'
 
 const root = new URL('..', import.meta.url).pathname
 export const ACTIONS = [
-  { name: 'test-coverage', file: 'actions/test-coverage/action.yml', uses: 'OWNER/otlp-deploy-actions/actions/test-coverage@v1' },
-  { name: 'image-build', file: 'actions/image-build/action.yml', uses: 'OWNER/otlp-deploy-actions/actions/image-build@v1' },
-  { name: 'rollout', file: 'actions/rollout/action.yml', uses: 'OWNER/otlp-deploy-actions/actions/rollout@v1' },
+  {
+    name: 'test-coverage',
+    file: 'actions/test-coverage/action.yml',
+    uses: 'OWNER/otlp-deploy-actions/actions/test-coverage@v1'
+  },
+  {
+    name: 'image-build',
+    file: 'actions/image-build/action.yml',
+    uses: 'OWNER/otlp-deploy-actions/actions/image-build@v1'
+  },
+  {
+    name: 'rollout',
+    file: 'actions/rollout/action.yml',
+    uses: 'OWNER/otlp-deploy-actions/actions/rollout@v1'
+  },
   { name: 'deploy', file: 'action.yml', uses: 'OWNER/otlp-deploy-actions@v1' }
 ]
 
 function oneLine(text) {
-  return String(text ?? '').replace(/\s+/g, ' ').trim()
+  return String(text ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
 }
 
 function wrap(text, width, prefix) {
