@@ -45,7 +45,7 @@ describe('binfmt_misc', () => {
     )
     expect(err).toBeInstanceOf(ActionError)
     expect((err as ActionError).message).toBe(
-      `QEMU emulation for qemu-riscv64, qemu-arm is not registered in ${dir}, and this step is not root`
+      `QEMU emulation for qemu-riscv64, qemu-arm is not registered in ${dir}, and this step is neither root nor allowed password-less sudo`
     )
     expect((err as ActionError).hint).toContain('update-binfmts --enable qemu-riscv64')
     expect((err as ActionError).hint).toContain('apt-get install qemu-user-static binfmt-support')

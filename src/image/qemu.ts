@@ -51,7 +51,7 @@ export interface QemuResult {
  */
 export async function ensureEmulators(
   names: readonly string[],
-  options: { dir?: string; isRoot?: boolean; log?: (line: string) => void } = {}
+  options: { dir?: string; isRoot?: boolean; canSudo?: boolean; log?: (line: string) => void } = {}
 ): Promise<QemuResult> {
   const dir = options.dir ?? '/proc/sys/fs/binfmt_misc'
   const isRoot = options.isRoot ?? process.getuid?.() === 0
@@ -67,9 +67,22 @@ export async function ensureEmulators(
     'apt-get install qemu-user-static binfmt-support',
     ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
   ]
-  if (!isRoot) {
+  // GitHub-hosted runners are not root but have password-less sudo.
+  const canSudo =
+    !isRoot &&
+    (options.canSudo ??
+      (await run('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({ exitCode: 1 })))
+        .exitCode === 0)
+  const privileged = (command: string, args: string[], env: Record<string, string> = {}) =>
+    isRoot
+      ? run(command, args, { allowFailure: true, silent: true, env })
+      : run('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
+          allowFailure: true,
+          silent: true
+        })
+  if (!isRoot && !canSudo) {
     throw new ActionError(
-      `QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is not root`,
+      `QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is neither root nor allowed password-less sudo`,
       {
         hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
       }
@@ -77,7 +90,13 @@ export async function ensureEmulators(
   }
   if (!existsSync(join(dir, 'register'))) {
     log(`mounting binfmt_misc on ${dir}`)
-    await run('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { silent: true })
+    const mounted = await privileged('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir])
+    if (mounted.exitCode !== 0) {
+      throw new ActionError(`Cannot mount binfmt_misc on ${dir}, needed for QEMU emulation`, {
+        hint: 'Is the kernel built with CONFIG_BINFMT_MISC, and is the runner allowed to mount it?',
+        details: mounted.stderr.trim().split('\n').slice(-3)
+      })
+    }
   }
   const hasUpdateBinfmts =
     (await run('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
@@ -87,14 +106,10 @@ export async function ensureEmulators(
   )
   if (!hasUpdateBinfmts || !hasQemu) {
     log('installing Debian packages qemu-user-static and binfmt-support')
-    const install = await run(
+    const install = await privileged(
       'apt-get',
       ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'],
-      {
-        allowFailure: true,
-        silent: true,
-        env: { DEBIAN_FRONTEND: 'noninteractive' }
-      }
+      { DEBIAN_FRONTEND: 'noninteractive' }
     )
     if (install.exitCode !== 0) {
       throw new ActionError(
@@ -108,7 +123,7 @@ export async function ensureEmulators(
   }
   for (const name of wanted) {
     log(`registering qemu-${name} in binfmt_misc`)
-    await run('update-binfmts', ['--enable', `qemu-${name}`], { allowFailure: true, silent: true })
+    await privileged('update-binfmts', ['--enable', `qemu-${name}`])
     if (binfmtState(dir, name) !== 'enabled') {
       throw new ActionError(`qemu-${name} could not be registered in ${dir}`, {
         hint: `Check 'update-binfmts --display qemu-${name}' on the runner; qemu-user-static must provide /usr/bin/qemu-${name}-static.`
