@@ -12,6 +12,8 @@ const shared = {
 }
 
 export default {
+  // A global option (ignored inside a project): end-to-end tests drive real builds and rollouts.
+  testTimeout: 600000,
   projects: [
     {
       ...shared,
@@ -22,8 +24,7 @@ export default {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-      testTimeout: 600000
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts']
     }
   ],
   collectCoverageFrom: ['src/**/*.ts'],
