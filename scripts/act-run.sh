@@ -14,7 +14,8 @@
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
 # Then (the default "full" scenario): deploy.yml dispatched by hand in this repository; a pull request
-# whose coverage delta against the deployed base must be negative (pr-caller.yml); a release whose
+# whose coverage delta against the deployed base must be negative (pr-caller.yml); a version tag whose
+# semver tags must all name the released digest (release-caller.yml); a release whose
 # pods crash-loop (the workflow fails, the rollout rolls back) and its fix (a deploy right after a
 # rollback); workflows-examples/redeploy.yml pinning another digest, rolling back, refusing a tag; and a
 # deploy after those pins. After each run the cluster must run exactly the image the workflow reported.
@@ -132,7 +133,7 @@ done
 service="$work/service"
 mkdir -p "$service/.github/workflows"
 cp -r "$FIXTURE"/. "$service/"
-mv "$service/deploy-caller.yml" "$service/pr-caller.yml" "$service/one-step-caller.yml" "$service/.github/workflows/"
+mv "$service"/*-caller.yml "$service/.github/workflows/"
 cp workflows-examples/redeploy.yml "$service/.github/workflows/redeploy.yml"
 git -C "$service" init -q -b main
 git -C "$service" remote add origin https://github.com/acme/greeter.git
@@ -231,6 +232,14 @@ set_behavior() {
   git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q -am "greeter: pods $1"
 }
 
+# tag_digest HOST/PATH:TAG: the digest the test bed's registry serves for that tag.
+tag_digest() {
+  local host=${1%%/*} rest=${1#*/}
+  curl -fsS -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" -o /dev/null -D - \
+    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$host/v2/${rest%:*}/manifests/${rest##*:}" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
 # reported_image LOG: the image-ref the last job of deploy-caller.yml or one-step-caller.yml printed.
 reported_image() {
   sed -n 's/.*| act-run: result=\([^ ]*\) image-ref=\([^ ]*\).*/\2/p' "$1" | tail -n1
@@ -323,6 +332,27 @@ if [ "$one_step" = 1 ]; then
   expect_running "$deployed" "the one-step action reported"
 fi
 if [ "$scenario" = full ]; then
+  # 6b''. A version tag (release-caller.yml, the image half of workflows-examples/release.yml) pushes
+  #       the semver tags 1.4.2, 1.4, 1 and latest.
+  git -C "$service" tag v1.4.2
+  jq -n --arg sha "$(git -C "$service" rev-parse HEAD)" '{
+    ref: "refs/tags/v1.4.2", before: "0000000000000000000000000000000000000000", after: $sha,
+    head_commit: {id: $sha, message: "greeter 1.4.2"},
+    repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme", name: "acme"}},
+    sender: {login: "act-run"}
+  }' > "$work/release.json"
+  run_act release push release-caller.yml "$work/release.json"
+  release_line=$(grep '| act-run-release:' "$work/release.log" | tail -n1)
+  log "release: ${release_line#*act-run-release: }"
+  released=$(sed -n 's/.*::set-output:: digest=\(sha256:[0-9a-f]*\).*/\1/p' "$work/release.log" | tail -n1)
+  [ -n "$released" ] || die "release-caller.yml printed no digest"
+  for t in 1.4.2 1.4 1 latest; do
+    [ "$(tag_digest "$REGISTRY/act-e2e/greeter:$t")" = "$released" ] \
+      || die "act-e2e/greeter:$t in the registry is not the released digest $released"
+  done
+  log "act-e2e/greeter:1.4.2, :1.4, :1 and :latest are all $released in the registry"
+fi
+if [ "$scenario" = full ]; then
   # 6c. A bad release (its pods crash-loop): the workflow must fail, the rollout must roll back, and the
   #     cluster must run the previous release again.
   set_behavior crashloop
@@ -343,10 +373,7 @@ fi
 if [ "$scenario" = full ]; then
   # 6e. workflows-examples/redeploy.yml pins another image by digest (the test bed's base image),
   # 6f. then rolls back by redeploying the digest the deploy built.
-  base_digest=$(curl -fsS -u "$REGISTRY_USERNAME:$REGISTRY_PASSWORD" -o /dev/null -D - \
-    -H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-    "http://${TESTBED_BASE_IMAGE%%/*}/v2/$(base=${TESTBED_BASE_IMAGE#*/}; echo "${base%:*}")/manifests/${TESTBED_BASE_IMAGE##*:}" \
-    | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+  base_digest=$(tag_digest "$TESTBED_BASE_IMAGE")
   [ -n "$base_digest" ] || die "could not resolve the digest of $TESTBED_BASE_IMAGE"
   other="${TESTBED_BASE_IMAGE%:*}@$base_digest"
   dispatch_event "$work/redeploy.json" "$other"
