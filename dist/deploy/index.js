@@ -35202,25 +35202,38 @@ async function ensureEmulators(names, options = {}) {
         'apt-get install qemu-user-static binfmt-support',
         ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
     ];
-    if (!isRoot) {
-        throw new runtime/* ActionError */.lZ(`QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is not root`, {
+    // GitHub-hosted runners are not root but have password-less sudo.
+    const canSudo = !isRoot &&
+        (options.canSudo ??
+            (await (0,runtime/* run */.eF)('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({ exitCode: 1 })))
+                .exitCode === 0);
+    const privileged = (command, args, env = {}) => isRoot
+        ? (0,runtime/* run */.eF)(command, args, { allowFailure: true, silent: true, env })
+        : (0,runtime/* run */.eF)('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
+            allowFailure: true,
+            silent: true
+        });
+    if (!isRoot && !canSudo) {
+        throw new runtime/* ActionError */.lZ(`QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is neither root nor allowed password-less sudo`, {
             hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
         });
     }
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'register'))) {
         log(`mounting binfmt_misc on ${dir}`);
-        await (0,runtime/* run */.eF)('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir], { silent: true });
+        const mounted = await privileged('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir]);
+        if (mounted.exitCode !== 0) {
+            throw new runtime/* ActionError */.lZ(`Cannot mount binfmt_misc on ${dir}, needed for QEMU emulation`, {
+                hint: 'Is the kernel built with CONFIG_BINFMT_MISC, and is the runner allowed to mount it?',
+                details: mounted.stderr.trim().split('\n').slice(-3)
+            });
+        }
     }
     const hasUpdateBinfmts = (await (0,runtime/* run */.eF)('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
         0;
     const hasQemu = wanted.every(n => (0,external_node_fs_namespaceObject.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_namespaceObject.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
     if (!hasUpdateBinfmts || !hasQemu) {
         log('installing Debian packages qemu-user-static and binfmt-support');
-        const install = await (0,runtime/* run */.eF)('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], {
-            allowFailure: true,
-            silent: true,
-            env: { DEBIAN_FRONTEND: 'noninteractive' }
-        });
+        const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
         if (install.exitCode !== 0) {
             throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed', {
                 hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
@@ -35230,7 +35243,7 @@ async function ensureEmulators(names, options = {}) {
     }
     for (const name of wanted) {
         log(`registering qemu-${name} in binfmt_misc`);
-        await (0,runtime/* run */.eF)('update-binfmts', ['--enable', `qemu-${name}`], { allowFailure: true, silent: true });
+        await privileged('update-binfmts', ['--enable', `qemu-${name}`]);
         if (binfmtState(dir, name) !== 'enabled') {
             throw new runtime/* ActionError */.lZ(`qemu-${name} could not be registered in ${dir}`, {
                 hint: `Check 'update-binfmts --display qemu-${name}' on the runner; qemu-user-static must provide /usr/bin/qemu-${name}-static.`
@@ -36233,8 +36246,8 @@ function maskKubeconfigCredentials(text) {
 /**
  * The thin adapter over the Kubernetes API: authenticated JSON requests, streaming watches,
  * discovery of kinds, and a count of every request made. Credentials come from kubeconfig
- * content, the KUBECONFIG file or the in-cluster service account (@kubernetes/client-node loads
- * and authenticates them; the requests themselves are plain HTTPS so that watches, retries and
+ * content, the KUBECONFIG file or the in-cluster service account (our own loader, kubeconfig.ts, reads
+ * them; the requests themselves are plain HTTPS so that watches, retries and
  * counting stay in one place).
  */
 

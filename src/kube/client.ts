@@ -1,8 +1,8 @@
 /**
  * The thin adapter over the Kubernetes API: authenticated JSON requests, streaming watches,
  * discovery of kinds, and a count of every request made. Credentials come from kubeconfig
- * content, the KUBECONFIG file or the in-cluster service account (@kubernetes/client-node loads
- * and authenticates them; the requests themselves are plain HTTPS so that watches, retries and
+ * content, the KUBECONFIG file or the in-cluster service account (our own loader, kubeconfig.ts, reads
+ * them; the requests themselves are plain HTTPS so that watches, retries and
  * counting stay in one place).
  */
 import * as http from 'node:http'
