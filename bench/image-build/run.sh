@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # image-build benchmark: cold two-platform build vs an unchanged warm rebuild, for buildx and buildah,
 # through the bundled action. Needs the image test bed up (make testbed-up). Writes bench/results/image-build.json.
-#   BENCH_BUILDERS=buildx,buildah  BENCH_CHUNKS=48  bench/image-build/run.sh
+#   BENCH_BUILDERS=buildx,buildah  BENCH_CHUNKS=96  bench/image-build/run.sh
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 cd "$REPO_ROOT"
