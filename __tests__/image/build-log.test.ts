@@ -63,3 +63,19 @@ describe('buildx cache use of an unchanged rebuild', () => {
     expect(buildxCacheUse(log('buildx-warm-bench.log'))).toEqual({ steps: 10, cached: 10 })
   })
 })
+
+describe('buildah multi-stage output', () => {
+  it('names the stage and the step of a failing instruction', () => {
+    const out = [
+      '[1/2] STEP 1/3: FROM busybox AS builder',
+      '[1/2] STEP 2/3: RUN make',
+      'make: *** [all] Error 2',
+      'Error: building at STEP "RUN make": while running runtime: exit status 2'
+    ].join('\n')
+    expect(buildahFailedStep(out)).toEqual({
+      step: '[stage 1/2 step 2/3] RUN make',
+      lines: ['make: *** [all] Error 2'],
+      error: 'building at STEP "RUN make": while running runtime: exit status 2'
+    })
+  })
+})
