@@ -31701,7 +31701,8 @@ function buildxCacheUse(output) {
     }
     return { steps: steps.size, cached: [...cached].filter(id => steps.has(id)).length };
 }
-const BUILDAH_STEP = /^(?:\[([^\]]+)\] )?STEP (\d+\/\d+): (.*)$/;
+// `[linux/arm64] STEP 2/3: RUN x` with several platforms, `[2/2] STEP 7/7: ...` in a multi-stage build.
+const BUILDAH_STEP = /^(?:\[([a-z0-9]+\/[^\]]*[a-z][^\]]*)\] )?(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
 /** The failing step of a buildah build: `Error: building at STEP "RUN x": ...`. */
 function buildahFailedStep(output, maxLines = 15) {
     const lines = output.split(/\r?\n/);
@@ -31716,7 +31717,7 @@ function buildahFailedStep(output, maxLines = 15) {
     let start = -1;
     for (let i = errorIndex - 1; i >= 0; i--) {
         const m = BUILDAH_STEP.exec(lines[i]);
-        if (m && (quoted === undefined || m[3] === quoted)) {
+        if (m && (quoted === undefined || m[4] === quoted)) {
             start = i;
             break;
         }
@@ -31724,7 +31725,10 @@ function buildahFailedStep(output, maxLines = 15) {
     if (start < 0)
         return { step: quoted ?? 'build', lines: [], error };
     const m = BUILDAH_STEP.exec(lines[start]);
-    const step = `${m[1] ? `[${m[1]} ${m[2]}] ` : `[${m[2]}] `}${m[3]}`;
+    const where = [m[1], m[2] ? `stage ${m[2]}` : undefined, m[2] ? `step ${m[3]}` : m[3]]
+        .filter(Boolean)
+        .join(' ');
+    const step = `[${where}] ${m[4]}`;
     const body = lines
         .slice(start + 1, errorIndex)
         .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=|Error: |-->)/.test(l));
@@ -31735,7 +31739,7 @@ function buildahCacheUse(output) {
     let cached = 0;
     for (const line of output.split(/\r?\n/)) {
         const m = BUILDAH_STEP.exec(line);
-        if (m && !/^FROM /i.test(m[3]))
+        if (m && !/^FROM /i.test(m[4]))
             steps++;
         else if (/^(?:\[[^\]]+\] )?--> Using cache /.test(line))
             cached++;
