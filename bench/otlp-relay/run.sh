@@ -4,7 +4,10 @@
 # The system under test is pinned to core 1, telemetrygen and the sink to core 0 (taskset).
 # A direct run (telemetrygen -> sink) gives the baseline that "added latency" is measured against.
 # Writes bench/results/otlp-relay.json.
-# Env: BENCH_DURATION (default 15s), BENCH_WORKERS (default 4), BENCH_CORES ("0 1").
+# Env: BENCH_DURATION (default 15s), BENCH_WORKERS (per process, default 2), BENCH_TELEMETRYGEN_BATCH (spans per
+# telemetrygen export, default 1000), BENCH_RATE (spans/s per worker, default 0 = unthrottled),
+# BENCH_GENERATORS (telemetrygen processes, default 4), BENCH_CORES ("0 1").
+# Upstream compression is off on both (the relay does not compress; the Collector would gzip by default).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -12,7 +15,10 @@ root="$(cd "$here/../.." && pwd)"
 source "$root/scripts/lib.sh"
 
 duration="${BENCH_DURATION:-15s}"
-workers="${BENCH_WORKERS:-4}"
+workers="${BENCH_WORKERS:-2}"
+batch="${BENCH_TELEMETRYGEN_BATCH:-1000}"
+rate="${BENCH_RATE:-0}"
+generators="${BENCH_GENERATORS:-4}"
 read -r load_core dut_core <<<"${BENCH_CORES:-0 1}"
 [ "$(nproc)" -ge 2 ] || die "the benchmark needs 2 cores (one for the system under test, one for the load)"
 command -v taskset >/dev/null || apt_install util-linux
@@ -45,11 +51,19 @@ stat_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[s
 run_case() {
   local name=$1 target_port=$2 sink_port=$3 stats=$4
   local start end last_change count prev=-1 stable_since now
-  log "[$name] telemetrygen: $workers workers, unthrottled, for $duration"
+  log "[$name] telemetrygen: $generators processes x $workers workers, rate $rate per worker (0 = unthrottled), for $duration"
   start=$(date +%s.%N)
-  taskset -c "$load_core" "$TELEMETRYGEN_BIN" traces --otlp-endpoint "127.0.0.1:$target_port" --otlp-insecure \
-    --workers "$workers" --rate 0 --duration "$duration" --child-spans 0 >"$work/$name-telemetrygen.log" 2>&1 \
-    || die "[$name] telemetrygen failed: $(tail -3 "$work/$name-telemetrygen.log")"
+  # Several generator processes: one telemetrygen exports one batch at a time, which caps its rate.
+  local gen_pids=() g
+  for g in $(seq 1 "$generators"); do
+    taskset -c "$load_core" "$TELEMETRYGEN_BIN" traces --otlp-endpoint "127.0.0.1:$target_port" --otlp-insecure \
+      --workers "$workers" --rate "$rate" --duration "$duration" --child-spans 0 --batch-size "$batch" \
+      >"$work/$name-telemetrygen-$g.log" 2>&1 &
+    gen_pids+=($!)
+  done
+  for g in "${!gen_pids[@]}"; do
+    wait "${gen_pids[$g]}" || die "[$name] telemetrygen $((g + 1)) failed: $(tail -3 "$work/$name-telemetrygen-$((g + 1)).log")"
+  done
   # Wait until the sink has seen nothing new for 3 s (everything queued has drained).
   last_change=$(date +%s.%N); stable_since=$last_change
   while :; do
@@ -60,9 +74,13 @@ run_case() {
     sleep 0.5
   done
   end=$last_change
-  local rss=0
-  if [ -n "${dut_pid:-}" ]; then rss=$(awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$dut_pid/status"); fi
-  echo "$count $(python3 -c "print(float('$end')-float('$start'))") $(stat_field "$stats" p99_ms) $rss"
+  local rss=0 cpu=0
+  if [ -n "${dut_pid:-}" ]; then
+    rss=$(awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$dut_pid/status")
+    # utime + stime of the system under test, in seconds (fields 14 and 15 of /proc/PID/stat).
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$dut_pid/stat")
+  fi
+  echo "$count $(python3 -c "print(float('$end')-float('$start'))") $(stat_field "$stats" p99_ms) $rss $cpu"
 }
 
 start_sink() {
@@ -115,6 +133,7 @@ exporters:
     endpoint: 127.0.0.1:$sink_port
     tls:
       insecure: true
+    compression: none
 service:
   telemetry:
     metrics:
@@ -130,21 +149,23 @@ YAML
       taskset -c "$dut_core" "$OTELCOL_BIN" --config "$work/otelcol.yaml" >"$work/otelcol.log" 2>&1 &
       dut_pid=$!; pids+=("$dut_pid"); wait_port "$target" ;;
   esac
-  read -r spans secs p99 rss < <(run_case "$case" "$target" "$sink_port" "$stats")
-  log "[$case] $spans spans in ${secs}s, p99 arrival ${p99} ms, peak RSS ${rss} MiB"
-  results+=("$case $spans $secs $p99 $rss")
+  read -r spans secs p99 rss cpu < <(run_case "$case" "$target" "$sink_port" "$stats")
+  log "[$case] $spans spans in ${secs}s, p99 arrival ${p99} ms, peak RSS ${rss} MiB, CPU ${cpu}s"
+  results+=("$case $spans $secs $p99 $rss $cpu")
   [ -n "$dut_pid" ] && stop "$dut_pid"
   stop "$sink_pid"
 done
 
 mkdir -p "$root/bench/results"
-python3 - "$root/bench/results/otlp-relay.json" "$duration" "$workers" "${results[@]}" <<'PY'
+python3 - "$root/bench/results/otlp-relay.json" "$duration" "$workers" "$batch" "$rate" "$generators" "${results[@]}" <<'PY'
 import json, sys, platform, datetime
-out, duration, workers, *rows = sys.argv[1:]
+out, duration, workers, batch, rate, generators, *rows = sys.argv[1:]
 r = {}
 for row in rows:
-    name, spans, secs, p99, rss = row.split()
-    r[name] = dict(spans=int(spans), seconds=float(secs), spans_per_sec=int(spans) / float(secs), p99_ms=float(p99), rss_mib=float(rss))
+    name, spans, secs, p99, rss, cpu = row.split()
+    r[name] = dict(spans=int(spans), seconds=float(secs), spans_per_sec=int(spans) / float(secs), p99_ms=float(p99),
+                   rss_mib=float(rss), cpu_seconds=float(cpu),
+                   cpu_us_per_span=round(float(cpu) * 1e6 / int(spans), 2) if int(spans) else None)
 d, o, c = r["direct"], r["ours"], r["otelcol"]
 res = {
     "ours_spans_per_sec": round(o["spans_per_sec"]),
@@ -155,10 +176,15 @@ res = {
     "otelcol_p99_added_latency_ms": round(c["p99_ms"] - d["p99_ms"], 1),
     "throughput_ratio_ours_to_otelcol": round(o["spans_per_sec"] / c["spans_per_sec"], 3) if c["spans_per_sec"] else None,
     "rss_ratio_ours_to_otelcol": round(o["rss_mib"] / c["rss_mib"], 3) if c["rss_mib"] else None,
+    "ours_cpu_us_per_span": o["cpu_us_per_span"],
+    "otelcol_cpu_us_per_span": c["cpu_us_per_span"],
     "baseline_direct_spans_per_sec": round(d["spans_per_sec"]),
+    # When both rates are within 10% of the direct run, the load generator, not the relay, set the pace;
+    # compare CPU per span and memory then.
+    "capped_by_load_generator": all(abs(x["spans_per_sec"] - d["spans_per_sec"]) <= 0.1 * d["spans_per_sec"] for x in (o, c)),
     "baseline_direct_p99_ms": d["p99_ms"],
     "method": {
-        "load": f"telemetrygen traces, {workers} workers, unthrottled, {duration}, no child spans",
+        "load": f"telemetrygen traces, {generators} processes x {workers} workers, rate {rate}/s per worker (0 = unthrottled), {duration}, no child spans, batches of {batch}",
         "pinning": "system under test on one core, telemetrygen and sink on the other (taskset)",
         "batching": "both batch 512 spans or 200 ms",
         "throughput": "spans arriving at the sink / time from load start to the last arrival",

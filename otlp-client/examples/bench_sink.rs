@@ -102,7 +102,11 @@ async fn main() {
         }
     });
     tonic::transport::Server::builder()
-        .add_service(TraceServiceServer::new(Svc(sink)).max_decoding_message_size(64 * 1024 * 1024))
+        .add_service(
+            TraceServiceServer::new(Svc(sink))
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .max_decoding_message_size(64 * 1024 * 1024),
+        )
         .serve(addr)
         .await
         .expect("sink serves");
