@@ -14,19 +14,18 @@
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
 #
 # Then (the default "full" scenario): deploy.yml dispatched by hand in this repository; a pull request
-# whose coverage delta against the deployed base must be negative (pr-caller.yml); a version tag whose
+# whose coverage delta against the deployed base must be negative (pr-caller.yml); a release by the
+# one-step root action (one-step-caller.yml); a version tag whose
 # semver tags must all name the released digest (release-caller.yml); a release whose
 # pods crash-loop (the workflow fails, the rollout rolls back) and its fix (a deploy right after a
 # rollback); workflows-examples/redeploy.yml pinning another digest, rolling back, refusing a tag; and a
 # deploy after those pins. After each run the cluster must run exactly the image the workflow reported.
 #
-# Usage: scripts/act-run.sh [--probe | --build] [--deploy-only] [--one-step] [--keep] [--ref GIT_REF] [-- act args]
+# Usage: scripts/act-run.sh [--probe | --build] [--deploy-only] [--keep] [--ref GIT_REF] [-- act args]
 #   --probe        only prove act runs a local action (`uses: ./actions/rollout`) on the host, offline,
 #                  with __tests__/fixtures/workflows/probe.yml; needs no test bed (seconds)
 #   --build        only build act (cached) and print its path
 #   --deploy-only  stop after the first deploy
-#   --one-step     also release a commit with the root action (one-step-caller.yml: build, rollout
-#                  and smoke in one step) after the pull request
 #   --keep         keep the work folder (caller repository, snapshot, act logs) and print its path
 #   --ref REF      take the actions and workflow from commit REF (git archive) instead of the work tree
 # Needs the test bed: `make testbed-up` and testbed/images/images.sh up ($TESTBED_DIR/env, default
@@ -46,7 +45,6 @@ FIXTURE=__tests__/fixtures/workflows/service
 keep=0
 probe=0
 scenario=full
-one_step=0
 build_only=0
 ref=''
 extra=()
@@ -55,7 +53,6 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --probe) probe=1 ;;
     --deploy-only) scenario=deploy ;;
-    --one-step) one_step=1 ;;
     --build) build_only=1 ;;
     --ref) ref=${2:?--ref needs a commit}; shift ;;
     --) shift; extra=("$@"); break ;;
@@ -322,7 +319,7 @@ JS
   log "pull request: ${pr_line#*act-run-pr: }"
   git -C "$service" checkout -q main
 fi
-if [ "$one_step" = 1 ]; then
+if [ "$scenario" = full ]; then
   # 6b'. The one-step root action (build + rollout + smoke in one step) releases a new commit of main.
   git -C "$service" -c user.name=act-run -c user.email=act-run@localhost commit -q --allow-empty -m "greeter: one-step release"
   push_event "$work/one-step.json"

@@ -52,6 +52,8 @@ describe('workflows', () => {
     expect(output).toMatch(/runs \S+@sha256:[0-9a-f]{64} \(the dispatched deploy\.yml built\)/)
     // The pull request adds untested code: its delta against the deployed base is negative.
     expect(output).toMatch(/pull request: coverage=[\d.]+ delta=-[\d.]+ tests=2/)
+    // The one-step root action builds, pushes and rolls out in a single step.
+    expect(output).toContain('(the one-step action reported)')
     // A version tag pushes 1.4.2, 1.4, 1 and latest, all naming the released digest.
     expect(output).toMatch(/act-e2e\/greeter:1\.4\.2, :1\.4, :1 and :latest are all sha256:[0-9a-f]{64}/)
     // A crash-looping release fails and is rolled back; the fix deploys right after the rollback.
