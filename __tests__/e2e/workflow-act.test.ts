@@ -33,6 +33,7 @@ describe('workflows', () => {
   it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest; dispatch, PR delta, bad release rolled back, redeploys', () => {
     requireTestbed(
       'KUBECONFIG',
+      'KUBECONFIG_DEPLOYER',
       'KUBECTL',
       'REGISTRY',
       'REGISTRY_USERNAME',
