@@ -85,12 +85,22 @@ impl Exporter {
         })
     }
 
-    pub async fn send<T: Payload>(&self, payload: &T) -> Result<Accepted, ExportError> {
+    /// Sends one encoded request (`body`, a protobuf `Export*ServiceRequest` of `T`). The batch is
+    /// encoded once and the same bytes are reused for every retry.
+    pub async fn send<T: Payload>(&self, body: &Bytes) -> Result<Accepted, ExportError> {
         match &self.transport {
             Transport::Grpc(channel) => {
-                let mut req = tonic::Request::new(payload.clone());
+                let mut grpc = tonic::client::Grpc::new(channel.clone());
+                grpc.ready()
+                    .await
+                    .map_err(|e| retryable(format!("upstream not ready: {e}")))?;
+                let mut req = tonic::Request::new(body.clone());
                 req.set_timeout(self.timeout);
-                match T::grpc_export(channel.clone(), req).await {
+                let path = http::uri::PathAndQuery::from_static(T::GRPC_PATH);
+                match grpc
+                    .unary(req, path, raw::RawCodec::<T::Response>::default())
+                    .await
+                {
                     Ok(resp) => {
                         let (rejected, message) = T::rejected(resp.get_ref());
                         Ok(Accepted { rejected, message })
@@ -102,7 +112,7 @@ impl Exporter {
                 let (client, url) = (&up.client, &up.url);
                 let req = hyper::Request::post(url.clone())
                     .header(hyper::header::CONTENT_TYPE, "application/x-protobuf")
-                    .body(Full::new(Bytes::from(payload.encode_to_vec())))
+                    .body(Full::new(body.clone()))
                     .map_err(|e| permanent(format!("cannot build request: {e}")))?;
                 let resp = tokio::time::timeout(self.timeout, client.request(req))
                     .await
@@ -148,7 +158,66 @@ impl Exporter {
     }
 }
 
+/// A gRPC codec that sends already-encoded protobuf bytes and decodes the typed response.
+mod raw {
+    use std::marker::PhantomData;
+
+    use bytes::{Buf, BufMut, Bytes};
+    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+    use tonic::Status;
+
+    pub struct RawCodec<R>(PhantomData<R>);
+
+    impl<R> Default for RawCodec<R> {
+        fn default() -> Self {
+            RawCodec(PhantomData)
+        }
+    }
+
+    pub struct RawEncoder;
+
+    impl Encoder for RawEncoder {
+        type Item = Bytes;
+        type Error = Status;
+        fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+            dst.put(item);
+            Ok(())
+        }
+    }
+
+    pub struct ProstDecoder<R>(PhantomData<R>);
+
+    impl<R: prost::Message + Default> Decoder for ProstDecoder<R> {
+        type Item = R;
+        type Error = Status;
+        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, Status> {
+            let len = src.remaining();
+            R::decode(src.copy_to_bytes(len)).map(Some).map_err(|e| {
+                Status::internal(format!("cannot decode the upstream's response: {e}"))
+            })
+        }
+    }
+
+    impl<R: prost::Message + Default + Send + 'static> Codec for RawCodec<R> {
+        type Encode = Bytes;
+        type Decode = R;
+        type Encoder = RawEncoder;
+        type Decoder = ProstDecoder<R>;
+        fn encoder(&mut self) -> RawEncoder {
+            RawEncoder
+        }
+        fn decoder(&mut self) -> ProstDecoder<R> {
+            ProstDecoder(PhantomData)
+        }
+    }
+}
+
 fn grpc_error(status: &tonic::Status) -> ExportError {
+    // tonic reports a broken connection (reset, closed mid-call) as UNKNOWN with the transport
+    // error as its source. The upstream never answered, so the data may not have arrived: retry.
+    if status.code() == tonic::Code::Unknown && std::error::Error::source(status).is_some() {
+        return retryable(format!("gRPC transport error: {}", status.message()));
+    }
     let hint = rpc_status::retry_delay(status.details());
     ExportError {
         retry: classify_grpc(status.code(), hint),
@@ -214,6 +283,26 @@ mod tests {
         );
         assert_eq!(
             grpc_error(&tonic::Status::invalid_argument("bad")).retry,
+            Retry::Permanent
+        );
+    }
+
+    #[derive(Debug)]
+    struct Reset;
+    impl std::fmt::Display for Reset {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("connection reset")
+        }
+    }
+    impl std::error::Error for Reset {}
+
+    #[test]
+    fn a_broken_connection_reported_as_unknown_is_retried_but_a_server_unknown_is_not() {
+        let st = tonic::Status::from_error(Box::new(Reset));
+        assert_eq!(st.code(), tonic::Code::Unknown);
+        assert_eq!(grpc_error(&st).retry, Retry::Retryable { after: None });
+        assert_eq!(
+            grpc_error(&tonic::Status::unknown("server said so")).retry,
             Retry::Permanent
         );
     }

@@ -1,20 +1,17 @@
 //! The three OTLP signals and what the pipeline needs to know about each of their payloads.
 
 use std::fmt;
-use std::future::Future;
 
 use opentelemetry_proto::tonic::collector::logs::v1::{
-    logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    metrics_service_client::MetricsServiceClient, ExportMetricsServiceRequest,
-    ExportMetricsServiceResponse,
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    trace_service_client::TraceServiceClient, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
-use tonic::transport::Channel;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Signal {
@@ -103,15 +100,13 @@ pub trait Payload:
     fn absorb(&mut self, other: Self);
     /// Items the upstream said it rejected (OTLP partial success), with its message.
     fn rejected(response: &Self::Response) -> (u64, String);
-    /// Sends this request over an OTLP/gRPC channel.
-    fn grpc_export(
-        channel: Channel,
-        request: tonic::Request<Self>,
-    ) -> impl Future<Output = Result<tonic::Response<Self::Response>, tonic::Status>> + Send;
+    /// The OTLP/gRPC method this request is sent to.
+    const GRPC_PATH: &'static str;
 }
 
 impl Payload for ExportTraceServiceRequest {
     const SIGNAL: Signal = Signal::Traces;
+    const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     type Response = ExportTraceServiceResponse;
 
     fn item_count(&self) -> usize {
@@ -133,13 +128,6 @@ impl Payload for ExportTraceServiceRequest {
             .map(|p| (p.rejected_spans.max(0) as u64, p.error_message.clone()))
             .unwrap_or_default()
     }
-
-    async fn grpc_export(
-        channel: Channel,
-        request: tonic::Request<Self>,
-    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
-        TraceServiceClient::new(channel).export(request).await
-    }
 }
 
 fn data_points(data: &Option<Data>) -> usize {
@@ -155,6 +143,8 @@ fn data_points(data: &Option<Data>) -> usize {
 
 impl Payload for ExportMetricsServiceRequest {
     const SIGNAL: Signal = Signal::Metrics;
+    const GRPC_PATH: &'static str =
+        "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     type Response = ExportMetricsServiceResponse;
 
     fn item_count(&self) -> usize {
@@ -182,17 +172,11 @@ impl Payload for ExportMetricsServiceRequest {
             })
             .unwrap_or_default()
     }
-
-    async fn grpc_export(
-        channel: Channel,
-        request: tonic::Request<Self>,
-    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
-        MetricsServiceClient::new(channel).export(request).await
-    }
 }
 
 impl Payload for ExportLogsServiceRequest {
     const SIGNAL: Signal = Signal::Logs;
+    const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
     type Response = ExportLogsServiceResponse;
 
     fn item_count(&self) -> usize {
@@ -218,12 +202,5 @@ impl Payload for ExportLogsServiceRequest {
                 )
             })
             .unwrap_or_default()
-    }
-
-    async fn grpc_export(
-        channel: Channel,
-        request: tonic::Request<Self>,
-    ) -> Result<tonic::Response<Self::Response>, tonic::Status> {
-        LogsServiceClient::new(channel).export(request).await
     }
 }

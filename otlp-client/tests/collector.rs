@@ -236,7 +236,7 @@ async fn upstream_killed_and_restarted_under_load_loses_no_acknowledged_span() {
     };
     let dir = tempfile::tempdir().unwrap();
     let (grpc, http) = (loopback(free_port()), loopback(free_port()));
-    let col = Otelcol::start(&bin, dir.path(), "before", grpc, http);
+    let col = Otelcol::start_with(&bin, dir.path(), "before", grpc, http, false);
     let relay = start_relay(relay_config(
         &format!("http://{grpc}"),
         "grpc",
@@ -288,7 +288,7 @@ async fn upstream_killed_and_restarted_under_load_loses_no_acknowledged_span() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(saw_open, "the breaker opened while the Collector was down");
-    let col2 = Otelcol::start(&bin, dir.path(), "after", grpc, http);
+    let col2 = Otelcol::start_with(&bin, dir.path(), "after", grpc, http, false);
     tokio::time::sleep(Duration::from_secs(1)).await;
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
@@ -308,15 +308,32 @@ async fn upstream_killed_and_restarted_under_load_loses_no_acknowledged_span() {
         .iter()
         .flat_map(|b| (0..10).map(move |i| span_id_hex(*b, i)))
         .collect();
-    eventually(
-        "every acknowledged span in one of the Collectors' files",
-        Duration::from_secs(30),
-        || {
-            let got = read_exported(&[&first_out, &col2.out]).span_ids;
-            want.is_subset(&got)
-        },
-    )
-    .await;
+    let m = get(relay.health_addr, "/metrics").await.1;
+    for reason in ["rejected", "retries_exhausted"] {
+        let series = format!(
+            "otlp_items_dropped_total{{signal=\"traces\",transport=\"grpc\",reason=\"{reason}\"}}"
+        );
+        assert_eq!(
+            metric(&m, &series),
+            0.0,
+            "the relay dropped spans ({reason})"
+        );
+    }
+    let arrived = || read_exported(&[&first_out, &col2.out]).span_ids;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !want.is_subset(&arrived()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = arrived();
+    let mut missing: Vec<&String> = want.difference(&got).collect();
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged spans never arrived, e.g. {:?}",
+        missing.len(),
+        want.len(),
+        &missing[..missing.len().min(5)]
+    );
     eventually("the breaker closed again", Duration::from_secs(5), || {
         relay
             .metrics

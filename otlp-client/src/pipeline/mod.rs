@@ -146,6 +146,7 @@ impl<T: Payload> Pipeline<T> {
         let mut retries: u32 = 0;
         let mut attempts: u32 = 0;
         let mut last_error = String::new();
+        let body = bytes::Bytes::from(batch.payload.encode_to_vec());
         loop {
             if hard_stop.is_cancelled() {
                 let why = if last_error.is_empty() {
@@ -170,7 +171,7 @@ impl<T: Payload> Pipeline<T> {
             }
             attempts += 1;
             let result = tokio::select! {
-                r = self.exporter.send(&batch.payload) => r,
+                r = self.exporter.send::<T>(&body) => r,
                 _ = hard_stop.cancelled() => continue,
             };
             let before = self.breaker.state();
