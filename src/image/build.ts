@@ -301,6 +301,27 @@ export async function buildImage(
         ? registryHost(firstImage)
         : 'docker.io'
     const toolEnv = { ...cleanEnv }
+    /** Logs the builder in: the password only through standard input, the credentials in `keptIn`. */
+    const logIn = (tool: string, args: string[], keptIn: string): Promise<void> =>
+      phase(`Log in to ${registry}`, async () => {
+        const login = await runTool(tool, args, {
+          env: toolEnv,
+          input: config.password,
+          quiet: true,
+          signal: options.signal
+        })
+        if (login.exitCode !== 0) {
+          throw (
+            authFailure(registry, config.username, login) ??
+            new ActionError(`${tool} login to ${registry} failed`, {
+              details: login.output.trim().split('\n').slice(-3)
+            })
+          )
+        }
+        log(
+          `logged in to ${registry} as ${config.username} (credentials kept in ${keptIn} for this step only)`
+        )
+      })
 
     // Emulation is checked on this machine unless buildx talks to a BuildKit elsewhere (tcp://).
     const endpoint = config.buildkitEndpoint || cleanEnv.BUILDKIT_HOST || ''
@@ -384,31 +405,12 @@ export async function buildImage(
           `builder ${builderName} does not list ${missing.join(', ')} among its platforms (${info?.platforms.join(', ')})`
         )
 
-      if (config.username) {
-        await phase(`Log in to ${registry}`, async () => {
-          const login = await runTool(
-            'docker',
-            ['login', '--username', config.username, '--password-stdin', registry],
-            {
-              env: toolEnv,
-              input: config.password,
-              quiet: true,
-              signal: options.signal
-            }
-          )
-          if (login.exitCode !== 0) {
-            throw (
-              authFailure(registry, config.username, login) ??
-              new ActionError(`docker login to ${registry} failed`, {
-                details: login.output.trim().split('\n').slice(-3)
-              })
-            )
-          }
-          log(
-            `logged in to ${registry} as ${config.username} (credentials kept in a private DOCKER_CONFIG for this step only)`
-          )
-        })
-      }
+      if (config.username)
+        await logIn(
+          'docker',
+          ['login', '--username', config.username, '--password-stdin', registry],
+          'a private DOCKER_CONFIG'
+        )
       const metadataFile = join(dir, 'buildx-metadata.json')
       const buildStarted = Date.now()
       result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () =>
@@ -440,27 +442,8 @@ export async function buildImage(
     } else {
       qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }))
       const authFile = privateAuthFile(cleanEnv, dir)
-      if (config.username) {
-        await phase(`Log in to ${registry}`, async () => {
-          const login = await runTool('buildah', buildahLoginArgs(registry, config.username, authFile), {
-            env: toolEnv,
-            input: config.password,
-            quiet: true,
-            signal: options.signal
-          })
-          if (login.exitCode !== 0) {
-            throw (
-              authFailure(registry, config.username, login) ??
-              new ActionError(`buildah login to ${registry} failed`, {
-                details: login.output.trim().split('\n').slice(-3)
-              })
-            )
-          }
-          log(
-            `logged in to ${registry} as ${config.username} (credentials kept in a private auth file for this step only)`
-          )
-        })
-      }
+      if (config.username)
+        await logIn('buildah', buildahLoginArgs(registry, config.username, authFile), 'a private auth file')
       builderName = `otlp-image-build-${process.pid}-${randomBytes(4).toString('hex')}`
       let buildahRequest = request
       if (!isRemoteContext(config.context)) {

@@ -450,7 +450,9 @@ cmd_down() {
     unmount_below "$IMG_DIR"
   fi
   [ ! -s "$REG_DIR/port" ] || rm -f "${REGISTRIES_DROPIN%-*}-$(cat "$REG_DIR/port").conf"
-  rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE" "$REGISTRIES_DROPIN"
+  # Only the drop-in of the port this state recorded (above): a test bed that never started here must
+  # not remove the default port's drop-in, which another running test bed may own.
+  rm -rf "$IMG_DIR" "$REG_DIR" "$ENV_FILE"
   log "image test bed down; state removed ($IMG_DIR, $REG_DIR, $ENV_FILE, $REGISTRIES_DROPIN)"
 }
 
