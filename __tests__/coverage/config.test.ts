@@ -1,25 +1,10 @@
-import { Inputs, InputError } from '../../src/runtime/index.js'
 import { parseConfig } from '../../src/actions/test-coverage/config.js'
-import { loadActionMetadata } from '../harness/runner.js'
+import { inputProblems, parseWithDefaults } from '../harness/inputs.js'
 
-const defaults = Object.fromEntries(Object.entries(loadActionMetadata('test-coverage').inputs).map(([k, v]) => [k, v.default ?? '']))
-
-function parse(given: Record<string, string>) {
-  const inputs = new Inputs(name => ({ ...defaults, 'github-token': 'ghs_x', ...given })[name] ?? '')
-  const config = parseConfig(inputs)
-  inputs.done()
-  return config
-}
-
-function problems(given: Record<string, string>): string[] {
-  try {
-    parse(given)
-  } catch (err) {
-    if (err instanceof InputError) return err.problems.map(p => `${p.input}: ${p.message}`)
-    throw err
-  }
-  return []
-}
+// The runner gives the token by default (github.token); these tests start from that.
+const withToken = (given: Record<string, string>) => ({ 'github-token': 'ghs_x', ...given })
+const parse = (given: Record<string, string>) => parseWithDefaults('test-coverage', parseConfig, withToken(given))
+const problems = (given: Record<string, string>) => inputProblems('test-coverage', parseConfig, withToken(given))
 
 describe('test-coverage inputs', () => {
   it('defaults to the cargo preset, the cache as base, comments on pull requests, 30m', () => {

@@ -1,27 +1,10 @@
 import { parseConfig } from '../../src/actions/rollout/config.js'
-import { InputError, Inputs } from '../../src/runtime/index.js'
-import { loadActionMetadata } from '../harness/runner.js'
+import { inputProblems, parseWithDefaults } from '../harness/inputs.js'
 import { ownRollbackConflict } from '../../src/kube/apply.js'
 import { KubeApiError } from '../../src/kube/client.js'
 
-const defaults = Object.fromEntries(
-  Object.entries(loadActionMetadata('rollout').inputs).map(([k, v]) => [k, v.default ?? ''])
-)
-function parse(given: Record<string, string>) {
-  const values = { ...defaults, ...given }
-  const inputs = new Inputs(name => values[name] ?? '')
-  const config = parseConfig(inputs)
-  inputs.done()
-  return config
-}
-function problems(given: Record<string, string>): string[] {
-  try {
-    parse(given)
-  } catch (err) {
-    return (err as InputError).problems.map(p => `${p.input}: ${p.message}`)
-  }
-  return []
-}
+const parse = (given: Record<string, string>) => parseWithDefaults('rollout', parseConfig, given)
+const problems = (given: Record<string, string>) => inputProblems('rollout', parseConfig, given)
 
 const DIGEST = `ghcr.io/acme/otlp-client@sha256:${'c'.repeat(64)}`
 
