@@ -3,23 +3,16 @@
 // Operator CRDs are stood in for by the test fixtures in otlp-client/k8s/testing/crds/.
 // Rebuild first: node scripts/build.mjs rollout.
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { REPO_ROOT, runAction, type ActionRun } from '../harness/runner.js'
-import { requireTestbed } from './testbed.js'
+import { kubectl, requireTestbed } from './testbed.js'
 
 const tb = requireTestbed('KUBECONFIG', 'KUBECTL')
 jest.setTimeout(600_000)
 const BASE = join(REPO_ROOT, 'otlp-client/k8s/base')
 
-function kubectl(...args: string[]): string {
-  return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, '--request-timeout=30s', ...args], {
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe']
-  })
-}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- kubectl JSON, read field by field
 const json = (...args: string[]): Record<string, any> => JSON.parse(kubectl('get', ...args, '-o', 'json'))
 

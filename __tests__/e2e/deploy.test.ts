@@ -5,12 +5,11 @@
  * crash-loops it rolls back to the previous digest and fails the step.
  */
 import { jest } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
-import { requireTestbed } from './testbed.js'
+import { kubectl, requireTestbed } from './testbed.js'
 
 jest.setTimeout(900_000)
 const tb = requireTestbed(
@@ -26,12 +25,6 @@ const tb = requireTestbed(
 const nonce = `${process.pid}-${Date.now().toString(36)}`
 const ns = `deploy-e2e-${Date.now().toString(36)}`
 const image = `${tb.REGISTRY}/e2e/one-step`
-
-function kubectl(...args: string[]): string {
-  return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, '--request-timeout=30s', ...args], {
-    encoding: 'utf8'
-  })
-}
 
 /** A workspace holding the service's Dockerfile and its Deployment, released with `behavior`. */
 function workspace(behavior: string, message: string): string {

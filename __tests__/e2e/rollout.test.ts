@@ -10,18 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { REPO_ROOT, leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
-import { requireTestbed } from './testbed.js'
+import { kubectl, requireTestbed } from './testbed.js'
 
 jest.setTimeout(600_000)
 const tb = requireTestbed('KUBECONFIG', 'KUBECONFIG_DEPLOYER', 'KUBECTL')
 const run = promisify(execFile)
 
-function kubectl(...args: string[]): string {
-  return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, '--request-timeout=30s', ...args], {
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe']
-  })
-}
 function kubectlInput(input: string, ...args: string[]): string {
   return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, ...args], { input, encoding: 'utf8' })
 }

@@ -3,6 +3,7 @@
  * (written by `make testbed-up`). A test never skips silently when the test bed is down: it fails
  * and says how to bring it up.
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from '../harness/runner.js'
@@ -32,4 +33,13 @@ export function requireTestbed(...names: string[]): TestbedEnv {
   if (missing.length)
     throw new Error(`.testbed/env lacks ${missing.join(', ')}: is that part of the test bed up?`)
   return env
+}
+
+/** kubectl as the test bed's admin, with a request timeout so that no call can hang a test. */
+export function kubectl(...args: string[]): string {
+  const tb = requireTestbed('KUBECTL', 'KUBECONFIG')
+  return execFileSync(tb.KUBECTL!, ['--kubeconfig', tb.KUBECONFIG!, '--request-timeout=30s', ...args], {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
 }
