@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments, stringify } from 'yaml'
 import { runAction, REPO_ROOT, type ActionRun } from '../__tests__/harness/runner.js'
-import { requireTestbed } from '../__tests__/e2e/testbed.js'
+import { kubectl, requireTestbed } from '../__tests__/e2e/testbed.js'
 
 interface Step {
   name: string
@@ -73,13 +73,6 @@ const namespace = 'otlp-demo'
 const image = `${tb.REGISTRY}/demo/otlp-client`
 const smokePort = 18080
 let imageRef = ''
-
-function kubectl(...args: string[]): string {
-  return execFileSync(tb.KUBECTL!, args, {
-    env: { ...process.env, KUBECONFIG: tb.KUBECONFIG },
-    encoding: 'utf8'
-  })
-}
 
 interface RenderedObject {
   kind?: string
@@ -164,6 +157,17 @@ async function main(): Promise<void> {
     if (!imageRef) return { ok: false, outcome: 'skipped: no image' }
     const docker = (...args: string[]) =>
       spawnSync('docker', args, { env: { ...process.env, ...toolEnv }, encoding: 'utf8' })
+    // The image-build step logged in with a private config that ended with it: Docker pulls with its own.
+    const login = spawnSync(
+      'docker',
+      ['login', '--username', tb.REGISTRY_USERNAME!, '--password-stdin', tb.REGISTRY!],
+      {
+        env: { ...process.env, ...toolEnv },
+        input: tb.REGISTRY_PASSWORD,
+        encoding: 'utf8'
+      }
+    )
+    if (login.status !== 0) return { ok: false, outcome: `docker login failed: ${login.stderr.trim()}` }
     docker('rm', '-f', 'otlp-demo')
     const started = docker(
       'run',
