@@ -33,14 +33,23 @@ apt_install() {
 # Builds PACKAGE inside the wrapper Go module MODULE_DIR (a folder with go.mod/go.sum pinning the tool)
 # into $OTLP_DEPLOY_CACHE/bin/NAME-VERSION/NAME unless it is already there; prints the binary's path.
 go_tool() {
-  local name=$1 version=$2 moddir=$3 pkg=$4; shift 4
+  local name=$1 version=$2 moddir=$3 pkg=$4 lock; shift 4
   local out="$OTLP_DEPLOY_CACHE/bin/$name-$version/$name"
   if [ ! -x "$out" ]; then
-    log "building $name $version from Go modules (cached in $(dirname "$out"))"
     mkdir -p "$(dirname "$out")"
-    (cd "$moddir" && CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o "$out.tmp" "$@" "$pkg") \
-      || { rm -f "$out.tmp"; die "building $name $version failed (see the go output above)"; }
-    mv "$out.tmp" "$out"
+    # Two scripts (or two checkouts) may want the same tool at once: the second waits for the
+    # first's build instead of compiling it again, and each writes its own temporary file.
+    exec {lock}>"$(dirname "$out")/.build.lock"
+    flock "$lock"
+    if [ ! -x "$out" ]; then
+      log "building $name $version from Go modules (cached in $(dirname "$out"))"
+      local tmp="$out.tmp.$$"
+      (cd "$moddir" && CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o "$tmp" "$@" "$pkg") \
+        || { rm -f "$tmp"; flock -u "$lock"; die "building $name $version failed (see the go output above)"; }
+      mv "$tmp" "$out"
+    fi
+    flock -u "$lock"
+    exec {lock}>&-
   fi
   printf '%s\n' "$out"
 }
