@@ -8,7 +8,7 @@ JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
 .PHONY: help deps build lint typecheck docs-check test test-unit test-e2e test-otlp-client \
         test-testbed-lifecycle lint-workflows act check-deploy cargo-tools testbed-up testbed-down \
-        testbed-status testbed-check bench demo
+        testbed-status testbed-check bench demo tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -40,10 +40,13 @@ lint-workflows: ## actionlint (built from its Go module) and pinning/injection c
 test-otlp-client: ## the Rust relay: fmt, clippy, and every test with its real peers (Collector, Jaeger)
 	bash otlp-client/scripts/test.sh
 
+tools: ## build every tool the tests need (Go modules, crates) into the cache; prints each one's time
+	bash scripts/tools.sh
+
 cargo-tools: ## cargo-tarpaulin for the test-coverage action's cargo preset (built once, cached)
 	bash __tests__/fixtures/coverage/install-cargo-tools.sh
 
-testbed-up: ## build (cached) and start the local test bed; writes .testbed/env
+testbed-up: ## build (cached) and start the local test bed (real node included; TESTBED_REAL_NODE=0 leaves it out)
 	bash testbed/testbed.sh up
 
 testbed-down: ## stop every test-bed process and remove .testbed/

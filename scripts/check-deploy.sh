@@ -31,6 +31,19 @@ TESTBED_DIR=${TESTBED_DIR:-$REPO_ROOT/.testbed}
 NAMESPACE=otlp-system # what the base and the overlays deploy into
 SCRATCH_NS=otlp-check-$$
 
+# helm and promtool, built from their Go modules (cached); `check-deploy.sh --tools` only builds them.
+build_tools() {
+  HELM=$(go_tool helm "$HELM_VERSION" "$OC/tools/helm" helm.sh/helm/v3/cmd/helm \
+    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION")
+  PROMTOOL=$(go_tool promtool "$PROMTOOL_VERSION" "$OC/tools/promtool" github.com/prometheus/prometheus/cmd/promtool \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMTOOL_VERSION#v0.}")
+}
+if [ "${1:-}" = --tools ]; then
+  build_tools
+  printf '%s\n' "$HELM" "$PROMTOOL"
+  exit 0
+fi
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/check-deploy.XXXXXX")
 RELAY_PID=""
 STARTED=$SECONDS
@@ -71,10 +84,7 @@ command -v cargo >/dev/null || fail "cargo is not on PATH (needed to build otlp-
 
 STEP_STARTED=$SECONDS
 log "tools: helm $HELM_VERSION, promtool $PROMTOOL_VERSION, otlp-client (cargo debug build, shared with cargo test)"
-HELM=$(go_tool helm "$HELM_VERSION" "$OC/tools/helm" helm.sh/helm/v3/cmd/helm \
-  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION")
-PROMTOOL=$(go_tool promtool "$PROMTOOL_VERSION" "$OC/tools/promtool" github.com/prometheus/prometheus/cmd/promtool \
-  -ldflags "-s -w -X github.com/prometheus/common/version.Version=${PROMTOOL_VERSION#v0.}")
+build_tools
 (cd "$OC" && cargo build --locked --quiet --bin otlp-client) >"$WORK/cargo.log" 2>&1 ||
   { tail -n 30 "$WORK/cargo.log" >&2; fail "cargo build of otlp-client failed (log above)"; }
 RELAY=$OC/target/debug/otlp-client

@@ -166,4 +166,73 @@ if [ -f "$HERE/images/images.sh" ] && [ "${TESTBED_SKIP_IMAGES:-0}" != 1 ]; then
   pass "image side (testbed/images/images.sh check)"
 fi
 
+# 6. the real node, when present: real processes, a real crash, Services reached from this machine
+if [ -n "${TESTBED_REAL_NODE:-}" ]; then
+  sel_key=${TESTBED_REAL_NODE_SELECTOR%%=*} sel_value=${TESTBED_REAL_NODE_SELECTOR#*=}
+  k get node "$TESTBED_REAL_NODE" -o json | jq -e --arg l "$sel_key" --arg v "$sel_value" '
+      any(.status.conditions[]; .type == "Ready" and .status == "True")
+      and .metadata.labels[$l] == $v
+      and any(.spec.taints[]?; .key == "testbed/real-node" and .effect == "NoSchedule")' >/dev/null \
+    || fail "the real node $TESTBED_REAL_NODE is not Ready, labelled $TESTBED_REAL_NODE_SELECTOR and tainted testbed/real-node"
+  pass "real node $TESTBED_REAL_NODE: Ready, labelled and tainted"
+  k get pods -n "$NS" -o json | jq -e --arg n "$TESTBED_REAL_NODE" 'all(.items[]; .spec.nodeName != $n)' >/dev/null \
+    || fail "a pod that does not tolerate the real node's taint was scheduled on it"
+  pass "pods that do not ask for the real node stay off it"
+
+  k create secret docker-registry registry -n "$NS" --docker-server="$REGISTRY" \
+    --docker-username="$REGISTRY_USERNAME" --docker-password="$REGISTRY_PASSWORD" >/dev/null
+  nonce="real-node-check-$$-$RANDOM"
+  node_port=$((30000 + RANDOM % 2700))
+  real_pod() { # NAME COMMAND [READINESS]
+    cat <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: $1, namespace: $NS, labels: {app: $1}}
+spec:
+  nodeSelector: {$sel_key: $sel_value}
+  tolerations: [{key: testbed/real-node, operator: Exists, effect: NoSchedule}]
+  imagePullSecrets: [{name: registry}]
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: $TESTBED_BASE_IMAGE
+    command: [/bin/sh, -c, '$2']
+    ${3:-}
+---
+EOF
+  }
+  {
+    real_pod real-web "mkdir -p /tmp/www && echo $nonce > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www" \
+      'readinessProbe: {httpGet: {path: /index.html, port: 8080}, periodSeconds: 1}'
+    real_pod real-crash 'echo crashing >&2; exit 1'
+    cat <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: real-web, namespace: $NS}
+spec:
+  type: NodePort
+  selector: {app: real-web}
+  ports: [{port: 80, targetPort: 8080, nodePort: $node_port}]
+EOF
+  } | k apply -f - >/dev/null || fail "could not create the real node's check pods"
+  wait_pods "real-web Ready on the real node" 90 real-web \
+    "length == 1 and .[0].spec.nodeName == \"$TESTBED_REAL_NODE\" and any(.[0].status.conditions[]?; .type == \"Ready\" and .status == \"True\")"
+  pass "a pod pulls from the registry with its pull secret, runs and passes its readiness probe on the real node"
+  cluster_ip=$(k get service real-web -n "$NS" -o jsonpath='{.spec.clusterIP}')
+  got="" deadline=$((SECONDS + 30))
+  until [ "$got" = "$nonce" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "NodePort $TESTBED_NODEPORT_HOST:$node_port answered '$got', not '$nonce', within 30s" real-web
+    got=$(curl -fsS --max-time 2 "http://$TESTBED_NODEPORT_HOST:$node_port/index.html" 2>/dev/null || true)
+    [ "$got" = "$nonce" ] || sleep 0.3
+  done
+  got=$(curl -fsS --max-time 5 "http://$cluster_ip/index.html" 2>/dev/null || true)
+  [ "$got" = "$nonce" ] || fail "ClusterIP $cluster_ip answered '$got', not '$nonce'" real-web
+  pass "kube-proxy: the pod answers through its NodePort ($TESTBED_NODEPORT_HOST:$node_port) and its ClusterIP ($cluster_ip)"
+  [ "$(k logs -n "$NS" real-web --tail=5 >/dev/null 2>&1; echo $?)" = 0 ] || fail "kubectl logs of a pod on the real node failed (API server to kubelet)"
+  pass "the API server reaches the kubelet (kubectl logs)"
+  wait_pods "real-crash: CrashLoopBackOff after exit code 1" 90 real-crash \
+    'length == 1 and .[0].status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .[0].status.containerStatuses[0].lastState.terminated.exitCode == 1'
+  pass "a container that exits 1 really crash-loops (CrashLoopBackOff, lastState exit code 1)"
+fi
+
 echo "testbed: $PASSED passed, 0 failed"

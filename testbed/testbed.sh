@@ -10,7 +10,8 @@
 #
 # Environment: TESTBED_DIR (state, default <repo>/.testbed), TESTBED_NODES (fake nodes, default 3),
 # TESTBED_PORT_ETCD / _ETCD_PEER / _APISERVER / _CONTROLLER_MANAGER / _SCHEDULER / _KWOK (ports),
-# TESTBED_TIMEOUT (seconds any single wait may take, default 60), TESTBED_SKIP_IMAGES=1 (cluster only).
+# TESTBED_TIMEOUT (seconds any single wait may take, default 60), TESTBED_SKIP_IMAGES=1 (cluster only),
+# TESTBED_REAL_NODE=0 (no real worker node; see node/node.sh).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -23,6 +24,10 @@ TESTBED_TIMEOUT=${TESTBED_TIMEOUT:-60}
 IMAGES_SH=$HERE/images/images.sh
 # TESTBED_SKIP_IMAGES=1: the cluster side only (images/images.sh is then neither started nor stopped).
 [ "${TESTBED_SKIP_IMAGES:-0}" = 1 ] && IMAGES_SH=/nonexistent/images.sh
+# TESTBED_REAL_NODE=0: no real worker node (kubelet, containerd, kube-proxy); it also needs the image side.
+NODE_SH=$HERE/node/node.sh
+TESTBED_REAL_NODE=${TESTBED_REAL_NODE:-1}
+[[ $TESTBED_REAL_NODE =~ ^[01]$ ]] || die "TESTBED_REAL_NODE must be 0 or 1 (got '$TESTBED_REAL_NODE')"
 PKI=$TESTBED_DIR/pki
 RUN=$TESTBED_DIR/run
 LOGS=$TESTBED_DIR/logs
@@ -185,21 +190,9 @@ resolve_binaries() {
 kubectl_admin() { "$BIN_KUBECTL" --kubeconfig "$TESTBED_DIR/kubeconfig" "$@"; }
 
 # --- certificates and kubeconfigs -----------------------------------------------------------------
-
-# issue_cert NAME SUBJECT EXTENSIONS : an ECDSA P-256 key and a certificate signed by the test bed CA.
-issue_cert() {
-  local name=$1 subj=$2 ext=$3
-  [ -f "$PKI/$name.crt" ] && return 0
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "$subj" 2>/dev/null \
-    || die "openssl could not create the key for $name"
-  printf '%s\n' "$ext" > "$PKI/$name.ext"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
-    -days 825 -sha256 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt.tmp" 2>/dev/null \
-    || die "openssl could not sign the certificate for $name"
-  mv "$PKI/$name.crt.tmp" "$PKI/$name.crt"
-  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
-}
+# issue_cert and write_kubeconfig, shared with the real node (node/node.sh).
+# shellcheck source=lib/pki.sh
+source "$HERE/lib/pki.sh"
 
 ensure_pki() {
   mkdir -p "$PKI"
@@ -228,40 +221,13 @@ subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernete
   issue_cert kube-scheduler "/CN=system:kube-scheduler" "$client"
   # KWOK plays every kubelet (node status, leases, pod status, deletions); it gets admin rights.
   issue_cert kwok "/O=system:masters/CN=kwok-controller" "$client"
+  # The API server's identity towards the real node's kubelet (logs, exec, port-forward).
+  issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
   if [ ! -f "$PKI/sa.key" ]; then
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null || die "openssl could not create the service-account key"
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null || die "openssl could not derive sa.pub"
   fi
   chmod 600 "$PKI"/*.key
-}
-
-# write_kubeconfig FILE USER CERTNAME : a self-contained kubeconfig (certificates embedded).
-write_kubeconfig() {
-  local file=$1 user=$2 cert=$3
-  [ -f "$file" ] && return 0
-  local b64="base64 -w0"
-  (umask 077 && cat > "$file.tmp") <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: testbed
-  cluster:
-    server: https://127.0.0.1:$PORT_APISERVER
-    certificate-authority-data: $($b64 < "$PKI/ca.crt")
-users:
-- name: $user
-  user:
-    client-certificate-data: $($b64 < "$PKI/$cert.crt")
-    client-key-data: $($b64 < "$PKI/$cert.key")
-contexts:
-- name: $user@testbed
-  context:
-    cluster: testbed
-    user: $user
-    namespace: default
-current-context: $user@testbed
-EOF
-  mv "$file.tmp" "$file"
 }
 
 ensure_kubeconfigs() {
@@ -317,6 +283,8 @@ component_args() {
       --service-cluster-ip-range=10.96.0.0/16 \
       --endpoint-reconciler-type=none \
       --kubelet-preferred-address-types=InternalIP \
+      --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
+      --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
       --allow-privileged=true --profiling=false \
       --enable-admission-plugins=NodeRestriction ;;
     kube-controller-manager) printf '%s\n' "$BIN_CONTROLLER_MANAGER" \
@@ -446,6 +414,10 @@ write_env() {
       echo "# from testbed/images/images.sh up (.testbed/env.images)"
       cat "$TESTBED_DIR/env.images"
     fi
+    if [ -f "$TESTBED_DIR/env.node" ]; then
+      echo "# from testbed/node/node.sh up (.testbed/env.node)"
+      cat "$TESTBED_DIR/env.node"
+    fi
   } > "$f.tmp"
   mv "$f.tmp" "$f"
 }
@@ -495,6 +467,11 @@ cmd_up() {
     log "starting the image side: testbed/images/images.sh up"
     bash "$IMAGES_SH" up 9>&- || die "testbed/images/images.sh up failed; the cluster side is up (testbed/testbed.sh status)"
     write_env
+    if [ "$TESTBED_REAL_NODE" = 1 ]; then
+      log "starting the real worker node: testbed/node/node.sh up (TESTBED_REAL_NODE=0 leaves it out)"
+      bash "$NODE_SH" up 9>&- || die "testbed/node/node.sh up failed; the rest of the test bed is up. Machines that cannot run a kubelet: TESTBED_REAL_NODE=0"
+      write_env
+    fi
   fi
   log "test bed up in $((SECONDS - started))s: Kubernetes $K8S_VERSION at https://127.0.0.1:$PORT_APISERVER, $TESTBED_NODES fake nodes"
   log "use it with: . $TESTBED_DIR/env && \"\$KUBECTL\" get nodes"
@@ -502,6 +479,10 @@ cmd_up() {
 
 cmd_down() {
   [ -d "$TESTBED_DIR" ] && lock_state
+  # The real node first: its kubelet deletes its pods' sandboxes while the API server still answers.
+  if [ -d "$TESTBED_DIR/node" ]; then
+    bash "$NODE_SH" down 9>&- || log "warning: testbed/node/node.sh down failed; continuing"
+  fi
   if [ -f "$IMAGES_SH" ]; then
     bash "$IMAGES_SH" down 9>&- || log "warning: testbed/images/images.sh down failed; continuing with the cluster side"
   fi
@@ -543,6 +524,9 @@ cmd_status() {
   fi
   if [ -f "$IMAGES_SH" ]; then
     bash "$IMAGES_SH" status || bad=1
+  fi
+  if [ -d "$TESTBED_DIR/node" ]; then
+    bash "$NODE_SH" status || bad=1
   fi
   return "$bad"
 }

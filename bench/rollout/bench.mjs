@@ -9,8 +9,11 @@
 // 2. Success latency: delay between the Deployment reaching kubectl's "complete" (seen by a
 //    kubectl watch started before the release) and the action printing that the rollout is complete.
 //
-// Usage: testbed/testbed.sh up && node scripts/build.mjs rollout && node bench/rollout/bench.mjs [--trials N]
-// Writes bench/results/rollout.json.
+// 3. With --real-node, the same on the test bed's real worker node: a container that really exits 1
+//    under the kubelet (crash-to-rollback time on a real node). Without it, KWOK simulates the crash loop.
+//
+// Usage: testbed/testbed.sh up && node scripts/build.mjs rollout && node bench/rollout/bench.mjs [--trials N] [--real-node]
+// Writes bench/results/rollout.json (or rollout-real-node.json).
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,7 +47,17 @@ const DEADLINE = 60
 const kubectl = (...args) =>
   execFileSync(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], { encoding: 'utf8' })
 
+// On the real node (testbed/node/node.sh) the release is real: the test bed's busybox image, v1 sleeping
+// (Ready at once), v2 exiting 1 at start, so its container really crash-loops under the kubelet.
+const REAL = process.argv.includes('--real-node')
+if (REAL && !tb.TESTBED_REAL_NODE) {
+  console.error('--real-node: .testbed/env names no real node (the test bed ran with TESTBED_REAL_NODE=0)')
+  process.exit(2)
+}
+const PULL_SECRET = 'bench-registry'
+
 function manifest(tag, behavior) {
+  if (REAL) return realManifest(tag, behavior === 'ready' ? 'exec sleep 3600' : 'echo "v2 fails at start" >&2; exit 1')
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {app: web}}
@@ -62,10 +75,36 @@ spec:
 `
 }
 
+function realManifest(tag, script) {
+  const [key, value] = tb.TESTBED_REAL_NODE_SELECTOR.split('=')
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: ${REPLICAS}
+  progressDeadlineSeconds: ${DEADLINE}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, release: ${tag}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      nodeSelector: {${key}: ${value}}
+      tolerations: [{key: testbed/real-node, operator: Exists, effect: NoSchedule}]
+      imagePullSecrets: [{name: ${PULL_SECRET}}]
+      containers:
+      - name: web
+        image: ${tb.TESTBED_BASE_IMAGE}
+        command: [/bin/sh, -c, '${script}']
+`
+}
+
 let nsCounter = 0
 function freshNamespace(prefix) {
-  const ns = `bench-${prefix}-${process.pid}-${++nsCounter}`
+  const ns = `bench-${REAL ? 'real-' : ''}${prefix}-${process.pid}-${++nsCounter}`
   kubectl('create', 'namespace', ns)
+  if (REAL)
+    kubectl('create', 'secret', 'docker-registry', PULL_SECRET, '-n', ns, `--docker-server=${tb.REGISTRY}`,
+      `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${tb.REGISTRY_PASSWORD}`) // prettier-ignore
   return ns
 }
 
@@ -101,9 +140,9 @@ function prepare(ns, dir, serverSide = false) {
 
 function healthy(ns) {
   const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
-  const img = d.spec.template.spec.containers[0].image
+  const release = REAL ? d.spec.template.metadata.labels.release : d.spec.template.spec.containers[0].image
   return (
-    img.endsWith(':v1') &&
+    release.endsWith('v1') &&
     d.status.updatedReplicas === REPLICAS &&
     d.status.availableReplicas === REPLICAS &&
     d.status.replicas === REPLICAS
@@ -275,7 +314,8 @@ const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const baseMs = median(trials.map(t => t.baseline.ms))
 const actMs = median(trials.map(t => t.action.ms))
 const result = {
-  benchmark: 'rollout: crash-looping release to healthy previous revision',
+  benchmark: `rollout: crash-looping release to healthy previous revision${REAL ? ' on the real node' : ''}`,
+  node: REAL ? `${tb.TESTBED_REAL_NODE} (kubelet, containerd, a container that exits 1)` : 'kwok (simulated crash loop)',
   date: new Date().toISOString(),
   testbed: tb.TESTBED_K8S_VERSION,
   replicas: REPLICAS,
@@ -298,14 +338,15 @@ const result = {
   allOk: trials.every(t => t.baseline.ok && t.action.ok && t.successLatency.ok),
   raw: trials
 }
+const out = REAL ? 'bench/results/rollout-real-node.json' : 'bench/results/rollout.json'
 mkdirSync(join(root, 'bench/results'), { recursive: true })
-writeFileSync(join(root, 'bench/results/rollout.json'), JSON.stringify(result, null, 2) + '\n')
+writeFileSync(join(root, out), JSON.stringify(result, null, 2) + '\n')
 console.log(
   `\nkubectl ${result.baseline.medianSeconds}s vs action ${result.action.medianSeconds}s: ratio ${result.ratio} (goal <= 0.3); ` +
     `API requests kubectl ${result.baseline.apiRequests.join('/')} vs action ${result.action.apiRequests.join('/')}; ` +
     `success latency ${result.successLatencyMs.join('/')} ms (goal < 500)`
 )
-console.log('wrote bench/results/rollout.json')
+console.log(`wrote ${out}`)
 if (!result.allOk) {
   console.error('some run did not end as expected (see raw in the JSON)')
   process.exit(1)

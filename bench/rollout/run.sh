@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# make bench: crash-looping release to healthy previous revision, this action vs kubectl (bench.mjs).
+# make bench: crash-looping release to healthy previous revision, this action vs kubectl (bench.mjs),
+# on KWOK's simulated nodes and, when the test bed has one, on the real node (a real crash loop).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec node bench/rollout/bench.mjs --trials "${BENCH_TRIALS:-3}"
+node bench/rollout/bench.mjs --trials "${BENCH_TRIALS:-3}"
+if grep -q '^export TESTBED_REAL_NODE=' "${TESTBED_ENV:-.testbed/env}" 2>/dev/null; then
+  node bench/rollout/bench.mjs --trials "${BENCH_TRIALS:-3}" --real-node
+else
+  echo "no real node in the test bed (TESTBED_REAL_NODE=0): crash-to-rollback on a real node not measured" >&2
+fi

@@ -23,7 +23,7 @@ godebug=$(grep -m1 '^godebug ' "$modfile" || true)
   [ -n "$godebug" ] && { echo; echo "$godebug"; }
   echo
   echo "tool ("
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
     echo "	k8s.io/kubernetes/cmd/$cmd"
   done
   echo ")"
