@@ -401,7 +401,7 @@ cleanup_machine() {
     eval "iptables -w 5 -t nat ${rule/#-A /-D }" 2>/dev/null || true
     iptables -w 5 -t nat -F "$chain" 2>/dev/null || true
     iptables -w 5 -t nat -X "$chain" 2>/dev/null || true
-  done
+  done || true
   ip link del "$CNI_BRIDGE" 2>/dev/null || true
   ip link del "$NODE_LINK" 2>/dev/null || true
   rm -rf "$NODE_ROOT" "$NODE_RUN"

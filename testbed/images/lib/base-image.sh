@@ -19,9 +19,10 @@ busybox_debs() {
   local opts=(-qq -o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache"
     -o Dir::State::status=/dev/null -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
     -o APT::Sandbox::User=root)
-  timeout 300 apt-get "${opts[@]}" update >&2 \
+  # Another test bed (another checkout) may use the same private lists: apt would fail on its lock.
+  flock -w 600 "$aptdir/.otlp-lock" timeout 300 apt-get "${opts[@]}" update >&2 \
     || die "apt-get update for the amd64+arm64 busybox download failed; is the Debian mirror reachable? (retry: $0 up)"
-  (cd "$dir" && timeout 300 apt-get "${opts[@]}" download "${missing[@]}" >&2) \
+  (cd "$dir" && flock -w 600 "$aptdir/.otlp-lock" timeout 300 apt-get "${opts[@]}" download "${missing[@]}" >&2) \
     || die "apt-get download ${missing[*]} failed (retry: $0 up)"
 }
 
