@@ -58,9 +58,10 @@ testbed-status: ## show what the test bed runs
 testbed-check: testbed-up ## end-to-end checks of the test bed itself
 	bash testbed/testbed.sh check
 
-test-testbed-lifecycle: ## the test bed's own fault tests (port clash, recovery, clean down) on private instances
+test-testbed-lifecycle: ## the test bed's own fault tests (port clash, recovery, clean down; the real node's up/down)
 	bash testbed/tests/lifecycle.sh
 	bash testbed/images/tests/lifecycle.sh
+	bash testbed/node/tests/lifecycle.sh
 
 test-e2e: deps build cargo-tools testbed-up ## end-to-end tests of the actions (and act) against the test bed
 	$(JEST) --selectProjects e2e --runInBand
