@@ -518,7 +518,7 @@ cmd_status() {
       # shellcheck disable=SC1091
       source "$TESTBED_DIR/env"
       printf 'kubernetes %s, %s Ready fake nodes; env: %s\n' "$TESTBED_K8S_VERSION" \
-        "$("$KUBECTL" get nodes -o json | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')" \
+        "$("$KUBECTL" get nodes -l type=kwok -o json | jq '[.items[] | select(any(.status.conditions[]?; .type=="Ready" and .status=="True"))] | length')" \
         "$TESTBED_DIR/env"
     fi
   fi
