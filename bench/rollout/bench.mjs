@@ -57,7 +57,11 @@ if (REAL && !tb.TESTBED_REAL_NODE) {
 const PULL_SECRET = 'bench-registry'
 
 function manifest(tag, behavior) {
-  if (REAL) return realManifest(tag, behavior === 'ready' ? 'exec sleep 3600' : 'echo "v2 fails at start" >&2; exit 1')
+  if (REAL)
+    return realManifest(
+      tag,
+      behavior === 'ready' ? 'exec sleep 3600' : 'echo "v2 fails at start" >&2; exit 1'
+    )
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, labels: {app: web}}
@@ -315,7 +319,9 @@ const baseMs = median(trials.map(t => t.baseline.ms))
 const actMs = median(trials.map(t => t.action.ms))
 const result = {
   benchmark: `rollout: crash-looping release to healthy previous revision${REAL ? ' on the real node' : ''}`,
-  node: REAL ? `${tb.TESTBED_REAL_NODE} (kubelet, containerd, a container that exits 1)` : 'kwok (simulated crash loop)',
+  node: REAL
+    ? `${tb.TESTBED_REAL_NODE} (kubelet, containerd, a container that exits 1)`
+    : 'kwok (simulated crash loop)',
   date: new Date().toISOString(),
   testbed: tb.TESTBED_K8S_VERSION,
   replicas: REPLICAS,
