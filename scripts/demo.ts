@@ -74,15 +74,49 @@ const image = `${tb.REGISTRY}/demo/otlp-client`
 const smokePort = 18080
 let imageRef = ''
 
+// With the test bed's real node, the release runs there for real (kubelet, containerd, kube-proxy) and
+// the smoke test goes through a NodePort; without it (TESTBED_REAL_NODE=0) on KWOK's simulated nodes.
+const realNode = tb.TESTBED_REAL_NODE ?? ''
+const nodePort = 30080
+
+interface PodSpec {
+  nodeSelector?: Record<string, string>
+  tolerations?: object[]
+  imagePullSecrets?: { name: string }[]
+  containers?: { args?: string[]; env?: { name: string; value: string }[] }[]
+}
 interface RenderedObject {
   kind?: string
   metadata?: { name?: string; namespace?: string }
   subjects?: { namespace?: string }[]
-  spec?: { template?: { metadata?: { labels?: Record<string, string> } } }
+  spec?: {
+    type?: string
+    ports?: { name?: string; nodePort?: number }[]
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec }
+  }
 }
 
-/** The kustomize base rendered into one file, in the demo namespace, with an optional pod label. */
-function renderRelease(file: string, behavior?: string): string {
+/** Pins the release to the real node, pulling with the demo's pull secret; `broken`: its container exits 1. */
+function onRealNode(obj: RenderedObject, broken: boolean): void {
+  if (obj.kind === 'Service' && obj.spec) {
+    obj.spec.type = 'NodePort'
+    for (const p of obj.spec.ports ?? []) if (p.name === 'http') p.nodePort = nodePort
+  }
+  const pod = obj.kind === 'Deployment' ? obj.spec?.template?.spec : undefined
+  if (!pod) return
+  const [key, value] = (tb.TESTBED_REAL_NODE_SELECTOR ?? '=').split('=')
+  pod.nodeSelector = { ...pod.nodeSelector, [key!]: value! }
+  pod.tolerations = [{ key: 'testbed/real-node', operator: 'Exists', effect: 'NoSchedule' }]
+  pod.imagePullSecrets = [{ name: 'registry' }]
+  const container = pod.containers?.[0]
+  // No tracing backend in the demo: the upstream is the pod's own loopback (nothing is sent anyway).
+  container?.env?.push({ name: 'OTLP_CLIENT_OTLP_ENDPOINT', value: 'http://127.0.0.1:9' })
+  // The broken release: `otlp-client health` asks a relay that is not running and exits 1, every time.
+  if (broken && container) container.args = ['health']
+}
+
+/** The kustomize base rendered into one file, in the demo namespace; `broken` makes its pods crash-loop. */
+function renderRelease(file: string, broken = false): string {
   const docs = parseAllDocuments(kubectl('kustomize', join(REPO_ROOT, 'otlp-client/k8s/base')))
   const out: string[] = []
   for (const doc of docs) {
@@ -92,12 +126,17 @@ function renderRelease(file: string, behavior?: string): string {
     else if (obj.metadata) obj.metadata.namespace = namespace
     if (obj.kind === 'RoleBinding')
       for (const s of obj.subjects ?? []) if (s.namespace) s.namespace = namespace
+    if (realNode) onRealNode(obj, broken)
     const labels = obj.spec?.template?.metadata?.labels
-    if (behavior && obj.kind === 'Deployment' && labels) labels['testbed/behavior'] = behavior
+    if (!realNode && broken && obj.kind === 'Deployment' && labels) labels['testbed/behavior'] = 'crashloop'
     out.push(stringify(obj))
   }
+  return writeManifest(file, out.join('---\n'))
+}
+
+function writeManifest(file: string, text: string): string {
   const path = join(work, file)
-  writeFileSync(path, out.join('---\n'))
+  writeFileSync(path, text)
   return path
 }
 
@@ -208,29 +247,46 @@ async function main(): Promise<void> {
     namespace,
     images: `otlp-client=${imageRef}`,
     timeout: '5m',
-    'smoke-url': `http://127.0.0.1:${smokePort}/health`
+    'smoke-url': realNode
+      ? `http://${tb.TESTBED_NODEPORT_HOST}:${nodePort}/health`
+      : `http://127.0.0.1:${smokePort}/health`
   })
+  const where = realNode ? `on the real node ${realNode}` : 'on the kwok nodes'
 
-  await step('4. Rollout pinned by digest: actions/rollout (kustomize base, 3 replicas)', async () => {
-    if (!imageRef) return { ok: false, outcome: 'skipped: no image' }
-    const run = await runAction({
-      action: 'rollout',
-      inputs: rolloutInputs(renderRelease('good.yaml')),
-      env: toolEnv,
-      timeoutMs: 10 * 60_000
-    })
-    show(run, ['result', 'revision', 'duration'])
-    return {
-      ok: run.exitCode === 0 && run.outputs.result === 'success',
-      outcome: `result=${run.outputs.result}, revision ${run.outputs.revision}`
+  await step(
+    `4. Rollout pinned by digest: actions/rollout (kustomize base, 3 replicas, ${where})`,
+    async () => {
+      if (!imageRef) return { ok: false, outcome: 'skipped: no image' }
+      if (realNode) {
+        // The pull secret must be there before the pods: the namespace first (the release applies it again).
+        const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }
+        kubectl('apply', '-f', writeManifest('namespace.yaml', JSON.stringify(ns)))
+        kubectl('delete', 'secret', 'registry', '-n', namespace, '--ignore-not-found')
+        kubectl(
+        'create', 'secret', 'docker-registry', 'registry', '-n', namespace, `--docker-server=${tb.REGISTRY}`,
+        `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${tb.REGISTRY_PASSWORD}`
+      ) // prettier-ignore
+      }
+      const run = await runAction({
+        action: 'rollout',
+        inputs: rolloutInputs(renderRelease('good.yaml')),
+        env: toolEnv,
+        timeoutMs: 10 * 60_000
+      })
+      show(run, ['result', 'revision', 'duration'])
+      return {
+        ok: run.exitCode === 0 && run.outputs.result === 'success',
+        outcome: `result=${run.outputs.result}, revision ${run.outputs.revision}`
+      }
     }
-  })
+  )
 
-  await step('5. A broken release (its pods crash-loop) is detected and rolled back', async () => {
+  const broken = realNode ? 'its container exits 1' : 'its pods crash-loop'
+  await step(`5. A broken release (${broken}) is detected and rolled back`, async () => {
     if (!imageRef) return { ok: false, outcome: 'skipped: no image' }
     const run = await runAction({
       action: 'rollout',
-      inputs: rolloutInputs(renderRelease('broken.yaml', 'crashloop')),
+      inputs: rolloutInputs(renderRelease('broken.yaml', true)),
       env: toolEnv,
       timeoutMs: 10 * 60_000
     })

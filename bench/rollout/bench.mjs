@@ -56,49 +56,34 @@ if (REAL && !tb.TESTBED_REAL_NODE) {
 }
 const PULL_SECRET = 'bench-registry'
 
+/** The release `tag`: on KWOK a pod label picks the simulated behaviour; on the real node a real command. */
 function manifest(tag, behavior) {
-  if (REAL)
-    return realManifest(
-      tag,
-      behavior === 'ready' ? 'exec sleep 3600' : 'echo "v2 fails at start" >&2; exit 1'
-    )
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: ${REPLICAS}
-  progressDeadlineSeconds: ${DEADLINE}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, testbed/behavior: ${behavior}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: registry.testbed.invalid/otlp-deploy/web:${tag}
-`
-}
-
-function realManifest(tag, script) {
-  const [key, value] = tb.TESTBED_REAL_NODE_SELECTOR.split('=')
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: ${REPLICAS}
-  progressDeadlineSeconds: ${DEADLINE}
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, release: ${tag}}}
-    spec:
-      terminationGracePeriodSeconds: 1
+  const [key, value] = (tb.TESTBED_REAL_NODE_SELECTOR ?? '=').split('=')
+  const script = behavior === 'ready' ? 'exec sleep 3600' : 'echo "v2 fails at start" >&2; exit 1'
+  const pod = REAL
+    ? `
       nodeSelector: {${key}: ${value}}
       tolerations: [{key: testbed/real-node, operator: Exists, effect: NoSchedule}]
       imagePullSecrets: [{name: ${PULL_SECRET}}]
       containers:
       - name: web
         image: ${tb.TESTBED_BASE_IMAGE}
-        command: [/bin/sh, -c, '${script}']
+        command: [/bin/sh, -c, '${script}']`
+    : `
+      containers:
+      - name: web
+        image: registry.testbed.invalid/otlp-deploy/web:${tag}`
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: ${REPLICAS}
+  progressDeadlineSeconds: ${DEADLINE}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, release: ${tag}, testbed/behavior: ${behavior}}}
+    spec:
+      terminationGracePeriodSeconds: 1${pod}
 `
 }
 
@@ -144,9 +129,8 @@ function prepare(ns, dir, serverSide = false) {
 
 function healthy(ns) {
   const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
-  const release = REAL ? d.spec.template.metadata.labels.release : d.spec.template.spec.containers[0].image
   return (
-    release.endsWith('v1') &&
+    d.spec.template.metadata.labels.release === 'v1' &&
     d.status.updatedReplicas === REPLICAS &&
     d.status.availableReplicas === REPLICAS &&
     d.status.replicas === REPLICAS

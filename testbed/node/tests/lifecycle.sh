@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lifecycle tests of the real node (testbed/node/node.sh) on the running test bed: `up` again changes
 # nothing; a second test bed is refused the machine's node before any side effect; `down` leaves no
-# process, link, iptables chain, mount or state behind, and `up` brings the node back Ready.
+# process, link, iptables chain, mount or state behind; `up` takes over what a vanished test bed left.
 # Starts the test bed first (idempotent). Skipped, saying so, when TESTBED_REAL_NODE=0.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,8 +55,16 @@ left=$(leftovers)
 [ -z "$left" ] || fail "node.sh down left: $left"
 "$KUBECTL" get node "$TESTBED_REAL_NODE" >/dev/null 2>&1 && fail "node.sh down left the Node object"
 pass "down removes processes, links, iptables chains, mounts, state and the Node object"
-bash "$NODE_SH" up >/dev/null 2>&1 || fail "node.sh up after down failed (see $TESTBED_DIR/node/logs)"
-node_ready || fail "the node is not Ready after down and up"
-pass "up after down: the node is Ready again"
+# 4. a node left behind by a test bed whose processes are gone (a session that ended without `down`)
+# is taken over: its owner file and a stale link are cleaned up, and the node comes up Ready.
+mkdir -p /run/otlp-testbed-node
+echo /nonexistent/.testbed > /run/otlp-testbed-node/owner
+ip link add otlptb-cni0 type bridge
+out=$(bash "$NODE_SH" up 2>&1) || fail "node.sh up over a vanished owner's leftovers failed: $(tail -5 <<<"$out")"
+grep -q "the real node of /nonexistent/.testbed is no longer running; taking the machine's node over" <<<"$out" \
+  || fail "up did not say it took over the vanished owner's node: $(tail -5 <<<"$out")"
+[ "$(cat /run/otlp-testbed-node/owner)" = "$TESTBED_DIR" ] || fail "the owner file does not name $TESTBED_DIR"
+node_ready || fail "the node is not Ready after the take-over"
+pass "up after down, over a vanished test bed's leftovers: taken over, the node is Ready again"
 
 echo "node lifecycle: $PASSED passed, 0 failed"
