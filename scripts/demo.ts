@@ -251,7 +251,7 @@ async function main(): Promise<void> {
       ? `http://${tb.TESTBED_NODEPORT_HOST}:${nodePort}/health`
       : `http://127.0.0.1:${smokePort}/health`
   })
-  const where = realNode ? `on the real node ${realNode}` : 'on the kwok nodes'
+  const where = realNode ? 'real node' : 'kwok nodes'
 
   await step(
     `4. Rollout pinned by digest: actions/rollout (kustomize base, 3 replicas, ${where})`,
