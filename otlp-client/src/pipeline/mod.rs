@@ -70,7 +70,7 @@ impl<T: Payload> Pipeline<T> {
     /// when `hard_stop` fires (the shutdown deadline); what is left is counted as undelivered.
     pub async fn run(mut self, stop: CancellationToken, hard_stop: CancellationToken) -> Summary {
         let signal = T::SIGNAL;
-        let mut batcher = Batcher::<T>::new(self.settings.batch_size, self.settings.batch_timeout);
+        let mut batcher = Batcher::new(self.settings.batch_size, self.settings.batch_timeout);
         let mut summary = Summary::default();
         loop {
             let deadline = batcher.deadline();
@@ -127,7 +127,7 @@ impl<T: Payload> Pipeline<T> {
         }
     }
 
-    fn drop_batch(&self, batch: &Batch<T>, reason: DropReason, why: &str, summary: &mut Summary) {
+    fn drop_batch(&self, batch: &Batch, reason: DropReason, why: &str, summary: &mut Summary) {
         let signal = T::SIGNAL;
         self.metrics
             .items_dropped(signal, reason, batch.items as u64);
@@ -138,7 +138,7 @@ impl<T: Payload> Pipeline<T> {
 
     async fn deliver(
         &mut self,
-        batch: Batch<T>,
+        batch: Batch,
         hard_stop: &CancellationToken,
         summary: &mut Summary,
     ) {
@@ -146,7 +146,7 @@ impl<T: Payload> Pipeline<T> {
         let mut retries: u32 = 0;
         let mut attempts: u32 = 0;
         let mut last_error = String::new();
-        let body = bytes::Bytes::from(batch.payload.encode_to_vec());
+        let body = batch.body();
         loop {
             if hard_stop.is_cancelled() {
                 let why = if last_error.is_empty() {
