@@ -19,7 +19,7 @@
 #   BENCH_CONNECTIONS (4), BENCH_IN_FLIGHT (8), BENCH_SPANS_PER_REQUEST (1000),
 #   BENCH_LATENCY_RATE (spans/s, default 50000), BENCH_TELEMETRYGEN (1; 0 skips that load),
 #   BENCH_GENERATORS (telemetrygen processes, 4), BENCH_WORKERS (per process, 2),
-#   BENCH_TELEMETRYGEN_BATCH (1000).
+#   BENCH_TELEMETRYGEN_BATCH (1000), BENCH_LOAD_NICE (niceness of the generators, 10).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -36,6 +36,8 @@ generators="${BENCH_GENERATORS:-4}"
 workers="${BENCH_WORKERS:-2}"
 tg_batch="${BENCH_TELEMETRYGEN_BATCH:-1000}"
 read -r load_core dut_core <<<"${BENCH_CORES:-0 1}"
+# The generator yields its core to the sink, so the sink answers the DUT promptly (both DUTs alike).
+load_nice="${BENCH_LOAD_NICE:-10}"
 [ "$(nproc)" -ge 2 ] || die "the benchmark needs 2 cores (one for the system under test, one for the load)"
 command -v taskset >/dev/null || apt_install util-linux
 command -v python3 >/dev/null || apt_install python3
@@ -75,7 +77,7 @@ generate() {
     saturating | fixed_rate)
       local rate=0
       [ "$load" = fixed_rate ] && rate=$latency_rate
-      taskset -c "$load_core" "$load_bin" --endpoint "127.0.0.1:$port" --duration "$duration" --rate "$rate" \
+      taskset -c "$load_core" nice -n "$load_nice" "$load_bin" --endpoint "127.0.0.1:$port" --duration "$duration" --rate "$rate" \
         --connections "$connections" --in-flight "$in_flight" --spans-per-request "$per_request" \
         --stats "$work/$load-$name-load.json" >"$work/$load-$name-load.log" 2>&1 ||
         die "[$load/$name] bench_load failed: $(tail -3 "$work/$load-$name-load.log")" ;;
@@ -83,7 +85,7 @@ generate() {
       # Several processes: one telemetrygen exports one batch at a time, which caps its rate.
       local gen_pids=()
       for g in $(seq 1 "$generators"); do
-        taskset -c "$load_core" "$TELEMETRYGEN_BIN" traces --otlp-endpoint "127.0.0.1:$port" --otlp-insecure \
+        taskset -c "$load_core" nice -n "$load_nice" "$TELEMETRYGEN_BIN" traces --otlp-endpoint "127.0.0.1:$port" --otlp-insecure \
           --workers "$workers" --rate 0 --duration "$duration" --child-spans 0 --batch-size "$tg_batch" \
           >"$work/$load-$name-telemetrygen-$g.log" 2>&1 &
         gen_pids+=($!)
@@ -246,7 +248,7 @@ res = {
                                            loads["telemetrygen"]["otelcol"]["cpu_us_per_span"]) if "telemetrygen" in loads else None,
     },
     "method": {
-        "pinning": "system under test (DUT) alone on one core; load generator and sink together on the other (taskset); one load, one DUT at a time",
+        "pinning": "system under test (DUT) alone on one core; load generator and sink together on the other (taskset), the generator at lower priority (nice) so the sink answers promptly; one load, one DUT at a time",
         "dut": "relay: batch_size 512, timeout 200ms, gRPC upstream; Collector v0.165.0: otlp receiver -> batch (512 / 200ms) -> otlp exporter, compression none; both send to the same sink",
         "saturating_load": f"examples/bench_load unthrottled for {duration}: OTLP/gRPC, {connections} HTTP/2 connections, {in_flight} requests in flight, {per_request} spans per request (resource with service.name, 7 attributes of mixed types, status; fresh trace ids and start/end = send time per request)",
         "fixed_rate_load": f"examples/bench_load at {latency_rate} spans/s, otherwise as above",

@@ -102,24 +102,42 @@ pub fn validate_with<F: FnMut(&[u8])>(
     .message_body(msg, 0, buf.len(), RECURSION_LIMIT)
 }
 
-/// The last value of fixed64 field `number` in the encoded message `buf` (already validated), as
-/// prost would decode it; `None` when absent.
-pub fn fixed64_field(buf: &[u8], number: u32) -> Option<u64> {
+/// The fields of an encoded message (already validated) as (number, wire type, value bytes; for a
+/// varint its encoding, for a length-delimited field its contents). Stops at the first malformed
+/// field. For tools that read a few fields of a validated request, like the benchmark sink.
+pub fn fields(buf: &[u8]) -> impl Iterator<Item = (u32, u8, &[u8])> {
     let probe = Walker {
         buf,
         msg: &schema::SPAN,
         field: None,
         on_item: |_: &[u8]| {},
     };
-    let (mut pos, end, mut found) = (0, buf.len(), None);
-    while pos < end {
-        let (n, wire) = probe.key(&mut pos, end).ok()?;
-        if n == number && wire == FIXED64 && end - pos >= 8 {
-            found = Some(u64::from_le_bytes(buf[pos..pos + 8].try_into().ok()?));
+    let end = buf.len();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= end {
+            return None;
         }
-        pos = probe.skip(n, wire, pos, end, RECURSION_LIMIT).ok()?;
-    }
-    found
+        let (n, wire) = probe.key(&mut pos, end).ok()?;
+        let start = pos;
+        let after = probe.skip(n, wire, pos, end, RECURSION_LIMIT).ok()?;
+        pos = after;
+        if wire == LEN {
+            let mut p = start;
+            let body_end = probe.delimited(&mut p, end).ok()?;
+            return Some((n, wire, &buf[p..body_end]));
+        }
+        Some((n, wire, &buf[start..after]))
+    })
+}
+
+/// The last value of fixed64 field `number` in the encoded message `buf` (already validated), as
+/// prost would decode it; `None` when absent.
+pub fn fixed64_field(buf: &[u8], number: u32) -> Option<u64> {
+    fields(buf)
+        .filter(|&(n, wire, v)| n == number && wire == FIXED64 && v.len() == 8)
+        .last()
+        .and_then(|(_, _, v)| v.try_into().ok().map(u64::from_le_bytes))
 }
 
 struct Walker<'a, F> {
@@ -146,6 +164,11 @@ impl<F: FnMut(&[u8])> Walker<'_, F> {
     #[inline(always)]
     fn varint(&self, pos: &mut usize, end: usize) -> Result<u64, WireError> {
         let start = *pos;
+        // Most varints (keys, lengths, small values) are one byte.
+        if start < end && self.buf[start] < 0x80 {
+            *pos = start + 1;
+            return Ok(u64::from(self.buf[start]));
+        }
         let mut value = 0u64;
         let mut i = start;
         let mut shift = 0;
@@ -269,7 +292,8 @@ impl<F: FnMut(&[u8])> Walker<'_, F> {
                     return Err(self.fail(Reason::WrongWireType, at));
                 }
                 let s_end = self.delimited(pos, end)?;
-                if std::str::from_utf8(&self.buf[*pos..s_end]).is_err() {
+                let text = &self.buf[*pos..s_end];
+                if !text.is_ascii() && std::str::from_utf8(text).is_err() {
                     return Err(self.fail(Reason::InvalidUtf8, *pos));
                 }
                 *pos = s_end;
@@ -403,6 +427,24 @@ mod tests {
             validate(&EXPORT_TRACE_SERVICE_REQUEST, &trace_request(&span, 1)),
             Ok(1)
         );
+    }
+
+    #[test]
+    fn fields_and_fixed64_field_read_a_validated_span() {
+        let mut span = len_field(5, b"op");
+        span.push(8 << 3 | 1);
+        span.extend(42u64.to_le_bytes());
+        let got: Vec<(u32, u8, Vec<u8>)> =
+            fields(&span).map(|(n, w, v)| (n, w, v.to_vec())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (5, LEN, b"op".to_vec()),
+                (8, FIXED64, 42u64.to_le_bytes().to_vec())
+            ]
+        );
+        assert_eq!(fixed64_field(&span, 8), Some(42));
+        assert_eq!(fixed64_field(&span, 7), None);
     }
 
     #[test]
