@@ -19,15 +19,23 @@ impl Encoder for BytesEncoder {
     }
 }
 
-/// Hands over the message bytes as they are (no copy: tonic's buffer is split off).
+/// Hands over the message bytes, copied into an allocation of exactly their size: a split of
+/// tonic's read buffer would keep the whole (up to twice as large) buffer alive for as long as the
+/// request waits in the queue, and one copy per request is cheap next to reading it.
 pub struct BytesDecoder;
 
 impl Decoder for BytesDecoder {
     type Item = Bytes;
     type Error = Status;
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        let len = src.remaining();
-        Ok(Some(src.copy_to_bytes(len)))
+        let mut out = Vec::with_capacity(src.remaining());
+        while src.has_remaining() {
+            let chunk = src.chunk();
+            let n = chunk.len();
+            out.extend_from_slice(chunk);
+            src.advance(n);
+        }
+        Ok(Some(Bytes::from(out)))
     }
 }
 
