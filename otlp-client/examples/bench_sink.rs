@@ -1,27 +1,38 @@
 //! Benchmark sink: an OTLP/gRPC trace receiver that counts spans and records, per span, how long
-//! after its end time it arrived. Writes `{"spans":N,"p50_ms":..,"p99_ms":..}` to the stats file
-//! every 500 ms. Used by bench/otlp-relay/run.sh; not part of the relay.
+//! after its end time it arrived. Writes `{"spans":N,"requests":N,"p50_ms":..,"p99_ms":..}` to the
+//! stats file every 500 ms. It shares a core with the load generator, so it does as little as it
+//! can: it reads requests with the relay's wire-format field reader down to each span's end time,
+//! without decoding into structs and without validating (`--validate` runs the full wire walker).
+//! Used by bench/otlp-relay/run.sh; not part of the relay.
 //!
-//! usage: bench_sink LISTEN_ADDR STATS_FILE
+//! usage: bench_sink [--validate] LISTEN_ADDR STATS_FILE
 
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use bytes::Bytes;
+use otlp_client::grpc_raw::ServerCodec;
+use otlp_client::wire::{self, schema};
+use tonic::body::Body;
+use tonic::codec::CompressionEncoding;
+use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
 // Arrival delay histogram in 100 µs buckets up to 60 s.
 const BUCKET_NANOS: u64 = 100_000;
 const BUCKETS: usize = 600_000;
+const PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const END_TIME_FIELD: u32 = 8;
 
 struct Sink {
+    validate: bool,
     spans: AtomicU64,
+    requests: AtomicU64,
     hist: Vec<AtomicU64>,
 }
 
@@ -41,48 +52,98 @@ impl Sink {
         }
         f64::INFINITY
     }
-}
 
-#[derive(Clone)]
-struct Svc(Arc<Sink>);
-
-#[tonic::async_trait]
-impl TraceService for Svc {
-    async fn export(
-        &self,
-        req: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+    fn export(&self, body: &[u8]) -> Result<(), Status> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos() as u64;
-        let mut n = 0;
-        for rs in &req.get_ref().resource_spans {
-            for ss in &rs.scope_spans {
-                for s in &ss.spans {
-                    n += 1;
-                    let delay = now.saturating_sub(s.end_time_unix_nano);
-                    let i = ((delay / BUCKET_NANOS) as usize).min(BUCKETS - 1);
-                    self.0.hist[i].fetch_add(1, Ordering::Relaxed);
+        let record = |span: &[u8]| {
+            let end = wire::fixed64_field(span, END_TIME_FIELD).unwrap_or(0);
+            let delay = now.saturating_sub(end);
+            let i = ((delay / BUCKET_NANOS) as usize).min(BUCKETS - 1);
+            self.hist[i].fetch_add(1, Ordering::Relaxed);
+        };
+        let n = if self.validate {
+            wire::validate_with(&schema::EXPORT_TRACE_SERVICE_REQUEST, body, record)
+                .map_err(|e| Status::invalid_argument(e.to_string()))?
+        } else {
+            // ExportTraceServiceRequest.resource_spans(1) -> ResourceSpans.scope_spans(2) ->
+            // ScopeSpans.spans(2)
+            let mut n = 0;
+            for (_, _, rs) in wire::fields(body).filter(|f| f.0 == 1) {
+                for (_, _, ss) in wire::fields(rs).filter(|f| f.0 == 2) {
+                    for (_, _, span) in wire::fields(ss).filter(|f| f.0 == 2) {
+                        record(span);
+                        n += 1;
+                    }
                 }
             }
+            n
+        };
+        self.spans.fetch_add(n, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+struct Export(Arc<Sink>);
+
+impl UnaryService<Bytes> for Export {
+    type Response = Bytes;
+    type Future = Ready<Result<Response<Bytes>, Status>>;
+    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
+        ready(
+            self.0
+                .export(req.get_ref())
+                .map(|()| Response::new(Bytes::new())),
+        )
+    }
+}
+
+#[derive(Clone)]
+struct TraceService(Arc<Sink>);
+
+impl NamedService for TraceService {
+    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+}
+
+impl tower::Service<http::Request<Body>> for TraceService {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        if req.uri().path() != PATH {
+            return Box::pin(async { Ok(Status::unimplemented("traces only").into_http()) });
         }
-        self.0.spans.fetch_add(n, Ordering::Relaxed);
-        Ok(Response::new(ExportTraceServiceResponse::default()))
+        let method = Export(self.0.clone());
+        let mut grpc = Grpc::new(ServerCodec)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(64 * 1024 * 1024);
+        Box::pin(async move { Ok(grpc.unary(method, req).await) })
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let validate = args.iter().any(|a| a == "--validate");
+    args.retain(|a| a != "--validate");
     if args.len() != 3 {
-        eprintln!("usage: bench_sink LISTEN_ADDR STATS_FILE");
+        eprintln!("usage: bench_sink [--validate] LISTEN_ADDR STATS_FILE");
         std::process::exit(2);
     }
     let addr = args[1].parse().expect("LISTEN_ADDR is host:port");
     let stats = args[2].clone();
     let sink = Arc::new(Sink {
+        validate,
         spans: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
         hist: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
     });
     let s = sink.clone();
@@ -90,8 +151,9 @@ async fn main() {
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
             let line = format!(
-                "{{\"spans\":{},\"p50_ms\":{:.1},\"p99_ms\":{:.1}}}\n",
+                "{{\"spans\":{},\"requests\":{},\"p50_ms\":{:.1},\"p99_ms\":{:.1}}}\n",
                 s.spans.load(Ordering::Relaxed),
+                s.requests.load(Ordering::Relaxed),
                 s.quantile(0.50),
                 s.quantile(0.99)
             );
@@ -102,11 +164,7 @@ async fn main() {
         }
     });
     tonic::transport::Server::builder()
-        .add_service(
-            TraceServiceServer::new(Svc(sink))
-                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
-                .max_decoding_message_size(64 * 1024 * 1024),
-        )
+        .add_service(TraceService(sink))
         .serve(addr)
         .await
         .expect("sink serves");

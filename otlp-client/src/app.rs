@@ -75,6 +75,7 @@ fn settings(cfg: &Config) -> Settings {
     Settings {
         batch_size: cfg.batch_size,
         batch_timeout: cfg.batch_timeout,
+        max_concurrent_exports: cfg.max_concurrent_exports,
         max_retries: cfg.max_retries,
         retry_delay: cfg.retry_delay,
         max_retry_delay: cfg.max_retry_delay,

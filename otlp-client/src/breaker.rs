@@ -32,6 +32,9 @@ pub enum Admission {
     WaitUntil(Instant),
 }
 
+/// How soon a call held back by another call's probe asks again.
+const PROBE_RECHECK: Duration = Duration::from_millis(100);
+
 #[derive(Debug)]
 pub struct Breaker {
     threshold: u32,
@@ -39,6 +42,8 @@ pub struct Breaker {
     consecutive_failures: u32,
     state: BreakerState,
     opened_at: Option<Instant>,
+    // A probe has been admitted and has not reported back yet.
+    probe_out: bool,
 }
 
 impl Breaker {
@@ -49,6 +54,7 @@ impl Breaker {
             consecutive_failures: 0,
             state: BreakerState::Closed,
             opened_at: None,
+            probe_out: false,
         }
     }
 
@@ -59,11 +65,19 @@ impl Breaker {
     pub fn admit(&mut self, now: Instant) -> Admission {
         match self.state {
             BreakerState::Closed => Admission::Send,
-            BreakerState::HalfOpen => Admission::Probe,
+            // One probe at a time (several batches may be exporting): the others look again soon.
+            BreakerState::HalfOpen if self.probe_out => {
+                Admission::WaitUntil(now + self.reset_timeout.min(PROBE_RECHECK))
+            }
+            BreakerState::HalfOpen => {
+                self.probe_out = true;
+                Admission::Probe
+            }
             BreakerState::Open => {
                 let until = self.opened_at.unwrap_or(now) + self.reset_timeout;
                 if now >= until {
                     self.state = BreakerState::HalfOpen;
+                    self.probe_out = true;
                     Admission::Probe
                 } else {
                     Admission::WaitUntil(until)
@@ -73,6 +87,7 @@ impl Breaker {
     }
 
     pub fn on_success(&mut self) {
+        self.probe_out = false;
         self.consecutive_failures = 0;
         self.state = BreakerState::Closed;
         self.opened_at = None;
@@ -89,6 +104,7 @@ impl Breaker {
         if open {
             self.state = BreakerState::Open;
             self.opened_at = Some(now);
+            self.probe_out = false;
         }
         open
     }
@@ -125,6 +141,22 @@ mod tests {
         assert_eq!(b.admit(t0 + Duration::from_secs(5)), Admission::Probe);
         assert_eq!(b.state(), BreakerState::HalfOpen);
         assert_eq!(b.state().gauge(), 2);
+    }
+
+    #[test]
+    fn only_one_probe_is_out_at_a_time() {
+        let t0 = Instant::now();
+        let mut b = Breaker::new(1, Duration::from_secs(5));
+        b.on_failure(t0);
+        let t1 = t0 + Duration::from_secs(5);
+        assert_eq!(b.admit(t1), Admission::Probe);
+        assert_eq!(
+            b.admit(t1),
+            Admission::WaitUntil(t1 + PROBE_RECHECK),
+            "a second exporting batch waits for the probe's outcome"
+        );
+        b.on_success();
+        assert_eq!(b.admit(t1), Admission::Send);
     }
 
     #[test]

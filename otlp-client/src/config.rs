@@ -76,6 +76,8 @@ pub struct Config {
     pub export_timeout: Duration,
     /// Items (spans, data points, log records) each signal's queue holds before refusing senders.
     pub queue_capacity: usize,
+    /// Batches of one signal being sent (or retried) upstream at the same time.
+    pub max_concurrent_exports: usize,
     pub max_retries: u32,
     pub retry_delay: Duration,
     pub max_retry_delay: Duration,
@@ -125,6 +127,7 @@ struct RawOtlp {
     timeout: Option<String>,
     export_timeout: Option<String>,
     queue_size: Option<i64>,
+    max_concurrent_exports: Option<i64>,
     traces: Option<RawSignal>,
     metrics: Option<RawSignal>,
     logs: Option<RawSignal>,
@@ -224,6 +227,9 @@ fn apply_env(raw: &mut RawConfig, env: &BTreeMap<String, String>) -> Result<(), 
             "OTLP_TIMEOUT" => raw.otlp.timeout = s(),
             "OTLP_EXPORT_TIMEOUT" => raw.otlp.export_timeout = s(),
             "OTLP_QUEUE_SIZE" => raw.otlp.queue_size = Some(env_int(var, value)?),
+            "OTLP_MAX_CONCURRENT_EXPORTS" => {
+                raw.otlp.max_concurrent_exports = Some(env_int(var, value)?)
+            }
             "RESILIENCE_MAX_RETRIES" => raw.resilience.max_retries = Some(env_int(var, value)?),
             "RESILIENCE_RETRY_DELAY" => raw.resilience.retry_delay = s(),
             "RESILIENCE_MAX_RETRY_DELAY" => raw.resilience.max_retry_delay = s(),
@@ -475,6 +481,13 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         batch_timeout: positive_duration("otlp.timeout", raw.otlp.timeout, "200ms")?,
         export_timeout: positive_duration("otlp.export_timeout", raw.otlp.export_timeout, "10s")?,
         queue_capacity,
+        max_concurrent_exports: int_in(
+            "otlp.max_concurrent_exports",
+            raw.otlp.max_concurrent_exports,
+            4,
+            1,
+            64,
+        )? as usize,
         max_retries: int_in(
             "resilience.max_retries",
             raw.resilience.max_retries,

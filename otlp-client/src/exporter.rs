@@ -11,6 +11,7 @@ use prost::Message;
 use tonic::transport::{Channel, Endpoint};
 
 use crate::config::{Protocol, Upstream};
+use crate::grpc_raw::ClientCodec;
 use crate::retry::{classify_grpc, classify_http, Retry};
 use crate::rpc_status;
 use crate::signal::{Payload, Signal};
@@ -98,7 +99,7 @@ impl Exporter {
                 req.set_timeout(self.timeout);
                 let path = http::uri::PathAndQuery::from_static(T::GRPC_PATH);
                 match grpc
-                    .unary(req, path, raw::RawCodec::<T::Response>::default())
+                    .unary(req, path, ClientCodec::<T::Response>::default())
                     .await
                 {
                     Ok(resp) => {
@@ -154,60 +155,6 @@ impl Exporter {
                     message: format!("HTTP {status}: {detail}"),
                 })
             }
-        }
-    }
-}
-
-/// A gRPC codec that sends already-encoded protobuf bytes and decodes the typed response.
-mod raw {
-    use std::marker::PhantomData;
-
-    use bytes::{Buf, BufMut, Bytes};
-    use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-    use tonic::Status;
-
-    pub struct RawCodec<R>(PhantomData<R>);
-
-    impl<R> Default for RawCodec<R> {
-        fn default() -> Self {
-            RawCodec(PhantomData)
-        }
-    }
-
-    pub struct RawEncoder;
-
-    impl Encoder for RawEncoder {
-        type Item = Bytes;
-        type Error = Status;
-        fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-            dst.put(item);
-            Ok(())
-        }
-    }
-
-    pub struct ProstDecoder<R>(PhantomData<R>);
-
-    impl<R: prost::Message + Default> Decoder for ProstDecoder<R> {
-        type Item = R;
-        type Error = Status;
-        fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, Status> {
-            let len = src.remaining();
-            R::decode(src.copy_to_bytes(len)).map(Some).map_err(|e| {
-                Status::internal(format!("cannot decode the upstream's response: {e}"))
-            })
-        }
-    }
-
-    impl<R: prost::Message + Default + Send + 'static> Codec for RawCodec<R> {
-        type Encode = Bytes;
-        type Decode = R;
-        type Encoder = RawEncoder;
-        type Decoder = ProstDecoder<R>;
-        fn encoder(&mut self) -> RawEncoder {
-            RawEncoder
-        }
-        fn decoder(&mut self) -> ProstDecoder<R> {
-            ProstDecoder(PhantomData)
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use bytes::Bytes;
+
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -12,6 +14,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+
+use crate::wire::{self, schema, WireError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Signal {
@@ -87,25 +91,53 @@ impl fmt::Display for Transport {
     }
 }
 
-/// An OTLP export request of one signal: counted, merged into batches and sent upstream.
+/// An OTLP export request of one signal. The relay keeps requests encoded (see [`Encoded`]); the
+/// decoded type names the signal, and is what OTLP/JSON bodies are read into.
 pub trait Payload:
     prost::Message + Default + Clone + serde::de::DeserializeOwned + Send + Sync + 'static
 {
     const SIGNAL: Signal;
     type Response: prost::Message + Default + serde::Serialize + Send + 'static;
+    /// The schema the wire walker checks this request against.
+    const SCHEMA: &'static schema::Message;
 
-    /// Spans, data points or log records carried by this request.
+    /// Spans, data points or log records carried by this (decoded) request.
     fn item_count(&self) -> usize;
-    /// Moves the resource entries of `other` into `self`.
-    fn absorb(&mut self, other: Self);
     /// Items the upstream said it rejected (OTLP partial success), with its message.
     fn rejected(response: &Self::Response) -> (u64, String);
-    /// The OTLP/gRPC method this request is sent to.
+    /// The OTLP/gRPC service and method this request is sent to.
+    const GRPC_SERVICE: &'static str;
     const GRPC_PATH: &'static str;
+}
+
+/// A valid export request as protobuf bytes, and the items it holds. Requests stay in this form
+/// from receipt to export: a batch is the concatenation of its requests' bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    pub bytes: Bytes,
+    pub items: usize,
+}
+
+impl Encoded {
+    /// Checks `bytes` as an encoded `T` exactly as strictly as prost decoding would, counting items.
+    pub fn validate<T: Payload>(bytes: Bytes) -> Result<Encoded, WireError> {
+        let items = wire::validate(T::SCHEMA, &bytes)? as usize;
+        Ok(Encoded { bytes, items })
+    }
+
+    /// Encodes a decoded request (from OTLP/JSON) once.
+    pub fn encode<T: Payload>(request: &T) -> Encoded {
+        Encoded {
+            items: request.item_count(),
+            bytes: Bytes::from(request.encode_to_vec()),
+        }
+    }
 }
 
 impl Payload for ExportTraceServiceRequest {
     const SIGNAL: Signal = Signal::Traces;
+    const SCHEMA: &'static schema::Message = &schema::EXPORT_TRACE_SERVICE_REQUEST;
+    const GRPC_SERVICE: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
     type Response = ExportTraceServiceResponse;
 
@@ -115,10 +147,6 @@ impl Payload for ExportTraceServiceRequest {
             .flat_map(|r| &r.scope_spans)
             .map(|s| s.spans.len())
             .sum()
-    }
-
-    fn absorb(&mut self, other: Self) {
-        self.resource_spans.extend(other.resource_spans);
     }
 
     fn rejected(response: &Self::Response) -> (u64, String) {
@@ -143,6 +171,8 @@ fn data_points(data: &Option<Data>) -> usize {
 
 impl Payload for ExportMetricsServiceRequest {
     const SIGNAL: Signal = Signal::Metrics;
+    const SCHEMA: &'static schema::Message = &schema::EXPORT_METRICS_SERVICE_REQUEST;
+    const GRPC_SERVICE: &'static str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
     const GRPC_PATH: &'static str =
         "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
     type Response = ExportMetricsServiceResponse;
@@ -154,10 +184,6 @@ impl Payload for ExportMetricsServiceRequest {
             .flat_map(|s| &s.metrics)
             .map(|m| data_points(&m.data))
             .sum()
-    }
-
-    fn absorb(&mut self, other: Self) {
-        self.resource_metrics.extend(other.resource_metrics);
     }
 
     fn rejected(response: &Self::Response) -> (u64, String) {
@@ -176,6 +202,8 @@ impl Payload for ExportMetricsServiceRequest {
 
 impl Payload for ExportLogsServiceRequest {
     const SIGNAL: Signal = Signal::Logs;
+    const SCHEMA: &'static schema::Message = &schema::EXPORT_LOGS_SERVICE_REQUEST;
+    const GRPC_SERVICE: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
     const GRPC_PATH: &'static str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
     type Response = ExportLogsServiceResponse;
 
@@ -185,10 +213,6 @@ impl Payload for ExportLogsServiceRequest {
             .flat_map(|r| &r.scope_logs)
             .map(|s| s.log_records.len())
             .sum()
-    }
-
-    fn absorb(&mut self, other: Self) {
-        self.resource_logs.extend(other.resource_logs);
     }
 
     fn rejected(response: &Self::Response) -> (u64, String) {

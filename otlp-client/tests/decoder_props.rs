@@ -1,5 +1,7 @@
 //! Property tests over the request decoders: arbitrary bytes never panic and are refused with 400
-//! (INVALID_ARGUMENT) or 413; valid requests survive a protobuf and JSON round trip.
+//! (INVALID_ARGUMENT) or 413; valid requests survive a protobuf and JSON round trip (protobuf
+//! bodies are kept as they came, JSON bodies are encoded once). tests/wire_props.rs proves the
+//! protobuf check equivalent to prost decoding.
 
 use axum::http::StatusCode;
 use bytes::Bytes;
@@ -61,12 +63,12 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic_and_are_refused_as_invalid(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
-        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(&bytes, Encoding::Protobuf)));
-        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(&bytes, Encoding::Protobuf)));
-        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(&bytes, Encoding::Protobuf)));
-        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(&bytes, Encoding::Json)));
-        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(&bytes, Encoding::Json)));
-        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(&bytes, Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(Bytes::from(bytes.clone()), Encoding::Protobuf)));
+        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(Bytes::from(bytes.clone()), Encoding::Protobuf)));
+        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(Bytes::from(bytes.clone()), Encoding::Protobuf)));
+        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(Bytes::from(bytes.clone()), Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(Bytes::from(bytes.clone()), Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(Bytes::from(bytes.clone()), Encoding::Json)));
         let gz = decompress(Bytes::from(bytes), Some("gzip"), 4096);
         if let Err(e) = gz {
             prop_assert!(e.status == StatusCode::BAD_REQUEST || e.status == StatusCode::PAYLOAD_TOO_LARGE);
@@ -75,19 +77,21 @@ proptest! {
 
     #[test]
     fn json_shaped_garbage_never_panics(s in r#"\{("[a-zA-Z]{1,12}":(\[|\{|"[0-9a-f]{0,40}"|-?[0-9]{1,25}|true|null|\]|\}|,){1,6}){0,6}\}?"#) {
-        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(s.as_bytes(), Encoding::Json)));
-        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(s.as_bytes(), Encoding::Json)));
-        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(s.as_bytes(), Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(Bytes::from(s.clone()), Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportMetricsServiceRequest>(Bytes::from(s.clone()), Encoding::Json)));
+        prop_assert!(refused_properly(decode::<ExportLogsServiceRequest>(Bytes::from(s.clone()), Encoding::Json)));
     }
 
     #[test]
     fn valid_requests_round_trip_through_protobuf_and_json(req in arb_request()) {
-        let pb = decode::<ExportTraceServiceRequest>(&req.encode_to_vec(), Encoding::Protobuf).unwrap();
-        prop_assert_eq!(&pb, &req);
+        let encoded = Bytes::from(req.encode_to_vec());
+        let pb = decode::<ExportTraceServiceRequest>(encoded.clone(), Encoding::Protobuf).unwrap();
+        prop_assert_eq!(&pb.bytes, &encoded, "protobuf is forwarded as it came");
+        prop_assert_eq!(pb.items, req.item_count());
         let json = serde_json::to_vec(&req).unwrap();
-        let back = decode::<ExportTraceServiceRequest>(&json, Encoding::Json).unwrap();
-        prop_assert_eq!(back.item_count(), req.item_count());
-        prop_assert_eq!(back, req);
+        let back = decode::<ExportTraceServiceRequest>(Bytes::from(json), Encoding::Json).unwrap();
+        prop_assert_eq!(back.items, req.item_count());
+        prop_assert_eq!(ExportTraceServiceRequest::decode(back.bytes).unwrap(), req);
     }
 
     #[test]
@@ -99,6 +103,6 @@ proptest! {
                 bytes[at] ^= b;
             }
         }
-        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(&bytes, Encoding::Protobuf)));
+        prop_assert!(refused_properly(decode::<ExportTraceServiceRequest>(Bytes::from(bytes.clone()), Encoding::Protobuf)));
     }
 }

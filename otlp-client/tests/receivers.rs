@@ -199,7 +199,7 @@ async fn oversized_and_gzip_bomb_bodies_get_413_on_http_and_resource_exhausted_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_accepts_empty_requests_and_refuses_switched_off_signals() {
+async fn grpc_accepts_empty_requests_refuses_invalid_protobuf_and_switched_off_signals() {
     let relay = start_relay(relay_config(
         &closed_upstream(),
         "grpc",
@@ -213,6 +213,43 @@ async fn grpc_accepts_empty_requests_and_refuses_switched_off_signals() {
         .export(ExportTraceServiceRequest::default())
         .await
         .expect("empty request succeeds");
+    // Invalid protobuf (a span name that is not UTF-8) is refused as INVALID_ARGUMENT, and counted.
+    let mut bad = spans(4, 1, "svc");
+    bad.resource_spans[0].scope_spans[0].spans[0].name = "~~~~~~".into();
+    let mut bytes = bad.encode_to_vec();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"\x2a\x06~~~~~~")
+        .unwrap();
+    bytes[at + 2] = 0xff;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", relay.grpc_addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut raw = tonic::client::Grpc::new(channel);
+    raw.ready().await.unwrap();
+    let e = raw
+        .unary(
+            tonic::Request::new(bytes::Bytes::from(bytes)),
+            http::uri::PathAndQuery::from_static(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            ),
+            otlp_client::grpc_raw::ClientCodec::<ExportTraceServiceResponse>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("Span.name"), "{}", e.message());
+    let m = get(relay.health_addr, "/metrics").await.1;
+    assert_eq!(
+        metric(
+            &m,
+            "otlp_requests_failed_total{signal=\"traces\",transport=\"grpc\"}"
+        ),
+        1.0
+    );
+
     let mut metrics = MetricsServiceClient::connect(format!("http://{}", relay.grpc_addr))
         .await
         .unwrap();

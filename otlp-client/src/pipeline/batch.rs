@@ -1,28 +1,46 @@
-//! Batching decision: whole requests are merged until the batch holds `batch_size` items or its
-//! oldest item has waited `timeout`. Pure apart from the permits it carries.
+//! Batching decision: whole requests are collected until the batch holds `batch_size` items or its
+//! oldest item has waited `timeout`. A batch is the concatenation of its requests' protobuf bytes
+//! (repeated fields of concatenated messages concatenate), so nothing is decoded or re-encoded.
+//! Pure apart from the permits it carries.
 
 use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::queue::Queued;
-use crate::signal::Payload;
 
-pub struct Batch<T> {
-    pub payload: T,
+pub struct Batch {
+    chunks: Vec<Bytes>,
     pub items: usize,
     pub requests: usize,
     // Released (making room in the queue) when the batch is delivered or dropped.
     _permits: Vec<OwnedSemaphorePermit>,
 }
 
-pub struct Batcher<T> {
-    batch_size: usize,
-    timeout: Duration,
-    pending: Option<(Batch<T>, Instant)>,
+impl Batch {
+    /// The encoded export request holding every request of the batch.
+    pub fn body(&self) -> Bytes {
+        match self.chunks.as_slice() {
+            [one] => one.clone(),
+            chunks => {
+                let mut out = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
+                for c in chunks {
+                    out.extend_from_slice(c);
+                }
+                out.freeze()
+            }
+        }
+    }
 }
 
-impl<T: Payload> Batcher<T> {
+pub struct Batcher {
+    batch_size: usize,
+    timeout: Duration,
+    pending: Option<(Batch, Instant)>,
+}
+
+impl Batcher {
     pub fn new(batch_size: usize, timeout: Duration) -> Self {
         Batcher {
             batch_size: batch_size.max(1),
@@ -32,23 +50,19 @@ impl<T: Payload> Batcher<T> {
     }
 
     /// Adds a request; returns the batch when it reached `batch_size` items.
-    pub fn push(&mut self, q: Queued<T>, now: Instant) -> Option<Batch<T>> {
-        let Queued {
-            payload,
-            items,
-            permit,
-        } = q;
+    pub fn push(&mut self, q: Queued, now: Instant) -> Option<Batch> {
+        let Queued { request, permit } = q;
         match &mut self.pending {
             Some((batch, _)) => {
-                batch.payload.absorb(payload);
-                batch.items += items;
+                batch.chunks.push(request.bytes);
+                batch.items += request.items;
                 batch.requests += 1;
                 batch._permits.extend(permit);
             }
             None => {
                 let batch = Batch {
-                    payload,
-                    items,
+                    chunks: vec![request.bytes],
+                    items: request.items,
                     requests: 1,
                     _permits: permit.into_iter().collect(),
                 };
@@ -70,7 +84,7 @@ impl<T: Payload> Batcher<T> {
         self.pending.as_ref().map(|(_, d)| *d)
     }
 
-    pub fn take(&mut self) -> Option<Batch<T>> {
+    pub fn take(&mut self) -> Option<Batch> {
         self.pending.take().map(|(b, _)| b)
     }
 }
@@ -78,10 +92,12 @@ impl<T: Payload> Batcher<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signal::{Encoded, Payload};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as Req;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use prost::Message;
 
-    fn req(spans: usize) -> Queued<Req> {
+    fn req(spans: usize) -> Queued {
         let payload = Req {
             resource_spans: vec![ResourceSpans {
                 scope_spans: vec![ScopeSpans {
@@ -92,30 +108,30 @@ mod tests {
             }],
         };
         Queued {
-            items: payload.item_count(),
-            payload,
+            request: Encoded::encode(&payload),
             permit: None,
         }
     }
 
     #[test]
-    fn flushes_when_batch_size_is_reached_merging_requests() {
+    fn flushes_when_batch_size_is_reached_concatenating_requests() {
         let t0 = Instant::now();
-        let mut b = Batcher::<Req>::new(10, Duration::from_secs(1));
+        let mut b = Batcher::new(10, Duration::from_secs(1));
         assert!(b.push(req(4), t0).is_none());
         assert!(b.push(req(4), t0).is_none());
         let batch = b.push(req(4), t0).expect("12 >= 10 flushes");
         assert_eq!(batch.items, 12);
         assert_eq!(batch.requests, 3);
-        assert_eq!(batch.payload.item_count(), 12);
-        assert_eq!(batch.payload.resource_spans.len(), 3);
+        let merged = Req::decode(batch.body()).expect("concatenated requests are one request");
+        assert_eq!(merged.item_count(), 12);
+        assert_eq!(merged.resource_spans.len(), 3);
         assert!(b.deadline().is_none());
     }
 
     #[test]
     fn deadline_is_set_by_the_oldest_request() {
         let t0 = Instant::now();
-        let mut b = Batcher::<Req>::new(100, Duration::from_millis(200));
+        let mut b = Batcher::new(100, Duration::from_millis(200));
         assert!(b.deadline().is_none());
         b.push(req(1), t0);
         b.push(req(1), t0 + Duration::from_millis(150));
@@ -126,9 +142,12 @@ mod tests {
     }
 
     #[test]
-    fn a_single_request_larger_than_the_batch_flushes_alone() {
-        let mut b = Batcher::<Req>::new(5, Duration::from_secs(1));
-        let batch = b.push(req(50), Instant::now()).unwrap();
+    fn a_single_request_larger_than_the_batch_flushes_alone_without_a_copy() {
+        let mut b = Batcher::new(5, Duration::from_secs(1));
+        let q = req(50);
+        let sent = q.request.bytes.clone();
+        let batch = b.push(q, Instant::now()).unwrap();
         assert_eq!(batch.items, 50);
+        assert_eq!(batch.body().as_ptr(), sent.as_ptr());
     }
 }

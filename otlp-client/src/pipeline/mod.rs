@@ -1,13 +1,16 @@
-//! One pipeline per enabled signal: queue -> batcher -> exporter, with retries and the breaker.
+//! One pipeline per enabled signal: queue -> batcher -> exporter (several batches at once), with
+//! retries and the breaker.
 
 pub mod batch;
 pub mod queue;
 
-use std::sync::Arc;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
+use tokio::task::JoinSet;
 use tokio::time::sleep_until;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -24,6 +27,7 @@ use queue::QueueReceiver;
 pub struct Settings {
     pub batch_size: usize,
     pub batch_timeout: Duration,
+    pub max_concurrent_exports: usize,
     pub max_retries: u32,
     pub retry_delay: Duration,
     pub max_retry_delay: Duration,
@@ -33,11 +37,17 @@ pub struct Settings {
 
 pub struct Pipeline<T: Payload> {
     queue: QueueReceiver<T>,
+    sender: Arc<Sender<T>>,
+}
+
+/// Delivers batches upstream; shared by the batches exporting at the same time.
+struct Sender<T> {
     exporter: Exporter,
     settings: Settings,
     metrics: Arc<Metrics>,
-    breaker: Breaker,
-    rng: SmallRng,
+    breaker: Mutex<Breaker>,
+    rng: Mutex<SmallRng>,
+    signal: PhantomData<fn(T)>,
 }
 
 /// What a pipeline reports when it ends.
@@ -45,6 +55,36 @@ pub struct Pipeline<T: Payload> {
 pub struct Summary {
     pub sent: u64,
     pub undelivered: u64,
+}
+
+impl Summary {
+    fn add(&mut self, other: Summary) {
+        self.sent += other.sent;
+        self.undelivered += other.undelivered;
+    }
+}
+
+/// Exports in flight, at most `max` at a time.
+struct Exports {
+    running: JoinSet<Summary>,
+    max: usize,
+}
+
+impl Exports {
+    fn has_room(&self) -> bool {
+        self.running.len() < self.max
+    }
+
+    /// Waits for one export to end; `None` when none is running.
+    async fn next(&mut self) -> Option<Summary> {
+        match self.running.join_next().await? {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error!("export task failed: {e}");
+                Some(Summary::default())
+            }
+        }
+    }
 }
 
 impl<T: Payload> Pipeline<T> {
@@ -58,57 +98,92 @@ impl<T: Payload> Pipeline<T> {
         metrics.register_queue(T::SIGNAL, queue.room.clone(), queue.capacity);
         Pipeline {
             queue,
-            exporter,
-            settings,
-            metrics,
-            breaker,
-            rng: SmallRng::from_os_rng(),
+            sender: Arc::new(Sender {
+                exporter,
+                settings,
+                metrics,
+                breaker: Mutex::new(breaker),
+                rng: Mutex::new(SmallRng::from_os_rng()),
+                signal: PhantomData,
+            }),
         }
     }
 
-    /// Runs until `stop` (receivers are closed), then drains what is queued. Delivery gives up
-    /// when `hard_stop` fires (the shutdown deadline); what is left is counted as undelivered.
-    pub async fn run(mut self, stop: CancellationToken, hard_stop: CancellationToken) -> Summary {
+    /// Runs until `stop` (receivers are closed), then drains what is queued. Up to
+    /// `max_concurrent_exports` batches are exported at once. Delivery gives up when `hard_stop`
+    /// fires (the shutdown deadline); what is left is counted as undelivered.
+    pub async fn run(self, stop: CancellationToken, hard_stop: CancellationToken) -> Summary {
         let signal = T::SIGNAL;
-        let mut batcher = Batcher::<T>::new(self.settings.batch_size, self.settings.batch_timeout);
+        let Pipeline { mut queue, sender } = self;
+        let settings = &sender.settings;
+        let mut batcher = Batcher::new(settings.batch_size, settings.batch_timeout);
+        let mut exports = Exports {
+            running: JoinSet::new(),
+            max: settings.max_concurrent_exports.max(1),
+        };
         let mut summary = Summary::default();
+        let export = |exports: &mut Exports, b: Batch| {
+            exports
+                .running
+                .spawn(sender.clone().deliver(b, hard_stop.clone()));
+        };
         loop {
             let deadline = batcher.deadline();
+            // A full set of exports stops taking from the queue: it fills, then senders are refused.
+            let room = exports.has_room();
             let ready = tokio::select! {
                 _ = stop.cancelled() => break,
-                q = self.queue.rx.recv() => match q {
+                Some(done) = exports.next(), if !exports.running.is_empty() => {
+                    summary.add(done);
+                    None
+                }
+                q = queue.rx.recv(), if room => match q {
                     Some(q) => batcher.push(q, Instant::now()),
                     None => break,
                 },
-                _ = sleep_until(deadline.unwrap_or_else(Instant::now).into()), if deadline.is_some() => batcher.take(),
+                _ = sleep_until(deadline.unwrap_or_else(Instant::now).into()), if room && deadline.is_some() => batcher.take(),
             };
             if let Some(b) = ready {
-                self.deliver(b, &hard_stop, &mut summary).await;
+                export(&mut exports, b);
             }
         }
 
-        self.queue.close();
-        let queued = self.queue.len();
+        queue.close();
+        let queued = queue.len();
         if queued > 0 {
             info!(%signal, queued, "draining the queue upstream before exit");
         }
-        while let Some(q) = self.queue.rx.recv().await {
-            if let Some(b) = batcher.push(q, Instant::now()) {
-                self.deliver(b, &hard_stop, &mut summary).await;
-            }
+        let mut pending = Vec::new();
+        while let Some(q) = queue.rx.recv().await {
+            pending.extend(batcher.push(q, Instant::now()));
         }
-        if let Some(b) = batcher.take() {
-            self.deliver(b, &hard_stop, &mut summary).await;
+        pending.extend(batcher.take());
+        for b in pending {
+            while !exports.has_room() {
+                if let Some(done) = exports.next().await {
+                    summary.add(done);
+                }
+            }
+            export(&mut exports, b);
+        }
+        while let Some(done) = exports.next().await {
+            summary.add(done);
         }
         if summary.undelivered > 0 {
             error!(%signal, undelivered = summary.undelivered, "{} {} could not be delivered upstream before the shutdown deadline", summary.undelivered, signal.item_name());
         }
         summary
     }
+}
+
+impl<T: Payload> Sender<T> {
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|e| e.into_inner())
+    }
 
     fn publish_breaker(&self, before: BreakerState, last_error: &str) {
         let signal = T::SIGNAL;
-        let now = self.breaker.state();
+        let now = self.breaker().state();
         self.metrics.set_breaker_state(signal, now.gauge());
         if before == now {
             return;
@@ -127,7 +202,7 @@ impl<T: Payload> Pipeline<T> {
         }
     }
 
-    fn drop_batch(&self, batch: &Batch<T>, reason: DropReason, why: &str, summary: &mut Summary) {
+    fn drop_batch(&self, batch: &Batch, reason: DropReason, why: &str, summary: &mut Summary) {
         let signal = T::SIGNAL;
         self.metrics
             .items_dropped(signal, reason, batch.items as u64);
@@ -136,9 +211,16 @@ impl<T: Payload> Pipeline<T> {
             "dropped {} {}: {why}", batch.items, signal.item_name());
     }
 
-    async fn deliver(
-        &mut self,
-        batch: Batch<T>,
+    /// Sends one batch until it is delivered, refused, out of retries, or the shutdown deadline.
+    async fn deliver(self: Arc<Self>, batch: Batch, hard_stop: CancellationToken) -> Summary {
+        let mut summary = Summary::default();
+        self.deliver_into(batch, &hard_stop, &mut summary).await;
+        summary
+    }
+
+    async fn deliver_into(
+        &self,
+        batch: Batch,
         hard_stop: &CancellationToken,
         summary: &mut Summary,
     ) {
@@ -146,7 +228,7 @@ impl<T: Payload> Pipeline<T> {
         let mut retries: u32 = 0;
         let mut attempts: u32 = 0;
         let mut last_error = String::new();
-        let body = bytes::Bytes::from(batch.payload.encode_to_vec());
+        let body = batch.body();
         loop {
             if hard_stop.is_cancelled() {
                 let why = if last_error.is_empty() {
@@ -156,8 +238,10 @@ impl<T: Payload> Pipeline<T> {
                 };
                 return self.drop_batch(&batch, DropReason::Shutdown, &why, summary);
             }
-            let before = self.breaker.state();
-            let admission = self.breaker.admit(Instant::now());
+            let (before, admission) = {
+                let mut breaker = self.breaker();
+                (breaker.state(), breaker.admit(Instant::now()))
+            };
             self.publish_breaker(before, &last_error);
             if let Admission::WaitUntil(until) = admission {
                 tokio::select! {
@@ -174,10 +258,10 @@ impl<T: Payload> Pipeline<T> {
                 r = self.exporter.send::<T>(&body) => r,
                 _ = hard_stop.cancelled() => continue,
             };
-            let before = self.breaker.state();
+            let before = self.breaker().state();
             match result {
                 Ok(accepted) => {
-                    self.breaker.on_success();
+                    self.breaker().on_success();
                     self.publish_breaker(before, "");
                     let delivered = (batch.items as u64).saturating_sub(accepted.rejected);
                     self.metrics.items_sent(signal, delivered);
@@ -208,9 +292,12 @@ impl<T: Payload> Pipeline<T> {
                             );
                         }
                         Retry::Retryable { after } => {
-                            let opened = self.breaker.on_failure(Instant::now());
+                            let (opened, state) = {
+                                let mut breaker = self.breaker();
+                                (breaker.on_failure(Instant::now()), breaker.state())
+                            };
                             self.publish_breaker(before, &e.message);
-                            if opened || self.breaker.state() != BreakerState::Closed {
+                            if opened || state != BreakerState::Closed {
                                 // The breaker holds this batch until a probe succeeds.
                                 retries = 0;
                                 continue;
@@ -232,7 +319,7 @@ impl<T: Payload> Pipeline<T> {
                                 self.settings.retry_delay,
                                 self.settings.max_retry_delay,
                                 after,
-                                &mut self.rng,
+                                &mut *self.rng.lock().unwrap_or_else(|e| e.into_inner()),
                             );
                             debug!(%signal, retry = retries, wait = ?wait, error = %e.message, "export failed; retrying");
                             tokio::select! {

@@ -2,15 +2,16 @@
 //! requests, so one huge request cannot sneak past the limit. Items hold their capacity (a
 //! semaphore permit) until they are delivered or dropped, so "queue size" includes in-flight data.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use crate::signal::Payload;
+use crate::signal::{Encoded, Payload};
 
-pub struct Queued<T> {
-    pub payload: T,
-    pub items: usize,
+/// A queued request: its encoded bytes, items, and the room it holds in the queue.
+pub struct Queued {
+    pub request: Encoded,
     pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -25,17 +26,30 @@ pub enum Refusal {
     Closed,
 }
 
-#[derive(Clone)]
+/// The sending side of one signal's queue; `T` (the signal's request type) keeps signals apart.
 pub struct QueueSender<T> {
-    tx: mpsc::UnboundedSender<Queued<T>>,
+    tx: mpsc::UnboundedSender<Queued>,
     room: Arc<Semaphore>,
     capacity: usize,
+    signal: PhantomData<fn(T)>,
+}
+
+impl<T> Clone for QueueSender<T> {
+    fn clone(&self) -> Self {
+        QueueSender {
+            tx: self.tx.clone(),
+            room: self.room.clone(),
+            capacity: self.capacity,
+            signal: PhantomData,
+        }
+    }
 }
 
 pub struct QueueReceiver<T> {
-    pub(crate) rx: mpsc::UnboundedReceiver<Queued<T>>,
+    pub(crate) rx: mpsc::UnboundedReceiver<Queued>,
     pub(crate) room: Arc<Semaphore>,
     pub capacity: usize,
+    signal: PhantomData<fn(T)>,
 }
 
 pub fn queue<T: Payload>(capacity: usize) -> (QueueSender<T>, QueueReceiver<T>) {
@@ -46,14 +60,21 @@ pub fn queue<T: Payload>(capacity: usize) -> (QueueSender<T>, QueueReceiver<T>) 
             tx,
             room: room.clone(),
             capacity,
+            signal: PhantomData,
         },
-        QueueReceiver { rx, room, capacity },
+        QueueReceiver {
+            rx,
+            room,
+            capacity,
+            signal: PhantomData,
+        },
     )
 }
 
 impl<T: Payload> QueueSender<T> {
-    /// Queues `payload` if there is room for its `items`; never waits.
-    pub fn try_send(&self, payload: T, items: usize) -> Result<(), Refusal> {
+    /// Queues `request` if there is room for its items; never waits.
+    pub fn try_send(&self, request: Encoded) -> Result<(), Refusal> {
+        let items = request.items;
         if items > self.capacity {
             return Err(Refusal::TooLarge {
                 items,
@@ -67,8 +88,7 @@ impl<T: Payload> QueueSender<T> {
         };
         self.tx
             .send(Queued {
-                payload,
-                items,
+                request,
                 permit: Some(permit),
             })
             .map_err(|_| Refusal::Closed)
@@ -97,12 +117,19 @@ mod tests {
     use super::*;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest as Req;
 
+    fn req(items: usize) -> Encoded {
+        Encoded {
+            bytes: bytes::Bytes::new(),
+            items,
+        }
+    }
+
     #[test]
     fn refuses_when_full_and_frees_room_when_items_are_released() {
         let (tx, mut rx) = queue::<Req>(10);
-        tx.try_send(Req::default(), 6).unwrap();
-        assert_eq!(tx.try_send(Req::default(), 5), Err(Refusal::Full));
-        tx.try_send(Req::default(), 4).unwrap();
+        tx.try_send(req(6)).unwrap();
+        assert_eq!(tx.try_send(req(5)), Err(Refusal::Full));
+        tx.try_send(req(4)).unwrap();
         assert_eq!(rx.len(), 10);
         let first = rx.rx.try_recv().unwrap();
         assert_eq!(
@@ -112,15 +139,15 @@ mod tests {
         );
         drop(first);
         assert_eq!(rx.len(), 4);
-        tx.try_send(Req::default(), 6).unwrap();
+        tx.try_send(req(6)).unwrap();
         assert_eq!(
-            tx.try_send(Req::default(), 11),
+            tx.try_send(req(11)),
             Err(Refusal::TooLarge {
                 items: 11,
                 capacity: 10
             })
         );
         rx.close();
-        assert_eq!(tx.try_send(Req::default(), 0), Err(Refusal::Closed));
+        assert_eq!(tx.try_send(req(0)), Err(Refusal::Closed));
     }
 }

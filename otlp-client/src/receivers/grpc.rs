@@ -1,40 +1,30 @@
-//! OTLP/gRPC receiver (traces, metrics, logs) on tonic.
+//! OTLP/gRPC receiver (traces, metrics, logs) on tonic. The request arrives as bytes (see
+//! [`crate::grpc_raw`]), is checked by the wire walker exactly as strictly as prost decoding would,
+//! and is queued as it came.
 
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tokio::net::TcpListener;
+use tonic::body::Body;
 use tonic::codec::CompressionEncoding;
+use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
 use super::{IngestError, Ingress, Route, BACKPRESSURE_RETRY_AFTER};
+use crate::grpc_raw::ServerCodec;
 use crate::rpc_status;
-use crate::signal::Transport;
-
-#[derive(Clone)]
-pub struct GrpcReceiver {
-    ingress: Arc<Ingress>,
-}
+use crate::signal::{Encoded, Transport};
 
 fn to_status(e: &IngestError) -> Status {
     let (code, retry) = match e {
@@ -48,50 +38,98 @@ fn to_status(e: &IngestError) -> Status {
     Status::with_details(code, msg, Bytes::from(details))
 }
 
-impl GrpcReceiver {
-    fn handle<T: Route>(&self, req: Request<T>) -> Result<(), Status> {
-        let started = Instant::now();
-        let result = self.ingress.ingest(req.into_inner(), Transport::Grpc);
-        self.ingress.metrics.request(
-            T::SIGNAL,
-            Transport::Grpc,
-            started.elapsed(),
-            result.is_ok(),
-        );
-        result.map_err(|e| to_status(&e))
+/// Validates and queues one request; the answer is an empty `Export*ServiceResponse` (whole
+/// requests are accepted, so there is never a partial success to report).
+fn export<T: Route>(ingress: &Ingress, body: Bytes) -> Result<(), Status> {
+    let started = Instant::now();
+    let result = match Encoded::validate::<T>(body) {
+        Ok(request) => ingress
+            .ingest::<T>(request, Transport::Grpc)
+            .map_err(|e| to_status(&e)),
+        Err(e) => Err(Status::invalid_argument(format!(
+            "not a valid {} protobuf request: {e}",
+            T::SIGNAL
+        ))),
+    };
+    ingress.metrics.request(
+        T::SIGNAL,
+        Transport::Grpc,
+        started.elapsed(),
+        result.is_ok(),
+    );
+    result
+}
+
+/// The unary `Export` method of one signal's service.
+struct ExportMethod<T> {
+    ingress: Arc<Ingress>,
+    signal: PhantomData<fn(T)>,
+}
+
+impl<T: Route> UnaryService<Bytes> for ExportMethod<T> {
+    type Response = Bytes;
+    type Future = Ready<Result<Response<Bytes>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        ready(
+            export::<T>(&self.ingress, request.into_inner()).map(|()| Response::new(Bytes::new())),
+        )
     }
 }
 
-#[tonic::async_trait]
-impl TraceService for GrpcReceiver {
-    async fn export(
-        &self,
-        req: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        self.handle(req)
-            .map(|_| Response::new(ExportTraceServiceResponse::default()))
+/// One OTLP gRPC service (`TraceService`, `MetricsService` or `LogsService`) over raw bytes.
+pub struct ExportService<T> {
+    ingress: Arc<Ingress>,
+    max_request_bytes: usize,
+    signal: PhantomData<fn(T)>,
+}
+
+impl<T> Clone for ExportService<T> {
+    fn clone(&self) -> Self {
+        ExportService {
+            ingress: self.ingress.clone(),
+            max_request_bytes: self.max_request_bytes,
+            signal: PhantomData,
+        }
     }
 }
 
-#[tonic::async_trait]
-impl MetricsService for GrpcReceiver {
-    async fn export(
-        &self,
-        req: Request<ExportMetricsServiceRequest>,
-    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
-        self.handle(req)
-            .map(|_| Response::new(ExportMetricsServiceResponse::default()))
+impl<T: Route> ExportService<T> {
+    pub fn new(ingress: Arc<Ingress>) -> Self {
+        ExportService {
+            max_request_bytes: ingress.max_request_bytes,
+            ingress,
+            signal: PhantomData,
+        }
     }
 }
 
-#[tonic::async_trait]
-impl LogsService for GrpcReceiver {
-    async fn export(
-        &self,
-        req: Request<ExportLogsServiceRequest>,
-    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
-        self.handle(req)
-            .map(|_| Response::new(ExportLogsServiceResponse::default()))
+impl<T: Route> NamedService for ExportService<T> {
+    const NAME: &'static str = T::GRPC_SERVICE;
+}
+
+impl<T: Route> tower::Service<http::Request<Body>> for ExportService<T> {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        if req.uri().path() != T::GRPC_PATH {
+            return Box::pin(async { Ok(Status::unimplemented("no such method").into_http()) });
+        }
+        let method = ExportMethod::<T> {
+            ingress: self.ingress.clone(),
+            signal: PhantomData,
+        };
+        // The size limit applies to the decompressed message; tonic enforces it while reading.
+        let mut grpc = Grpc::new(ServerCodec)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(self.max_request_bytes);
+        Box::pin(async move { Ok(grpc.unary(method, req).await) })
     }
 }
 
@@ -101,22 +139,15 @@ pub async fn serve(
     ingress: Arc<Ingress>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let limit = ingress.max_request_bytes;
-    let rx = GrpcReceiver { ingress };
-    let traces = TraceServiceServer::new(rx.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(limit);
-    let metrics = MetricsServiceServer::new(rx.clone())
-        .accept_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(limit);
-    let logs = LogsServiceServer::new(rx)
-        .accept_compressed(CompressionEncoding::Gzip)
-        .max_decoding_message_size(limit);
     tonic::transport::Server::builder()
         .layer(too_large::Layer)
-        .add_service(traces)
-        .add_service(metrics)
-        .add_service(logs)
+        .add_service(ExportService::<ExportTraceServiceRequest>::new(
+            ingress.clone(),
+        ))
+        .add_service(ExportService::<ExportMetricsServiceRequest>::new(
+            ingress.clone(),
+        ))
+        .add_service(ExportService::<ExportLogsServiceRequest>::new(ingress))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,

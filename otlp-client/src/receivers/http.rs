@@ -23,7 +23,7 @@ use tonic::Code;
 
 use super::{IngestError, Ingress, Route, BACKPRESSURE_RETRY_AFTER};
 use crate::rpc_status;
-use crate::signal::Transport;
+use crate::signal::{Encoded, Payload, Transport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -121,23 +121,26 @@ pub fn decompress(
     }
 }
 
-/// Decodes an OTLP request body in the given encoding.
-pub fn decode<T: Route>(bytes: &[u8], enc: Encoding) -> Result<T, Refused> {
+/// Checks an OTLP request body in the given encoding and returns it as protobuf bytes: a protobuf
+/// body as it came (validated by the wire walker), a JSON body decoded and encoded once.
+pub fn decode<T: Payload>(bytes: Bytes, enc: Encoding) -> Result<Encoded, Refused> {
     match enc {
-        Encoding::Protobuf => T::decode(bytes).map_err(|e| {
+        Encoding::Protobuf => Encoded::validate::<T>(bytes).map_err(|e| {
             refused(
                 StatusCode::BAD_REQUEST,
                 Code::InvalidArgument,
                 format!("body is not a valid {} protobuf request: {e}", T::SIGNAL),
             )
         }),
-        Encoding::Json => serde_json::from_slice(bytes).map_err(|e| {
-            refused(
-                StatusCode::BAD_REQUEST,
-                Code::InvalidArgument,
-                format!("body is not a valid OTLP/JSON {} request: {e}", T::SIGNAL),
-            )
-        }),
+        Encoding::Json => serde_json::from_slice::<T>(&bytes)
+            .map(|req| Encoded::encode(&req))
+            .map_err(|e| {
+                refused(
+                    StatusCode::BAD_REQUEST,
+                    Code::InvalidArgument,
+                    format!("body is not a valid OTLP/JSON {} request: {e}", T::SIGNAL),
+                )
+            }),
     }
 }
 
@@ -193,8 +196,8 @@ async fn handle<T: Route>(
         };
         let ce = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
         let bytes = decompress(raw, ce, limit)?;
-        let payload: T = decode(&bytes, enc)?;
-        ingress.ingest(payload, Transport::Http).map_err(ingest_refusal)?;
+        let request = decode::<T>(bytes, enc)?;
+        ingress.ingest::<T>(request, Transport::Http).map_err(ingest_refusal)?;
         Ok(enc)
     }
     .await;
@@ -265,7 +268,6 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::Payload;
     use std::io::Write;
 
     fn gzip(data: &[u8]) -> Bytes {
@@ -318,7 +320,10 @@ mod tests {
               {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"a","kind":2,
                "startTimeUnixNano":"1544712660000000000","endTimeUnixNano":1544712661000000000,
                "attributes":[{"key":"n","value":{"intValue":"42"}},{"key":"m","value":{"intValue":7}}]}]}]}]}"#;
-        let req: ExportTraceServiceRequest = decode(body, Encoding::Json).unwrap();
+        let encoded =
+            decode::<ExportTraceServiceRequest>(Bytes::from_static(body), Encoding::Json).unwrap();
+        assert_eq!(encoded.items, 1);
+        let req = ExportTraceServiceRequest::decode(encoded.bytes).unwrap();
         let span = &req.resource_spans[0].scope_spans[0].spans[0];
         assert_eq!(span.trace_id, hex_bytes("5b8efff798038103d269b633813fc60c"));
         assert_eq!(span.span_id, hex_bytes("eee19b7ec3c1b174"));
@@ -326,8 +331,11 @@ mod tests {
         assert_eq!(span.start_time_unix_nano, 1_544_712_660_000_000_000);
         assert_eq!(span.end_time_unix_nano, 1_544_712_661_000_000_000);
         assert_eq!(req.item_count(), 1);
-        let e = decode::<ExportTraceServiceRequest>(b"{\"resourceSpans\": 3}", Encoding::Json)
-            .unwrap_err();
+        let e = decode::<ExportTraceServiceRequest>(
+            Bytes::from_static(b"{\"resourceSpans\": 3}"),
+            Encoding::Json,
+        )
+        .unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 

@@ -1,5 +1,5 @@
-//! What both receivers share: routing a decoded request into its signal's queue, and the answer
-//! when it cannot be queued.
+//! What both receivers share: routing a validated, encoded request into its signal's queue, and
+//! the answer when it cannot be queued.
 
 pub mod grpc;
 pub mod http;
@@ -13,7 +13,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 use crate::ops::metrics::Metrics;
 use crate::pipeline::queue::{QueueSender, Refusal};
-use crate::signal::{Payload, Signal, Transport};
+use crate::signal::{Encoded, Payload, Signal, Transport};
 
 /// How long senders are asked to wait when a queue is full.
 pub const BACKPRESSURE_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -77,17 +77,21 @@ impl Route for ExportLogsServiceRequest {
 }
 
 impl Ingress {
-    /// Queues a decoded request, or says why it was refused. An empty request succeeds.
-    pub fn ingest<T: Route>(&self, payload: T, transport: Transport) -> Result<(), IngestError> {
+    /// Queues a validated request, or says why it was refused. An empty request succeeds.
+    pub fn ingest<T: Route>(
+        &self,
+        request: Encoded,
+        transport: Transport,
+    ) -> Result<(), IngestError> {
         let signal = T::SIGNAL;
         let Some(sender) = T::sender(self) else {
             return Err(IngestError::Disabled(signal));
         };
-        let items = payload.item_count();
+        let items = request.items;
         if items == 0 {
             return Ok(());
         }
-        match sender.try_send(payload, items) {
+        match sender.try_send(request) {
             Ok(()) => {
                 self.metrics.items_received(signal, transport, items as u64);
                 Ok(())
