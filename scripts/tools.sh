@@ -17,25 +17,15 @@ steps=(
   "cargo-tarpaulin|bash __tests__/fixtures/coverage/install-cargo-tools.sh tarpaulin"
 )
 report=()
+timing=$(mktemp)
+trap 'rm -f "$timing"' EXIT
+TIMEFORMAT='%R %U %S'
 for s in "${steps[@]}"; do
   what=${s%%|*} cmd=${s#*|}
   log "tools: $what"
-  start=$(date +%s.%N)
-  # CPU of the step's children, from bash's own accounting (times: user and system of children).
-  before=$(times | tail -n 1)
-  $cmd >/dev/null || die "building $what failed: $cmd"
-  after=$(times | tail -n 1)
-  wall=$(python3 -c "import time; print(f'{time.time() - $start:.0f}')")
-  cpu=$(python3 - "$before" "$after" <<'PY'
-import re, sys
-def secs(line):
-    total = 0.0
-    for m, s in re.findall(r"(\d+)m([\d.]+)s", line):
-        total += int(m) * 60 + float(s)
-    return total
-print(f"{secs(sys.argv[2]) - secs(sys.argv[1]):.0f}")
-PY
-)
-  report+=("$(printf '%-48s %6ss wall %7ss CPU' "$what" "$wall" "$cpu")")
+  # The step's output stays on stderr (fd 3); bash's time report (wall, user, system) goes to $timing.
+  { time $cmd >/dev/null 2>&3 || die "building $what failed: $cmd"; } 3>&2 2>"$timing"
+  read -r wall user sys < "$timing"
+  report+=("$(printf '%-48s %6.0fs wall %7.0fs CPU' "$what" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')")")
 done
 printf '%s\n' "${report[@]}"
