@@ -431,11 +431,16 @@ cmd_down() {
   stop_daemon kube-proxy "$NODE_DIR/kube-proxy.pid"
   stop_daemon kubelet "$NODE_DIR/kubelet.pid"
   stop_daemon containerd "$NODE_DIR/containerd.pid"
-  if [ "$(cat "$OWNER_FILE" 2>/dev/null)" = "$TESTBED_DIR" ]; then
-    cleanup_machine
-  fi
+  local owner
+  owner=$(cat "$OWNER_FILE" 2>/dev/null || true)
   rm -rf "$NODE_DIR" "$TESTBED_DIR/env.node"
-  log "real node down; its pods, iptables rules, links and state are removed"
+  if [ "$owner" = "$TESTBED_DIR" ]; then
+    cleanup_machine
+    log "real node down; its pods, iptables rules, links and state are removed"
+  else
+    # Another test bed took the machine's node over (this one's processes had gone): leave it to that one.
+    log "real node: this test bed's node state removed; the machine's node belongs to ${owner:-no test bed}"
+  fi
 }
 
 cmd_status() {
