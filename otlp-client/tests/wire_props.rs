@@ -16,6 +16,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_client::signal::Payload;
 use otlp_client::wire::schema::{self, Kind, Message, Role};
+use otlp_client::wire::wire_type::{END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT};
 use otlp_client::wire::{self, Reason};
 use proptest::prelude::*;
 use prost::Message as _;
@@ -155,13 +156,6 @@ fn the_schema_tables_match_the_protobuf_descriptors_field_for_field() {
 
 // ---------------------------------------------------------------------------------------------
 // 2. Differential: generated inputs
-
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const LEN: u8 = 2;
-const START_GROUP: u8 = 3;
-const END_GROUP: u8 = 4;
-const FIXED32: u8 = 5;
 
 fn put_varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {

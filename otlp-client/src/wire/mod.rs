@@ -73,12 +73,16 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-const VARINT: u8 = 0;
-const FIXED64: u8 = 1;
-const LEN: u8 = 2;
-const START_GROUP: u8 = 3;
-const END_GROUP: u8 = 4;
-const FIXED32: u8 = 5;
+/// The protobuf wire types (the low three bits of a field key).
+pub mod wire_type {
+    pub const VARINT: u8 = 0;
+    pub const FIXED64: u8 = 1;
+    pub const LEN: u8 = 2;
+    pub const START_GROUP: u8 = 3;
+    pub const END_GROUP: u8 = 4;
+    pub const FIXED32: u8 = 5;
+}
+use wire_type::{END_GROUP, FIXED32, FIXED64, LEN, START_GROUP, VARINT};
 
 /// Validates `buf` as an encoded `msg` (an `Export*ServiceRequest`) and returns how many items
 /// (spans, data points, log records) prost's decoding of it would hold.
