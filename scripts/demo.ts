@@ -13,7 +13,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments, stringify } from 'yaml'
 import { runAction, REPO_ROOT, type ActionRun } from '../__tests__/harness/runner.js'
-import { kubectl, requireTestbed } from '../__tests__/e2e/testbed.js'
+import {
+  createPullSecret,
+  kubectl,
+  pinToRealNode,
+  requireTestbed,
+  type RenderedObject
+} from '../__tests__/e2e/testbed.js'
 
 interface Step {
   name: string
@@ -79,38 +85,10 @@ let imageRef = ''
 const realNode = tb.TESTBED_REAL_NODE ?? ''
 const nodePort = 30080
 
-interface PodSpec {
-  nodeSelector?: Record<string, string>
-  tolerations?: object[]
-  imagePullSecrets?: { name: string }[]
-  containers?: { args?: string[]; env?: { name: string; value: string }[] }[]
-}
-interface RenderedObject {
-  kind?: string
-  metadata?: { name?: string; namespace?: string }
-  subjects?: { namespace?: string }[]
-  spec?: {
-    type?: string
-    ports?: { name?: string; nodePort?: number }[]
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec }
-  }
-}
-
-/** Pins the release to the real node, pulling with the demo's pull secret; `broken`: its container exits 1. */
+/** Pins the release to the real node (see pinToRealNode); `broken`: its container exits 1. */
 function onRealNode(obj: RenderedObject, broken: boolean): void {
-  if (obj.kind === 'Service' && obj.spec) {
-    obj.spec.type = 'NodePort'
-    for (const p of obj.spec.ports ?? []) if (p.name === 'http') p.nodePort = nodePort
-  }
-  const pod = obj.kind === 'Deployment' ? obj.spec?.template?.spec : undefined
-  if (!pod) return
-  const [key, value] = (tb.TESTBED_REAL_NODE_SELECTOR ?? '=').split('=')
-  pod.nodeSelector = { ...pod.nodeSelector, [key!]: value! }
-  pod.tolerations = [{ key: 'testbed/real-node', operator: 'Exists', effect: 'NoSchedule' }]
-  pod.imagePullSecrets = [{ name: 'registry' }]
-  const container = pod.containers?.[0]
-  // No tracing backend in the demo: the upstream is the pod's own loopback (nothing is sent anyway).
-  container?.env?.push({ name: 'OTLP_CLIENT_OTLP_ENDPOINT', value: 'http://127.0.0.1:9' })
+  pinToRealNode(tb, obj, { nodePort, pullSecret: 'registry' })
+  const container = obj.kind === 'Deployment' ? obj.spec?.template?.spec?.containers?.[0] : undefined
   // The broken release: `otlp-client health` asks a relay that is not running and exits 1, every time.
   if (broken && container) container.args = ['health']
 }
@@ -261,11 +239,7 @@ async function main(): Promise<void> {
         // The pull secret must be there before the pods: the namespace first (the release applies it again).
         const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }
         kubectl('apply', '-f', writeManifest('namespace.yaml', JSON.stringify(ns)))
-        kubectl('delete', 'secret', 'registry', '-n', namespace, '--ignore-not-found')
-        kubectl(
-        'create', 'secret', 'docker-registry', 'registry', '-n', namespace, `--docker-server=${tb.REGISTRY}`,
-        `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${tb.REGISTRY_PASSWORD}`
-      ) // prettier-ignore
+        createPullSecret(namespace, 'registry')
       }
       const run = await runAction({
         action: 'rollout',

@@ -228,7 +228,7 @@ EOF
   got=$(curl -fsS --max-time 5 "http://$cluster_ip/index.html" 2>/dev/null || true)
   [ "$got" = "$nonce" ] || fail "ClusterIP $cluster_ip answered '$got', not '$nonce'" real-web
   pass "kube-proxy: the pod answers through its NodePort ($TESTBED_NODEPORT_HOST:$node_port) and its ClusterIP ($cluster_ip)"
-  [ "$(k logs -n "$NS" real-web --tail=5 >/dev/null 2>&1; echo $?)" = 0 ] || fail "kubectl logs of a pod on the real node failed (API server to kubelet)"
+  k logs -n "$NS" real-web --tail=5 >/dev/null 2>&1 || fail "kubectl logs of a pod on the real node failed (API server to kubelet)"
   pass "the API server reaches the kubelet (kubectl logs)"
   wait_pods "real-crash: CrashLoopBackOff after exit code 1" 90 real-crash \
     'length == 1 and .[0].status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .[0].status.containerStatuses[0].lastState.terminated.exitCode == 1'

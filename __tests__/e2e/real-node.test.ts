@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { REPO_ROOT, leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
 import { IMAGE_ENV, buildOtlpClientImage, health } from './otlp-client-image.js'
-import { kubectl, requireTestbed, testbedEnv } from './testbed.js'
+import { createPullSecret, kubectl, pinToRealNode, requireTestbed, testbedEnv } from './testbed.js'
 
 jest.setTimeout(1_800_000)
 
@@ -53,24 +53,14 @@ describeNode('a release of otlp-client on the real node', () => {
     })
     // The HPA would own the replica count; the Prometheus Operator kinds have no CRDs here.
     const dropped = new Set(['Namespace', 'HorizontalPodAutoscaler', 'ServiceMonitor', 'PrometheusRule'])
-    const [key, value] = tb.TESTBED_REAL_NODE_SELECTOR!.split('=')
     const docs = parseAllDocuments(rendered)
       .map(d => d.toJS() as Obj)
       .filter(o => !dropped.has(o.kind))
     for (const o of docs) {
       o.metadata.namespace = ns
-      if (o.kind === 'Service') {
-        o.spec.type = 'NodePort'
-        o.spec.ports.find((p: Obj) => p.name === 'http').nodePort = nodePort
-      }
+      pinToRealNode(tb, o, { nodePort, pullSecret: 'registry' })
       if (o.kind === 'Deployment') {
         o.spec.replicas = 2
-        const pod = o.spec.template.spec
-        pod.nodeSelector = { ...pod.nodeSelector, [key!]: value }
-        pod.tolerations = [{ key: 'testbed/real-node', operator: 'Exists', effect: 'NoSchedule' }]
-        pod.imagePullSecrets = [{ name: 'registry' }]
-        // Nothing leaves the pod: the upstream is the pod's own loopback (no data is sent anyway).
-        pod.containers[0].env.push({ name: 'OTLP_CLIENT_OTLP_ENDPOINT', value: 'http://127.0.0.1:9' })
         change(o)
       }
     }
@@ -137,15 +127,8 @@ describeNode('a release of otlp-client on the real node', () => {
 
   beforeAll(async () => {
     kubectl('create', 'namespace', ns)
-    for (const [name, password] of [
-      ['registry', tb.REGISTRY_PASSWORD!],
-      ['registry-wrong', `${tb.REGISTRY_PASSWORD}-wrong`]
-    ] as const) {
-      kubectl(
-        'create', 'secret', 'docker-registry', name, '-n', ns, `--docker-server=${tb.REGISTRY}`,
-        `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${password}`
-      ) // prettier-ignore
-    }
+    createPullSecret(ns, 'registry')
+    createPullSecret(ns, 'registry-wrong', `${tb.REGISTRY_PASSWORD}-wrong`)
     const build = await buildOtlpClientImage(tb, repo)
     expect({ exitCode: build.exitCode, errors: build.annotations.filter(a => a.level === 'error') }).toEqual({
       exitCode: 0,

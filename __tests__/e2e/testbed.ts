@@ -43,3 +43,62 @@ export function kubectl(...args: string[]): string {
     stdio: ['pipe', 'pipe', 'pipe']
   })
 }
+
+/** A Kubernetes object rendered from YAML, typed only as far as the helpers below touch it. */
+export interface RenderedObject {
+  kind?: string
+  metadata?: { name?: string; namespace?: string }
+  subjects?: { namespace?: string }[]
+  spec?: {
+    type?: string
+    replicas?: number
+    ports?: { name?: string; nodePort?: number }[]
+    template?: {
+      metadata?: { labels?: Record<string, string> }
+      spec?: {
+        nodeSelector?: Record<string, string>
+        tolerations?: object[]
+        imagePullSecrets?: { name: string }[]
+        containers?: { args?: string[]; env?: { name: string; value: string }[] }[]
+      }
+    }
+  }
+}
+
+/**
+ * Pins one object of an otlp-client release to the test bed's real node: its Service answers on
+ * `nodePort` (port `http`); its Deployment selects and tolerates the node, pulls with `pullSecret`,
+ * and points the relay's upstream at the pod's own loopback (the test bed has no tracing backend,
+ * and nothing may leave the machine). Other kinds are left as they are.
+ */
+export function pinToRealNode(
+  tb: TestbedEnv,
+  obj: RenderedObject,
+  options: { nodePort: number; pullSecret: string }
+): void {
+  if (obj.kind === 'Service' && obj.spec) {
+    obj.spec.type = 'NodePort'
+    for (const p of obj.spec.ports ?? []) if (p.name === 'http') p.nodePort = options.nodePort
+  }
+  const pod = obj.kind === 'Deployment' ? obj.spec?.template?.spec : undefined
+  if (!pod) return
+  const [key, value] = (tb.TESTBED_REAL_NODE_SELECTOR ?? '=').split('=')
+  pod.nodeSelector = { ...pod.nodeSelector, [key!]: value! }
+  pod.tolerations = [{ key: 'testbed/real-node', operator: 'Exists', effect: 'NoSchedule' }]
+  pod.imagePullSecrets = [{ name: options.pullSecret }]
+  pod.containers?.[0]?.env?.push({ name: 'OTLP_CLIENT_OTLP_ENDPOINT', value: 'http://127.0.0.1:9' })
+}
+
+/** A docker-registry Secret `name` for the test bed registry in `namespace`, replacing one there. */
+export function createPullSecret(
+  namespace: string,
+  name: string,
+  password = requireTestbed('REGISTRY_PASSWORD').REGISTRY_PASSWORD!
+): void {
+  const tb = requireTestbed('REGISTRY', 'REGISTRY_USERNAME')
+  kubectl('delete', 'secret', name, '-n', namespace, '--ignore-not-found')
+  kubectl(
+    'create', 'secret', 'docker-registry', name, '-n', namespace, `--docker-server=${tb.REGISTRY}`,
+    `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${password}`
+  ) // prettier-ignore
+}
