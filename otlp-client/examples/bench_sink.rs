@@ -7,26 +7,18 @@
 //!
 //! usage: bench_sink [--validate] LISTEN_ADDR STATS_FILE
 
-use std::convert::Infallible;
-use std::future::{ready, Future, Ready};
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use otlp_client::grpc_raw::ServerCodec;
+use otlp_client::grpc_raw::{RawMethod, RawUnaryService};
 use otlp_client::wire::{self, schema};
-use tonic::body::Body;
-use tonic::codec::CompressionEncoding;
-use tonic::server::{Grpc, NamedService, UnaryService};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
 // Arrival delay histogram in 100 µs buckets up to 60 s.
 const BUCKET_NANOS: u64 = 100_000;
 const BUCKETS: usize = 600_000;
-const PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const END_TIME_FIELD: u32 = 8;
 
 struct Sink {
@@ -87,45 +79,15 @@ impl Sink {
     }
 }
 
+#[derive(Clone)]
 struct Export(Arc<Sink>);
 
-impl UnaryService<Bytes> for Export {
-    type Response = Bytes;
-    type Future = Ready<Result<Response<Bytes>, Status>>;
-    fn call(&mut self, req: Request<Bytes>) -> Self::Future {
-        ready(
-            self.0
-                .export(req.get_ref())
-                .map(|()| Response::new(Bytes::new())),
-        )
-    }
-}
+impl RawMethod for Export {
+    const SERVICE: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    const PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-#[derive(Clone)]
-struct TraceService(Arc<Sink>);
-
-impl NamedService for TraceService {
-    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
-}
-
-impl tower::Service<http::Request<Body>> for TraceService {
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        if req.uri().path() != PATH {
-            return Box::pin(async { Ok(Status::unimplemented("traces only").into_http()) });
-        }
-        let method = Export(self.0.clone());
-        let mut grpc = Grpc::new(ServerCodec)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(64 * 1024 * 1024);
-        Box::pin(async move { Ok(grpc.unary(method, req).await) })
+    fn call(&self, request: Bytes) -> Result<Bytes, Status> {
+        self.0.export(&request).map(|()| Bytes::new())
     }
 }
 
@@ -164,7 +126,7 @@ async fn main() {
         }
     });
     tonic::transport::Server::builder()
-        .add_service(TraceService(sink))
+        .add_service(RawUnaryService::new(Export(sink), 64 * 1024 * 1024))
         .serve(addr)
         .await
         .expect("sink serves");

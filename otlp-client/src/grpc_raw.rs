@@ -1,11 +1,18 @@
-//! gRPC codecs over encoded protobuf bytes. tonic's generated clients and servers decode into prost
-//! types; the relay receives, batches and sends requests as bytes, so it uses these instead.
+//! gRPC over encoded protobuf bytes: codecs, and a unary service built on them. tonic's generated
+//! clients and servers decode into prost types; the relay receives, batches and sends requests as
+//! bytes, so it uses these instead.
 
+use std::convert::Infallible;
+use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::Status;
+use tonic::body::Body;
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::{Request, Response, Status};
 
 /// Writes already-encoded protobuf bytes.
 pub struct BytesEncoder;
@@ -89,5 +96,69 @@ impl Codec for ServerCodec {
     }
     fn decoder(&mut self) -> BytesDecoder {
         BytesDecoder
+    }
+}
+
+/// One unary gRPC method over raw bytes: where it is served, and what it answers.
+pub trait RawMethod: Clone + Send + 'static {
+    /// The gRPC service, e.g. `opentelemetry.proto.collector.trace.v1.TraceService`.
+    const SERVICE: &'static str;
+    /// The method's path, e.g. `/opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+    const PATH: &'static str;
+    /// Answers one request's message bytes with the encoded response, or a status.
+    fn call(&self, request: Bytes) -> Result<Bytes, Status>;
+}
+
+/// A tonic service serving one [`RawMethod`], gzip accepted, messages limited (after
+/// decompression) to `max_request_bytes`; any other path of the service is UNIMPLEMENTED.
+#[derive(Clone)]
+pub struct RawUnaryService<M> {
+    method: M,
+    max_request_bytes: usize,
+}
+
+impl<M: RawMethod> RawUnaryService<M> {
+    pub fn new(method: M, max_request_bytes: usize) -> Self {
+        RawUnaryService {
+            method,
+            max_request_bytes,
+        }
+    }
+}
+
+struct Unary<M>(M);
+
+impl<M: RawMethod> UnaryService<Bytes> for Unary<M> {
+    type Response = Bytes;
+    type Future = Ready<Result<Response<Bytes>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        ready(self.0.call(request.into_inner()).map(Response::new))
+    }
+}
+
+impl<M: RawMethod> NamedService for RawUnaryService<M> {
+    const NAME: &'static str = M::SERVICE;
+}
+
+impl<M: RawMethod> tower::Service<http::Request<Body>> for RawUnaryService<M> {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        if req.uri().path() != M::PATH {
+            return Box::pin(async { Ok(Status::unimplemented("no such method").into_http()) });
+        }
+        let method = Unary(self.method.clone());
+        // The size limit applies to the decompressed message; tonic enforces it while reading.
+        let mut grpc = Grpc::new(ServerCodec)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .max_decoding_message_size(self.max_request_bytes);
+        Box::pin(async move { Ok(grpc.unary(method, req).await) })
     }
 }

@@ -2,12 +2,8 @@
 //! [`crate::grpc_raw`]), is checked by the wire walker exactly as strictly as prost decoding would,
 //! and is queued as it came.
 
-use std::convert::Infallible;
-use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -16,13 +12,10 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tokio::net::TcpListener;
-use tonic::body::Body;
-use tonic::codec::CompressionEncoding;
-use tonic::server::{Grpc, NamedService, UnaryService};
-use tonic::{Code, Request, Response, Status};
+use tonic::{Code, Status};
 
 use super::{IngestError, Ingress, Route, BACKPRESSURE_RETRY_AFTER};
-use crate::grpc_raw::ServerCodec;
+use crate::grpc_raw::{RawMethod, RawUnaryService};
 use crate::rpc_status;
 use crate::signal::{Encoded, Transport};
 
@@ -60,77 +53,40 @@ fn export<T: Route>(ingress: &Ingress, body: Bytes) -> Result<(), Status> {
     result
 }
 
-/// The unary `Export` method of one signal's service.
+/// The unary `Export` method of one signal's OTLP service.
 struct ExportMethod<T> {
     ingress: Arc<Ingress>,
     signal: PhantomData<fn(T)>,
 }
 
-impl<T: Route> UnaryService<Bytes> for ExportMethod<T> {
-    type Response = Bytes;
-    type Future = Ready<Result<Response<Bytes>, Status>>;
+impl<T> Clone for ExportMethod<T> {
+    fn clone(&self) -> Self {
+        ExportMethod {
+            ingress: self.ingress.clone(),
+            signal: PhantomData,
+        }
+    }
+}
 
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        ready(
-            export::<T>(&self.ingress, request.into_inner()).map(|()| Response::new(Bytes::new())),
-        )
+impl<T: Route> RawMethod for ExportMethod<T> {
+    const SERVICE: &'static str = T::GRPC_SERVICE;
+    const PATH: &'static str = T::GRPC_PATH;
+
+    fn call(&self, request: Bytes) -> Result<Bytes, Status> {
+        export::<T>(&self.ingress, request).map(|()| Bytes::new())
     }
 }
 
 /// One OTLP gRPC service (`TraceService`, `MetricsService` or `LogsService`) over raw bytes.
-pub struct ExportService<T> {
-    ingress: Arc<Ingress>,
-    max_request_bytes: usize,
-    signal: PhantomData<fn(T)>,
-}
-
-impl<T> Clone for ExportService<T> {
-    fn clone(&self) -> Self {
-        ExportService {
-            ingress: self.ingress.clone(),
-            max_request_bytes: self.max_request_bytes,
-            signal: PhantomData,
-        }
-    }
-}
-
-impl<T: Route> ExportService<T> {
-    pub fn new(ingress: Arc<Ingress>) -> Self {
-        ExportService {
-            max_request_bytes: ingress.max_request_bytes,
+fn service<T: Route>(ingress: Arc<Ingress>) -> RawUnaryService<ExportMethod<T>> {
+    let max_request_bytes = ingress.max_request_bytes;
+    RawUnaryService::new(
+        ExportMethod {
             ingress,
             signal: PhantomData,
-        }
-    }
-}
-
-impl<T: Route> NamedService for ExportService<T> {
-    const NAME: &'static str = T::GRPC_SERVICE;
-}
-
-impl<T: Route> tower::Service<http::Request<Body>> for ExportService<T> {
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
-        if req.uri().path() != T::GRPC_PATH {
-            return Box::pin(async { Ok(Status::unimplemented("no such method").into_http()) });
-        }
-        let method = ExportMethod::<T> {
-            ingress: self.ingress.clone(),
-            signal: PhantomData,
-        };
-        // The size limit applies to the decompressed message; tonic enforces it while reading.
-        let mut grpc = Grpc::new(ServerCodec)
-            .accept_compressed(CompressionEncoding::Gzip)
-            .max_decoding_message_size(self.max_request_bytes);
-        Box::pin(async move { Ok(grpc.unary(method, req).await) })
-    }
+        },
+        max_request_bytes,
+    )
 }
 
 /// Serves OTLP/gRPC on `listener` until `shutdown` resolves, then finishes in-flight calls.
@@ -141,13 +97,9 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .layer(too_large::Layer)
-        .add_service(ExportService::<ExportTraceServiceRequest>::new(
-            ingress.clone(),
-        ))
-        .add_service(ExportService::<ExportMetricsServiceRequest>::new(
-            ingress.clone(),
-        ))
-        .add_service(ExportService::<ExportLogsServiceRequest>::new(ingress))
+        .add_service(service::<ExportTraceServiceRequest>(ingress.clone()))
+        .add_service(service::<ExportMetricsServiceRequest>(ingress.clone()))
+        .add_service(service::<ExportLogsServiceRequest>(ingress))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,
