@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export OTLP_DEPLOY_CACHE ?= $(HOME)/.cache/otlp-deploy-actions
+# Node 24, the runtime the actions declare (runs.using: node24), comes from the npm registry's `node`
+# package (a devDependency): every recipe, and so jest, the harness, act and the benchmarks, runs on it.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 JEST := NODE_OPTIONS=--experimental-vm-modules npx jest
 
 .PHONY: help deps build lint typecheck docs-check test test-unit test-e2e test-otlp-client \

@@ -4,7 +4,7 @@
  * (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_STATE, GITHUB_PATH), an event payload
  * at GITHUB_EVENT_PATH and the usual GITHUB_* variables. Returns exit code, outputs, summary and log.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -73,8 +73,29 @@ export function inputVariable(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
 
+/**
+ * The Node binary for an action's `runs.using` (node24 → a Node 24): this process's own when its
+ * major matches, else the project's (the `node` package in node_modules). Any other major is
+ * refused: a bundle proven on another runtime than the one it declares proves nothing.
+ */
+export function nodeFor(using: string): string {
+  const m = /^node(\d+)$/.exec(using)
+  if (!m) throw new Error(`runs.using ${JSON.stringify(using)} is not a Node runtime`)
+  const major = m[1]!
+  if (process.versions.node.split('.')[0] === major) return process.execPath
+  const candidate = join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node')
+  if (existsSync(candidate)) {
+    const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim()
+    if (version.startsWith(`v${major}.`)) return candidate
+  }
+  throw new Error(
+    `the action declares ${using}, but this is Node ${process.versions.node} and node_modules has no Node ${major}: run 'make deps' (npm ci installs it)`
+  )
+}
+
 export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   const meta = loadActionMetadata(options.action)
+  const node = nodeFor(meta.runs.using)
   const main = meta.runs.main
   if (!main) throw new Error(`${options.action}: runs.main missing`)
   const script = resolve(REPO_ROOT, ACTION_FILES[options.action]!, '..', main)
@@ -138,7 +159,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
 
   const started = Date.now()
-  const child = spawn(process.execPath, [script], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(node, [script], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let rawLog = ''
   child.stdout.on('data', (d: Buffer) => (rawLog += d.toString()))
   child.stderr.on('data', (d: Buffer) => (rawLog += d.toString()))

@@ -1,4 +1,5 @@
-import { parseFileCommand, interpretLog } from '../harness/runner.js'
+import { execFileSync } from 'node:child_process'
+import { nodeFor, parseFileCommand, interpretLog } from '../harness/runner.js'
 
 describe('the harness reads the runner file commands', () => {
   it('parses name=value and name<<DELIMITER blocks', () => {
@@ -17,5 +18,14 @@ describe('the harness reads the runner file commands', () => {
     expect(annotations).toEqual([
       { level: 'error', message: 'boom\nnext', properties: { file: 'a.ts', line: '3' } }
     ])
+  })
+})
+
+describe('the harness runs a bundle on the runtime its action.yml declares', () => {
+  it('gives node24 a Node 24 binary and refuses a runtime it does not have', () => {
+    const bin = nodeFor('node24')
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' })).toMatch(/^v24\./)
+    expect(() => nodeFor('node12')).toThrow(/declares node12, but this is Node .* has no Node 12/)
+    expect(() => nodeFor('docker')).toThrow(/not a Node runtime/)
   })
 })

@@ -1,314 +1,34 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 770:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/* unused reexport */ __nccwpck_require__(218);
-
-
-/***/ }),
-
-/***/ 218:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-var __webpack_unused_export__;
-
-
-var net = __nccwpck_require__(9278);
-var tls = __nccwpck_require__(4756);
-var http = __nccwpck_require__(8611);
-var https = __nccwpck_require__(5692);
-var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(2613);
-var util = __nccwpck_require__(9023);
-
-
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
-
-
-function httpOverHttp(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = http.request;
-  return agent;
-}
-
-function httpsOverHttp(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = http.request;
-  agent.createSocket = createSecureSocket;
-  agent.defaultPort = 443;
-  return agent;
-}
-
-function httpOverHttps(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = https.request;
-  return agent;
-}
-
-function httpsOverHttps(options) {
-  var agent = new TunnelingAgent(options);
-  agent.request = https.request;
-  agent.createSocket = createSecureSocket;
-  agent.defaultPort = 443;
-  return agent;
-}
-
-
-function TunnelingAgent(options) {
-  var self = this;
-  self.options = options || {};
-  self.proxyOptions = self.options.proxy || {};
-  self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
-  self.requests = [];
-  self.sockets = [];
-
-  self.on('free', function onFree(socket, host, port, localAddress) {
-    var options = toOptions(host, port, localAddress);
-    for (var i = 0, len = self.requests.length; i < len; ++i) {
-      var pending = self.requests[i];
-      if (pending.host === options.host && pending.port === options.port) {
-        // Detect the request to connect same origin server,
-        // reuse the connection.
-        self.requests.splice(i, 1);
-        pending.request.onSocket(socket);
-        return;
-      }
-    }
-    socket.destroy();
-    self.removeSocket(socket);
-  });
-}
-util.inherits(TunnelingAgent, events.EventEmitter);
-
-TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
-  var self = this;
-  var options = mergeOptions({request: req}, self.options, toOptions(host, port, localAddress));
-
-  if (self.sockets.length >= this.maxSockets) {
-    // We are over limit so we'll add it to the queue.
-    self.requests.push(options);
-    return;
-  }
-
-  // If we are under maxSockets create a new one.
-  self.createSocket(options, function(socket) {
-    socket.on('free', onFree);
-    socket.on('close', onCloseOrRemove);
-    socket.on('agentRemove', onCloseOrRemove);
-    req.onSocket(socket);
-
-    function onFree() {
-      self.emit('free', socket, options);
-    }
-
-    function onCloseOrRemove(err) {
-      self.removeSocket(socket);
-      socket.removeListener('free', onFree);
-      socket.removeListener('close', onCloseOrRemove);
-      socket.removeListener('agentRemove', onCloseOrRemove);
-    }
-  });
-};
-
-TunnelingAgent.prototype.createSocket = function createSocket(options, cb) {
-  var self = this;
-  var placeholder = {};
-  self.sockets.push(placeholder);
-
-  var connectOptions = mergeOptions({}, self.proxyOptions, {
-    method: 'CONNECT',
-    path: options.host + ':' + options.port,
-    agent: false,
-    headers: {
-      host: options.host + ':' + options.port
-    }
-  });
-  if (options.localAddress) {
-    connectOptions.localAddress = options.localAddress;
-  }
-  if (connectOptions.proxyAuth) {
-    connectOptions.headers = connectOptions.headers || {};
-    connectOptions.headers['Proxy-Authorization'] = 'Basic ' +
-        new Buffer(connectOptions.proxyAuth).toString('base64');
-  }
-
-  debug('making CONNECT request');
-  var connectReq = self.request(connectOptions);
-  connectReq.useChunkedEncodingByDefault = false; // for v0.6
-  connectReq.once('response', onResponse); // for v0.6
-  connectReq.once('upgrade', onUpgrade);   // for v0.6
-  connectReq.once('connect', onConnect);   // for v0.7 or later
-  connectReq.once('error', onError);
-  connectReq.end();
-
-  function onResponse(res) {
-    // Very hacky. This is necessary to avoid http-parser leaks.
-    res.upgrade = true;
-  }
-
-  function onUpgrade(res, socket, head) {
-    // Hacky.
-    process.nextTick(function() {
-      onConnect(res, socket, head);
-    });
-  }
-
-  function onConnect(res, socket, head) {
-    connectReq.removeAllListeners();
-    socket.removeAllListeners();
-
-    if (res.statusCode !== 200) {
-      debug('tunneling socket could not be established, statusCode=%d',
-        res.statusCode);
-      socket.destroy();
-      var error = new Error('tunneling socket could not be established, ' +
-        'statusCode=' + res.statusCode);
-      error.code = 'ECONNRESET';
-      options.request.emit('error', error);
-      self.removeSocket(placeholder);
-      return;
-    }
-    if (head.length > 0) {
-      debug('got illegal response body from proxy');
-      socket.destroy();
-      var error = new Error('got illegal response body from proxy');
-      error.code = 'ECONNRESET';
-      options.request.emit('error', error);
-      self.removeSocket(placeholder);
-      return;
-    }
-    debug('tunneling connection has established');
-    self.sockets[self.sockets.indexOf(placeholder)] = socket;
-    return cb(socket);
-  }
-
-  function onError(cause) {
-    connectReq.removeAllListeners();
-
-    debug('tunneling socket could not be established, cause=%s\n',
-          cause.message, cause.stack);
-    var error = new Error('tunneling socket could not be established, ' +
-                          'cause=' + cause.message);
-    error.code = 'ECONNRESET';
-    options.request.emit('error', error);
-    self.removeSocket(placeholder);
-  }
-};
-
-TunnelingAgent.prototype.removeSocket = function removeSocket(socket) {
-  var pos = this.sockets.indexOf(socket)
-  if (pos === -1) {
-    return;
-  }
-  this.sockets.splice(pos, 1);
-
-  var pending = this.requests.shift();
-  if (pending) {
-    // If we have pending requests and a socket gets closed a new one
-    // needs to be created to take over in the pool for the one that closed.
-    this.createSocket(pending, function(socket) {
-      pending.request.onSocket(socket);
-    });
-  }
-};
-
-function createSecureSocket(options, cb) {
-  var self = this;
-  TunnelingAgent.prototype.createSocket.call(self, options, function(socket) {
-    var hostHeader = options.request.getHeader('host');
-    var tlsOptions = mergeOptions({}, self.options, {
-      socket: socket,
-      servername: hostHeader ? hostHeader.replace(/:.*$/, '') : options.host
-    });
-
-    // 0 is dummy port for v0.6
-    var secureSocket = tls.connect(0, tlsOptions);
-    self.sockets[self.sockets.indexOf(socket)] = secureSocket;
-    cb(secureSocket);
-  });
-}
-
-
-function toOptions(host, port, localAddress) {
-  if (typeof host === 'string') { // since v0.10
-    return {
-      host: host,
-      port: port,
-      localAddress: localAddress
-    };
-  }
-  return host; // for v0.11 or later
-}
-
-function mergeOptions(target) {
-  for (var i = 1, len = arguments.length; i < len; ++i) {
-    var overrides = arguments[i];
-    if (typeof overrides === 'object') {
-      var keys = Object.keys(overrides);
-      for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
-        var k = keys[j];
-        if (overrides[k] !== undefined) {
-          target[k] = overrides[k];
-        }
-      }
-    }
-  }
-  return target;
-}
-
-
-var debug;
-if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
-  debug = function() {
-    var args = Array.prototype.slice.call(arguments);
-    if (typeof args[0] === 'string') {
-      args[0] = 'TUNNEL: ' + args[0];
-    } else {
-      args.unshift('TUNNEL:');
-    }
-    console.error.apply(console, args);
-  }
-} else {
-  debug = function() {};
-}
-__webpack_unused_export__ = debug; // for test
-
-
-/***/ }),
-
-/***/ 6752:
+/***/ 3368:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
-const Pool = __nccwpck_require__(628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(7405)
-const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(3137)
-const RetryAgent = __nccwpck_require__(50)
-const errors = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(3069)
+const Dispatcher = __nccwpck_require__(2091)
+const Pool = __nccwpck_require__(7404)
+const BalancedPool = __nccwpck_require__(8973)
+const Agent = __nccwpck_require__(6261)
+const ProxyAgent = __nccwpck_require__(9848)
+const EnvHttpProxyAgent = __nccwpck_require__(7897)
+const RetryAgent = __nccwpck_require__(1882)
+const errors = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(6615)
-const buildConnector = __nccwpck_require__(9136)
-const MockClient = __nccwpck_require__(7365)
-const MockAgent = __nccwpck_require__(7501)
-const MockPool = __nccwpck_require__(4004)
-const mockErrors = __nccwpck_require__(2429)
-const RetryHandler = __nccwpck_require__(7816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(2581)
-const DecoratorHandler = __nccwpck_require__(8155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const api = __nccwpck_require__(5407)
+const buildConnector = __nccwpck_require__(2296)
+const MockClient = __nccwpck_require__(8957)
+const MockAgent = __nccwpck_require__(5973)
+const MockPool = __nccwpck_require__(8780)
+const mockErrors = __nccwpck_require__(5445)
+const RetryHandler = __nccwpck_require__(112)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(5837)
+const DecoratorHandler = __nccwpck_require__(7011)
+const RedirectHandler = __nccwpck_require__(5050)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -326,10 +46,10 @@ __webpack_unused_export__ = DecoratorHandler
 __webpack_unused_export__ = RedirectHandler
 __webpack_unused_export__ = createRedirectInterceptor
 __webpack_unused_export__ = {
-  redirect: __nccwpck_require__(1514),
-  retry: __nccwpck_require__(2026),
-  dump: __nccwpck_require__(8060),
-  dns: __nccwpck_require__(379)
+  redirect: __nccwpck_require__(3650),
+  retry: __nccwpck_require__(3874),
+  dump: __nccwpck_require__(2375),
+  dns: __nccwpck_require__(7251)
 }
 
 __webpack_unused_export__ = buildConnector
@@ -391,7 +111,7 @@ function makeDispatcher (fn) {
 __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(4398).fetch)
+const fetchImpl = (__nccwpck_require__(7302).fetch)
 __webpack_unused_export__ = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -403,39 +123,39 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
+/* unused reexport */ __nccwpck_require__(3676).Headers
+/* unused reexport */ __nccwpck_require__(9107).Response
+/* unused reexport */ __nccwpck_require__(6055).Request
+/* unused reexport */ __nccwpck_require__(9662).FormData
 __webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+/* unused reexport */ __nccwpck_require__(6299).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(2443)
 
 __webpack_unused_export__ = setGlobalOrigin
 __webpack_unused_export__ = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(109)
+const { CacheStorage } = __nccwpck_require__(6949)
+const { kConstruct } = __nccwpck_require__(7589)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 __webpack_unused_export__ = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(5437)
 
 __webpack_unused_export__ = deleteCookie
 __webpack_unused_export__ = getCookies
 __webpack_unused_export__ = getSetCookies
 __webpack_unused_export__ = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(980)
 
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(44)
+/* unused reexport */ __nccwpck_require__(5366).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
 __webpack_unused_export__ = MessageEvent
@@ -451,18 +171,18 @@ __webpack_unused_export__ = MockPool
 __webpack_unused_export__ = MockAgent
 __webpack_unused_export__ = mockErrors
 
-const { EventSource } = __nccwpck_require__(1238)
+const { EventSource } = __nccwpck_require__(6942)
 
 __webpack_unused_export__ = EventSource
 
 
 /***/ }),
 
-/***/ 158:
+/***/ 9318:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(8707)
+const { addAbortListener } = __nccwpck_require__(1544)
+const { RequestAbortedError } = __nccwpck_require__(8091)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -522,16 +242,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2279:
+/***/ 9724:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -637,7 +357,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 6862:
+/***/ 6998:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -651,10 +371,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 const assert = __nccwpck_require__(4589)
 
 const kResume = Symbol('resume')
@@ -895,16 +615,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 8675:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { Readable } = __nccwpck_require__(9927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { Readable } = __nccwpck_require__(3135)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
 const { AsyncResource } = __nccwpck_require__(6698)
 
 class RequestHandler extends AsyncResource {
@@ -1116,18 +836,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 576:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
 const { finished, PassThrough } = __nccwpck_require__(7075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(7655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(8447)
 const { AsyncResource } = __nccwpck_require__(6698)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -1343,15 +1063,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 1882:
+/***/ 2274:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(8707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(8091)
 const { AsyncResource } = __nccwpck_require__(6698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(158)
+const util = __nccwpck_require__(1544)
+const { addSignal, removeSignal } = __nccwpck_require__(9318)
 const assert = __nccwpck_require__(4589)
 
 class UpgradeHandler extends AsyncResource {
@@ -1458,21 +1178,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 6615:
+/***/ 5407:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(4043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(6862)
-module.exports.upgrade = __nccwpck_require__(1882)
-module.exports.connect = __nccwpck_require__(2279)
+module.exports.request = __nccwpck_require__(8675)
+module.exports.stream = __nccwpck_require__(576)
+module.exports.pipeline = __nccwpck_require__(6998)
+module.exports.upgrade = __nccwpck_require__(2274)
+module.exports.connect = __nccwpck_require__(9724)
 
 
 /***/ }),
 
-/***/ 9927:
+/***/ 3135:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -1481,9 +1201,9 @@ module.exports.connect = __nccwpck_require__(2279)
 
 const assert = __nccwpck_require__(4589)
 const { Readable } = __nccwpck_require__(7075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { ReadableStreamFrom } = __nccwpck_require__(1544)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -1864,15 +1584,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 7655:
+/***/ 8447:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(4589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 
-const { chunksDecode } = __nccwpck_require__(9927)
+const { chunksDecode } = __nccwpck_require__(3135)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -1964,16 +1684,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9136:
+/***/ 2296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(7030)
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8707)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(8091)
+const timers = __nccwpck_require__(2563)
 
 function noop () {}
 
@@ -2211,7 +1931,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 735:
+/***/ 1303:
 /***/ ((module) => {
 
 
@@ -2336,7 +2056,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2414:
+/***/ 8150:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2545,7 +2265,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8707:
+/***/ 8091:
 /***/ ((module) => {
 
 
@@ -2977,7 +2697,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4655:
+/***/ 8823:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -2985,7 +2705,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const assert = __nccwpck_require__(4589)
 const {
   isValidHTTPToken,
@@ -3000,9 +2720,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
+} = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -3466,7 +3186,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 6443:
+/***/ 9411:
 /***/ ((module) => {
 
 module.exports = {
@@ -3540,7 +3260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7752:
+/***/ 3568:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3548,7 +3268,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(735)
+} = __nccwpck_require__(1303)
 
 class TstNode {
   /** @type {any} */
@@ -3699,13 +3419,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 1544:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(6443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(9411)
 const { IncomingMessage } = __nccwpck_require__(7067)
 const stream = __nccwpck_require__(7075)
 const net = __nccwpck_require__(7030)
@@ -3713,9 +3433,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 const { stringify } = __nccwpck_require__(1792)
 const { EventEmitter: EE } = __nccwpck_require__(8474)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(735)
-const { tree } = __nccwpck_require__(7752)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(1303)
+const { tree } = __nccwpck_require__(3568)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -4425,18 +4145,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7405:
+/***/ 6261:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
-const DispatcherBase = __nccwpck_require__(1841)
-const Pool = __nccwpck_require__(628)
-const Client = __nccwpck_require__(3701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
+const DispatcherBase = __nccwpck_require__(4745)
+const Pool = __nccwpck_require__(7404)
+const Client = __nccwpck_require__(3069)
+const util = __nccwpck_require__(1544)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -4565,7 +4285,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 8973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4573,7 +4293,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   PoolBase,
   kClients,
@@ -4581,10 +4301,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Pool = __nccwpck_require__(628)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(3272)
+const Pool = __nccwpck_require__(7404)
+const { kUrl, kInterceptors } = __nccwpck_require__(9411)
+const { parseOrigin } = __nccwpck_require__(1544)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -4781,7 +4501,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 1557:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4789,9 +4509,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(4589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const timers = __nccwpck_require__(6603)
+const util = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const timers = __nccwpck_require__(2563)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -4804,7 +4524,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   kUrl,
   kReset,
@@ -4837,9 +4557,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9411)
 
-const constants = __nccwpck_require__(2824)
+const constants = __nccwpck_require__(7424)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -4851,11 +4571,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(3870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(7846) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(3434))
+    mod = await WebAssembly.compile(__nccwpck_require__(9474))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -4863,7 +4583,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(3870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(7846))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -5778,7 +5498,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(4492).extractBody)
+      extractBody = (__nccwpck_require__(8900).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -6301,7 +6021,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 8788:
+/***/ 4092:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -6309,13 +6029,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(4589)
 const { errorMonitor } = __nccwpck_require__(8474)
 const { pipeline } = __nccwpck_require__(7075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1544)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(8707)
+} = __nccwpck_require__(8091)
 const {
   kUrl,
   kReset,
@@ -6334,7 +6054,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(6443)
+} = __nccwpck_require__(9411)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -6740,7 +6460,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(4492).extractBody)
+    extractBody ??= (__nccwpck_require__(8900).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7100,7 +6820,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 3701:
+/***/ 3069:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7110,16 +6830,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(4589)
 const net = __nccwpck_require__(7030)
 const http = __nccwpck_require__(7067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(2414)
-const Request = __nccwpck_require__(4655)
-const DispatcherBase = __nccwpck_require__(1841)
+const util = __nccwpck_require__(1544)
+const { channels } = __nccwpck_require__(8150)
+const Request = __nccwpck_require__(8823)
+const DispatcherBase = __nccwpck_require__(4745)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(8091)
+const buildConnector = __nccwpck_require__(2296)
 const {
   kUrl,
   kServerName,
@@ -7161,9 +6881,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(6443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(8788)
+} = __nccwpck_require__(9411)
+const connectH1 = __nccwpck_require__(1557)
+const connectH2 = __nccwpck_require__(4092)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -7471,7 +7191,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(5092)
+const createRedirectInterceptor = __nccwpck_require__(1676)
 
 function onError (client, err) {
   if (
@@ -7731,19 +7451,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 1841:
+/***/ 4745:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(2091)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+} = __nccwpck_require__(8091)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(9411)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -7946,7 +7666,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 2091:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8018,15 +7738,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 3137:
+/***/ 7897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(6443)
-const ProxyAgent = __nccwpck_require__(6672)
-const Agent = __nccwpck_require__(7405)
+const DispatcherBase = __nccwpck_require__(4745)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(9411)
+const ProxyAgent = __nccwpck_require__(9848)
+const Agent = __nccwpck_require__(6261)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -8185,7 +7905,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 4660:
+/***/ 6524:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -8309,15 +8029,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 2128:
+/***/ 3272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(1841)
-const FixedQueue = __nccwpck_require__(4660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(6443)
-const PoolStats = __nccwpck_require__(3246)
+const DispatcherBase = __nccwpck_require__(4745)
+const FixedQueue = __nccwpck_require__(6524)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(9411)
+const PoolStats = __nccwpck_require__(9686)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -8510,10 +8230,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3246:
+/***/ 9686:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(9411)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -8551,7 +8271,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 628:
+/***/ 7404:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8562,14 +8282,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(2128)
-const Client = __nccwpck_require__(3701)
+} = __nccwpck_require__(3272)
+const Client = __nccwpck_require__(3069)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(8707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(6443)
-const buildConnector = __nccwpck_require__(9136)
+} = __nccwpck_require__(8091)
+const util = __nccwpck_require__(1544)
+const { kUrl, kInterceptors } = __nccwpck_require__(9411)
+const buildConnector = __nccwpck_require__(2296)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -8665,19 +8385,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 6672:
+/***/ 9848:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(6443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(9411)
 const { URL } = __nccwpck_require__(3136)
-const Agent = __nccwpck_require__(7405)
-const Pool = __nccwpck_require__(628)
-const DispatcherBase = __nccwpck_require__(1841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8707)
-const buildConnector = __nccwpck_require__(9136)
-const Client = __nccwpck_require__(3701)
+const Agent = __nccwpck_require__(6261)
+const Pool = __nccwpck_require__(7404)
+const DispatcherBase = __nccwpck_require__(4745)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(8091)
+const buildConnector = __nccwpck_require__(2296)
+const Client = __nccwpck_require__(3069)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -8946,13 +8666,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 50:
+/***/ 1882:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(883)
-const RetryHandler = __nccwpck_require__(7816)
+const Dispatcher = __nccwpck_require__(2091)
+const RetryHandler = __nccwpck_require__(112)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -8988,7 +8708,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 2581:
+/***/ 5837:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8996,8 +8716,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const Agent = __nccwpck_require__(7405)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const Agent = __nccwpck_require__(6261)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9027,7 +8747,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8155:
+/***/ 7011:
 /***/ ((module) => {
 
 
@@ -9078,15 +8798,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 5050:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(6443)
+const util = __nccwpck_require__(1544)
+const { kBodyUsed } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 const EE = __nccwpck_require__(8474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -9317,20 +9037,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 7816:
+/***/ 112:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(4589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(6443)
-const { RequestRetryError } = __nccwpck_require__(8707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(9411)
+const { RequestRetryError } = __nccwpck_require__(8091)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(1544)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -9761,14 +9481,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 379:
+/***/ 7251:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(7030)
 const { lookup } = __nccwpck_require__(610)
-const DecoratorHandler = __nccwpck_require__(8155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8707)
+const DecoratorHandler = __nccwpck_require__(7011)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(8091)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10143,14 +9863,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 8060:
+/***/ 2375:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8707)
-const DecoratorHandler = __nccwpck_require__(8155)
+const util = __nccwpck_require__(1544)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(8091)
+const DecoratorHandler = __nccwpck_require__(7011)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -10273,12 +9993,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 5092:
+/***/ 1676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5050)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -10301,11 +10021,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 1514:
+/***/ 3650:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(5050)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -10332,11 +10052,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 2026:
+/***/ 3874:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(7816)
+const RetryHandler = __nccwpck_require__(112)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -10358,13 +10078,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 2824:
+/***/ 7424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(172);
+const utils_1 = __nccwpck_require__(8916);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -10642,7 +10362,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 3870:
+/***/ 7846:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10654,7 +10374,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 3434:
+/***/ 9474:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -10666,7 +10386,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 172:
+/***/ 8916:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10687,13 +10407,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 7501:
+/***/ 5973:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(6443)
-const Agent = __nccwpck_require__(7405)
+const { kClients } = __nccwpck_require__(9411)
+const Agent = __nccwpck_require__(6261)
 const {
   kAgent,
   kMockAgentSet,
@@ -10704,14 +10424,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(1117)
-const MockClient = __nccwpck_require__(7365)
-const MockPool = __nccwpck_require__(4004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
-const Pluralizer = __nccwpck_require__(1529)
-const PendingInterceptorsFormatter = __nccwpck_require__(6142)
+} = __nccwpck_require__(8149)
+const MockClient = __nccwpck_require__(8957)
+const MockPool = __nccwpck_require__(8780)
+const { matchValue, buildMockOptions } = __nccwpck_require__(1725)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8091)
+const Dispatcher = __nccwpck_require__(2091)
+const Pluralizer = __nccwpck_require__(8353)
+const PendingInterceptorsFormatter = __nccwpck_require__(1030)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -10854,14 +10574,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 7365:
+/***/ 8957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Client = __nccwpck_require__(3701)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Client = __nccwpck_require__(3069)
+const { buildMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kMockAgent,
@@ -10870,10 +10590,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(8149)
+const { MockInterceptor } = __nccwpck_require__(1599)
+const Symbols = __nccwpck_require__(9411)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -10920,12 +10640,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 2429:
+/***/ 5445:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(8707)
+const { UndiciError } = __nccwpck_require__(8091)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -10955,12 +10675,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1511:
+/***/ 1599:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kDispatchKey,
@@ -10968,9 +10688,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(1117)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8149)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
+const { buildURL } = __nccwpck_require__(1544)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -11169,14 +10889,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 4004:
+/***/ 8780:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(7975)
-const Pool = __nccwpck_require__(628)
-const { buildMockDispatch } = __nccwpck_require__(3397)
+const Pool = __nccwpck_require__(7404)
+const { buildMockDispatch } = __nccwpck_require__(1725)
 const {
   kDispatches,
   kMockAgent,
@@ -11185,10 +10905,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(1117)
-const { MockInterceptor } = __nccwpck_require__(1511)
-const Symbols = __nccwpck_require__(6443)
-const { InvalidArgumentError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(8149)
+const { MockInterceptor } = __nccwpck_require__(1599)
+const Symbols = __nccwpck_require__(9411)
+const { InvalidArgumentError } = __nccwpck_require__(8091)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -11235,7 +10955,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 1117:
+/***/ 8149:
 /***/ ((module) => {
 
 
@@ -11265,20 +10985,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3397:
+/***/ 1725:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(2429)
+const { MockNotMatchedError } = __nccwpck_require__(5445)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(1117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(8149)
+const { buildURL } = __nccwpck_require__(1544)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const {
   types: {
@@ -11639,7 +11359,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6142:
+/***/ 1030:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11689,7 +11409,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 1529:
+/***/ 8353:
 /***/ ((module) => {
 
 
@@ -11725,7 +11445,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 6603:
+/***/ 2563:
 /***/ ((module) => {
 
 
@@ -12155,20 +11875,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9634:
+/***/ 4330:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(6798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(5893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(3627)
-const { fetching } = __nccwpck_require__(4398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(3168)
+const { kConstruct } = __nccwpck_require__(7589)
+const { urlEquals, getFieldValues } = __nccwpck_require__(102)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(1544)
+const { webidl } = __nccwpck_require__(253)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(9107)
+const { Request, fromInnerRequest } = __nccwpck_require__(6055)
+const { kState } = __nccwpck_require__(4883)
+const { fetching } = __nccwpck_require__(7302)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(4296)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13021,15 +12741,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 6949:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(109)
-const { Cache } = __nccwpck_require__(9634)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(7589)
+const { Cache } = __nccwpck_require__(4330)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 
 class CacheStorage {
   /**
@@ -13180,26 +12900,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 109:
+/***/ 7589:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(6443).kConstruct)
+  kConstruct: (__nccwpck_require__(9411).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 6798:
+/***/ 102:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(4589)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { isValidHeaderName } = __nccwpck_require__(3168)
+const { URLSerializer } = __nccwpck_require__(980)
+const { isValidHeaderName } = __nccwpck_require__(4296)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -13244,7 +12964,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1276:
+/***/ 6820:
 /***/ ((module) => {
 
 
@@ -13263,15 +12983,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9061:
+/***/ 5437:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(1978)
-const { stringify } = __nccwpck_require__(7797)
-const { webidl } = __nccwpck_require__(5893)
-const { Headers } = __nccwpck_require__(660)
+const { parseSetCookie } = __nccwpck_require__(2802)
+const { stringify } = __nccwpck_require__(5613)
+const { webidl } = __nccwpck_require__(253)
+const { Headers } = __nccwpck_require__(3676)
 
 /**
  * @typedef {Object} Cookie
@@ -13454,14 +13174,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1978:
+/***/ 2802:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(1276)
-const { isCTLExcludingHtab } = __nccwpck_require__(7797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(1900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(6820)
+const { isCTLExcludingHtab } = __nccwpck_require__(5613)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(980)
 const assert = __nccwpck_require__(4589)
 
 /**
@@ -13771,7 +13491,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7797:
+/***/ 5613:
 /***/ ((module) => {
 
 
@@ -14130,13 +13850,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 2455:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(7075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(4811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(6627)
 
 /**
  * @type {number[]} BOM
@@ -14711,23 +14431,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1238:
+/***/ 6942:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(7075)
-const { fetching } = __nccwpck_require__(4398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(5893)
-const { EventSourceStream } = __nccwpck_require__(4031)
-const { parseMIMEType } = __nccwpck_require__(1900)
-const { createFastMessageEvent } = __nccwpck_require__(5188)
-const { isNetworkError } = __nccwpck_require__(9051)
-const { delay } = __nccwpck_require__(4811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+const { fetching } = __nccwpck_require__(7302)
+const { makeRequest } = __nccwpck_require__(6055)
+const { webidl } = __nccwpck_require__(253)
+const { EventSourceStream } = __nccwpck_require__(2455)
+const { parseMIMEType } = __nccwpck_require__(980)
+const { createFastMessageEvent } = __nccwpck_require__(44)
+const { isNetworkError } = __nccwpck_require__(9107)
+const { delay } = __nccwpck_require__(6627)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
 
 let experimentalWarned = false
 
@@ -15201,7 +14921,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4811:
+/***/ 6627:
 /***/ ((module) => {
 
 
@@ -15245,12 +14965,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4492:
+/***/ 8900:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(1544)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -15260,16 +14980,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(3168)
-const { FormData } = __nccwpck_require__(5910)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4296)
+const { FormData } = __nccwpck_require__(9662)
+const { kState } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(4589)
 const { isErrored, isDisturbed } = __nccwpck_require__(7075)
 const { isArrayBuffer } = __nccwpck_require__(3429)
-const { serializeAMimeType } = __nccwpck_require__(1900)
-const { multipartFormDataParser } = __nccwpck_require__(116)
+const { serializeAMimeType } = __nccwpck_require__(980)
+const { multipartFormDataParser } = __nccwpck_require__(3100)
 let random
 
 try {
@@ -15781,7 +15501,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 1207:
 /***/ ((module) => {
 
 
@@ -15912,7 +15632,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1900:
+/***/ 980:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -16663,12 +16383,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6653:
+/***/ 933:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(6443)
+const { kConnected, kSize } = __nccwpck_require__(9411)
 
 class CompatWeakRef {
   constructor (value) {
@@ -16716,14 +16436,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 7114:
+/***/ 1506:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
+const { kState } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -16849,16 +16569,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 116:
+/***/ 3100:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(3168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(1900)
-const { isFileLike } = __nccwpck_require__(7114)
-const { makeEntry } = __nccwpck_require__(5910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
+const { utf8DecodeBytes } = __nccwpck_require__(4296)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(980)
+const { isFileLike } = __nccwpck_require__(1506)
+const { makeEntry } = __nccwpck_require__(9662)
 const assert = __nccwpck_require__(4589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -17330,16 +17050,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5910:
+/***/ 9662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(3168)
-const { kState } = __nccwpck_require__(3627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(7114)
-const { webidl } = __nccwpck_require__(5893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(4296)
+const { kState } = __nccwpck_require__(4883)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { FileLike, isFileLike } = __nccwpck_require__(1506)
+const { webidl } = __nccwpck_require__(253)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(7975)
 
@@ -17589,7 +17309,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 1059:
+/***/ 2443:
 /***/ ((module) => {
 
 
@@ -17636,21 +17356,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 660:
+/***/ 3676:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(6443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(9411)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(3168)
-const { webidl } = __nccwpck_require__(5893)
+} = __nccwpck_require__(4296)
+const { webidl } = __nccwpck_require__(253)
 const assert = __nccwpck_require__(4589)
 const util = __nccwpck_require__(7975)
 
@@ -18330,7 +18050,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4398:
+/***/ 7302:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -18343,9 +18063,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(9051)
-const { HeadersList } = __nccwpck_require__(660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(9107)
+const { HeadersList } = __nccwpck_require__(3676)
+const { Request, cloneRequest } = __nccwpck_require__(6055)
 const zlib = __nccwpck_require__(8522)
 const {
   bytesMatch,
@@ -18381,23 +18101,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(3168)
-const { kState, kDispatcher } = __nccwpck_require__(3627)
+} = __nccwpck_require__(4296)
+const { kState, kDispatcher } = __nccwpck_require__(4883)
 const assert = __nccwpck_require__(4589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(4492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(8900)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1207)
 const EE = __nccwpck_require__(8474)
 const { Readable, pipeline, finished } = __nccwpck_require__(7075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(1900)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
-const { webidl } = __nccwpck_require__(5893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(1544)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(980)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
+const { webidl } = __nccwpck_require__(253)
 const { STATUS_CODES } = __nccwpck_require__(7067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -20607,23 +20327,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 6055:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(4492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(660)
-const { FinalizationRegistry } = __nccwpck_require__(6653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(8900)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(3676)
+const { FinalizationRegistry } = __nccwpck_require__(933)()
+const util = __nccwpck_require__(1544)
 const nodeUtil = __nccwpck_require__(7975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4296)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -20633,12 +20353,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(1207)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
+const { URLSerializer } = __nccwpck_require__(980)
+const { kConstruct } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(8474)
 
@@ -21651,14 +21371,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 9051:
+/***/ 9107:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(4492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(3676)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(8900)
+const util = __nccwpck_require__(1544)
 const nodeUtil = __nccwpck_require__(7975)
 const { kEnumerableProperty } = util
 const {
@@ -21670,16 +21390,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(3168)
+} = __nccwpck_require__(4296)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(3627)
-const { webidl } = __nccwpck_require__(5893)
-const { FormData } = __nccwpck_require__(5910)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { kConstruct } = __nccwpck_require__(6443)
+} = __nccwpck_require__(1207)
+const { kState, kHeaders } = __nccwpck_require__(4883)
+const { webidl } = __nccwpck_require__(253)
+const { FormData } = __nccwpck_require__(9662)
+const { URLSerializer } = __nccwpck_require__(980)
+const { kConstruct } = __nccwpck_require__(9411)
 const assert = __nccwpck_require__(4589)
 const { types } = __nccwpck_require__(7975)
 
@@ -22268,7 +21988,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3627:
+/***/ 4883:
 /***/ ((module) => {
 
 
@@ -22284,21 +22004,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3168:
+/***/ 4296:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(7075)
 const zlib = __nccwpck_require__(8522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(1059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(1900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(1207)
+const { getGlobalOrigin } = __nccwpck_require__(2443)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(980)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(1544)
 const assert = __nccwpck_require__(4589)
 const { isUint8Array } = __nccwpck_require__(3429)
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(253)
 
 let supportedHashes = []
 
@@ -23923,14 +23643,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5893:
+/***/ 253:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(7975)
 const { markAsUncloneable } = __nccwpck_require__(5919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(1544)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -24625,7 +24345,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2607:
+/***/ 5207:
 /***/ ((module) => {
 
 
@@ -24922,7 +24642,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8355:
+/***/ 6299:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24931,16 +24651,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(3610)
+} = __nccwpck_require__(7522)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(961)
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(9657)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -25273,12 +24993,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8573:
+/***/ 2981:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
+const { webidl } = __nccwpck_require__(253)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -25358,7 +25078,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 961:
+/***/ 9657:
 /***/ ((module) => {
 
 
@@ -25375,7 +25095,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3610:
+/***/ 7522:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25386,10 +25106,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(961)
-const { ProgressEvent } = __nccwpck_require__(8573)
-const { getEncoding } = __nccwpck_require__(2607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
+} = __nccwpck_require__(9657)
+const { ProgressEvent } = __nccwpck_require__(2981)
+const { getEncoding } = __nccwpck_require__(5207)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(980)
 const { types } = __nccwpck_require__(7975)
 const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
@@ -25773,27 +25493,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6897:
+/***/ 2569:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(1816)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(1216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(8625)
-const { channels } = __nccwpck_require__(2414)
-const { CloseEvent } = __nccwpck_require__(5188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(4398)
-const { Headers, getHeadersList } = __nccwpck_require__(660)
-const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(2456)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(5673)
+const { channels } = __nccwpck_require__(8150)
+const { CloseEvent } = __nccwpck_require__(44)
+const { makeRequest } = __nccwpck_require__(6055)
+const { fetching } = __nccwpck_require__(7302)
+const { Headers, getHeadersList } = __nccwpck_require__(3676)
+const { getDecodeSplit } = __nccwpck_require__(4296)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26151,7 +25871,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 736:
+/***/ 1816:
 /***/ ((module) => {
 
 
@@ -26224,14 +25944,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5188:
+/***/ 44:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(6443)
+const { webidl } = __nccwpck_require__(253)
+const { kEnumerableProperty } = __nccwpck_require__(1544)
+const { kConstruct } = __nccwpck_require__(9411)
 const { MessagePort } = __nccwpck_require__(5919)
 
 /**
@@ -26560,12 +26280,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 9272:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(736)
+const { maxUnsigned16Bit } = __nccwpck_require__(1816)
 
 const BUFFER_SIZE = 16386
 
@@ -26663,14 +26383,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9469:
+/***/ 2869:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(8522)
-const { isValidClientWindowBits } = __nccwpck_require__(8625)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+const { isValidClientWindowBits } = __nccwpck_require__(5673)
+const { MessageSizeExceededError } = __nccwpck_require__(8091)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -26775,16 +26495,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 1652:
+/***/ 4588:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(7075)
 const assert = __nccwpck_require__(4589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(1216)
-const { channels } = __nccwpck_require__(2414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(1816)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(2456)
+const { channels } = __nccwpck_require__(8150)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -26794,11 +26514,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(6897)
-const { PerMessageDeflate } = __nccwpck_require__(9469)
-const { MessageSizeExceededError } = __nccwpck_require__(8707)
+} = __nccwpck_require__(5673)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
+const { closeWebSocketConnection } = __nccwpck_require__(2569)
+const { PerMessageDeflate } = __nccwpck_require__(2869)
+const { MessageSizeExceededError } = __nccwpck_require__(8091)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -27309,14 +27029,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3900:
+/***/ 228:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(736)
-const FixedQueue = __nccwpck_require__(4660)
+const { WebsocketFrameSend } = __nccwpck_require__(9272)
+const { opcodes, sendHints } = __nccwpck_require__(1816)
+const FixedQueue = __nccwpck_require__(6524)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -27420,7 +27140,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 1216:
+/***/ 2456:
 /***/ ((module) => {
 
 
@@ -27439,16 +27159,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8625:
+/***/ 5673:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(1216)
-const { states, opcodes } = __nccwpck_require__(736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(5188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(2456)
+const { states, opcodes } = __nccwpck_require__(1816)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(44)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(1900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(980)
 
 /* globals Blob */
 
@@ -27768,15 +27488,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3726:
+/***/ 5366:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(5893)
-const { URLSerializer } = __nccwpck_require__(1900)
-const { environmentSettingsObject } = __nccwpck_require__(3168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(736)
+const { webidl } = __nccwpck_require__(253)
+const { URLSerializer } = __nccwpck_require__(980)
+const { environmentSettingsObject } = __nccwpck_require__(4296)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(1816)
 const {
   kWebSocketURL,
   kReadyState,
@@ -27785,21 +27505,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(1216)
+} = __nccwpck_require__(2456)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(8625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(6897)
-const { ByteParser } = __nccwpck_require__(1652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(2581)
+} = __nccwpck_require__(5673)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(2569)
+const { ByteParser } = __nccwpck_require__(4588)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(1544)
+const { getGlobalDispatcher } = __nccwpck_require__(5837)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(5188)
-const { SendQueue } = __nccwpck_require__(3900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(44)
+const { SendQueue } = __nccwpck_require__(228)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -28370,12 +28090,292 @@ module.exports = {
 
 /***/ }),
 
+/***/ 770:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+/* unused reexport */ __nccwpck_require__(218);
+
+
+/***/ }),
+
+/***/ 218:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+
+
+var net = __nccwpck_require__(9278);
+var tls = __nccwpck_require__(4756);
+var http = __nccwpck_require__(8611);
+var https = __nccwpck_require__(5692);
+var events = __nccwpck_require__(4434);
+var assert = __nccwpck_require__(2613);
+var util = __nccwpck_require__(9023);
+
+
+__webpack_unused_export__ = httpOverHttp;
+__webpack_unused_export__ = httpsOverHttp;
+__webpack_unused_export__ = httpOverHttps;
+__webpack_unused_export__ = httpsOverHttps;
+
+
+function httpOverHttp(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = http.request;
+  return agent;
+}
+
+function httpsOverHttp(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = http.request;
+  agent.createSocket = createSecureSocket;
+  agent.defaultPort = 443;
+  return agent;
+}
+
+function httpOverHttps(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = https.request;
+  return agent;
+}
+
+function httpsOverHttps(options) {
+  var agent = new TunnelingAgent(options);
+  agent.request = https.request;
+  agent.createSocket = createSecureSocket;
+  agent.defaultPort = 443;
+  return agent;
+}
+
+
+function TunnelingAgent(options) {
+  var self = this;
+  self.options = options || {};
+  self.proxyOptions = self.options.proxy || {};
+  self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
+  self.requests = [];
+  self.sockets = [];
+
+  self.on('free', function onFree(socket, host, port, localAddress) {
+    var options = toOptions(host, port, localAddress);
+    for (var i = 0, len = self.requests.length; i < len; ++i) {
+      var pending = self.requests[i];
+      if (pending.host === options.host && pending.port === options.port) {
+        // Detect the request to connect same origin server,
+        // reuse the connection.
+        self.requests.splice(i, 1);
+        pending.request.onSocket(socket);
+        return;
+      }
+    }
+    socket.destroy();
+    self.removeSocket(socket);
+  });
+}
+util.inherits(TunnelingAgent, events.EventEmitter);
+
+TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
+  var self = this;
+  var options = mergeOptions({request: req}, self.options, toOptions(host, port, localAddress));
+
+  if (self.sockets.length >= this.maxSockets) {
+    // We are over limit so we'll add it to the queue.
+    self.requests.push(options);
+    return;
+  }
+
+  // If we are under maxSockets create a new one.
+  self.createSocket(options, function(socket) {
+    socket.on('free', onFree);
+    socket.on('close', onCloseOrRemove);
+    socket.on('agentRemove', onCloseOrRemove);
+    req.onSocket(socket);
+
+    function onFree() {
+      self.emit('free', socket, options);
+    }
+
+    function onCloseOrRemove(err) {
+      self.removeSocket(socket);
+      socket.removeListener('free', onFree);
+      socket.removeListener('close', onCloseOrRemove);
+      socket.removeListener('agentRemove', onCloseOrRemove);
+    }
+  });
+};
+
+TunnelingAgent.prototype.createSocket = function createSocket(options, cb) {
+  var self = this;
+  var placeholder = {};
+  self.sockets.push(placeholder);
+
+  var connectOptions = mergeOptions({}, self.proxyOptions, {
+    method: 'CONNECT',
+    path: options.host + ':' + options.port,
+    agent: false,
+    headers: {
+      host: options.host + ':' + options.port
+    }
+  });
+  if (options.localAddress) {
+    connectOptions.localAddress = options.localAddress;
+  }
+  if (connectOptions.proxyAuth) {
+    connectOptions.headers = connectOptions.headers || {};
+    connectOptions.headers['Proxy-Authorization'] = 'Basic ' +
+        new Buffer(connectOptions.proxyAuth).toString('base64');
+  }
+
+  debug('making CONNECT request');
+  var connectReq = self.request(connectOptions);
+  connectReq.useChunkedEncodingByDefault = false; // for v0.6
+  connectReq.once('response', onResponse); // for v0.6
+  connectReq.once('upgrade', onUpgrade);   // for v0.6
+  connectReq.once('connect', onConnect);   // for v0.7 or later
+  connectReq.once('error', onError);
+  connectReq.end();
+
+  function onResponse(res) {
+    // Very hacky. This is necessary to avoid http-parser leaks.
+    res.upgrade = true;
+  }
+
+  function onUpgrade(res, socket, head) {
+    // Hacky.
+    process.nextTick(function() {
+      onConnect(res, socket, head);
+    });
+  }
+
+  function onConnect(res, socket, head) {
+    connectReq.removeAllListeners();
+    socket.removeAllListeners();
+
+    if (res.statusCode !== 200) {
+      debug('tunneling socket could not be established, statusCode=%d',
+        res.statusCode);
+      socket.destroy();
+      var error = new Error('tunneling socket could not be established, ' +
+        'statusCode=' + res.statusCode);
+      error.code = 'ECONNRESET';
+      options.request.emit('error', error);
+      self.removeSocket(placeholder);
+      return;
+    }
+    if (head.length > 0) {
+      debug('got illegal response body from proxy');
+      socket.destroy();
+      var error = new Error('got illegal response body from proxy');
+      error.code = 'ECONNRESET';
+      options.request.emit('error', error);
+      self.removeSocket(placeholder);
+      return;
+    }
+    debug('tunneling connection has established');
+    self.sockets[self.sockets.indexOf(placeholder)] = socket;
+    return cb(socket);
+  }
+
+  function onError(cause) {
+    connectReq.removeAllListeners();
+
+    debug('tunneling socket could not be established, cause=%s\n',
+          cause.message, cause.stack);
+    var error = new Error('tunneling socket could not be established, ' +
+                          'cause=' + cause.message);
+    error.code = 'ECONNRESET';
+    options.request.emit('error', error);
+    self.removeSocket(placeholder);
+  }
+};
+
+TunnelingAgent.prototype.removeSocket = function removeSocket(socket) {
+  var pos = this.sockets.indexOf(socket)
+  if (pos === -1) {
+    return;
+  }
+  this.sockets.splice(pos, 1);
+
+  var pending = this.requests.shift();
+  if (pending) {
+    // If we have pending requests and a socket gets closed a new one
+    // needs to be created to take over in the pool for the one that closed.
+    this.createSocket(pending, function(socket) {
+      pending.request.onSocket(socket);
+    });
+  }
+};
+
+function createSecureSocket(options, cb) {
+  var self = this;
+  TunnelingAgent.prototype.createSocket.call(self, options, function(socket) {
+    var hostHeader = options.request.getHeader('host');
+    var tlsOptions = mergeOptions({}, self.options, {
+      socket: socket,
+      servername: hostHeader ? hostHeader.replace(/:.*$/, '') : options.host
+    });
+
+    // 0 is dummy port for v0.6
+    var secureSocket = tls.connect(0, tlsOptions);
+    self.sockets[self.sockets.indexOf(socket)] = secureSocket;
+    cb(secureSocket);
+  });
+}
+
+
+function toOptions(host, port, localAddress) {
+  if (typeof host === 'string') { // since v0.10
+    return {
+      host: host,
+      port: port,
+      localAddress: localAddress
+    };
+  }
+  return host; // for v0.11 or later
+}
+
+function mergeOptions(target) {
+  for (var i = 1, len = arguments.length; i < len; ++i) {
+    var overrides = arguments[i];
+    if (typeof overrides === 'object') {
+      var keys = Object.keys(overrides);
+      for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
+        var k = keys[j];
+        if (overrides[k] !== undefined) {
+          target[k] = overrides[k];
+        }
+      }
+    }
+  }
+  return target;
+}
+
+
+var debug;
+if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
+  debug = function() {
+    var args = Array.prototype.slice.call(arguments);
+    if (typeof args[0] === 'string') {
+      args[0] = 'TUNNEL: ' + args[0];
+    } else {
+      args.unshift('TUNNEL:');
+    }
+    console.error.apply(console, args);
+  }
+} else {
+  debug = function() {};
+}
+__webpack_unused_export__ = debug; // for test
+
+
+/***/ }),
+
 /***/ 4965:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3378);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1920);
+/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2862);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2686);
 
 
 await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
@@ -28385,7 +28385,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1920:
+/***/ 2686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28398,89 +28398,525 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var lib_core = __nccwpck_require__(7264);
-// EXTERNAL MODULE: ./src/runtime/index.ts + 9 modules
-var runtime = __nccwpck_require__(3378);
+// EXTERNAL MODULE: ./src/runtime/index.ts + 12 modules
+var runtime = __nccwpck_require__(2862);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/kube/credentials.ts
+/**
+ * Credentials that expire, as @kubernetes/client-node authenticators that can be told to start
+ * again after a 401. The library's own exec authenticator hands the plugin the whole environment
+ * (the action's INPUT_* values included), never re-runs it after a 401, ignores provideClusterInfo,
+ * installHint and the kubeconfig's folder, and drops the plugin's stderr; its token-file reader
+ * cannot be told to read again. Those two are written here; OIDC refresh stays the library's.
+ */
+
+
+
+/** The auth-provider name the action gives a user whose credentials it refreshes itself. */
+const REFRESHED_PROVIDER = 'otlp-deploy-actions';
+function setBearer(opts, token) {
+    opts.headers = { ...(opts.headers ?? {}), Authorization: `Bearer ${token}` };
+}
+/**
+ * A client.authentication.k8s.io exec plugin (aws eks get-token, gke-gcloud-auth-plugin,
+ * kubelogin). Its credential is kept until shortly before its expirationTimestamp, or until a 401;
+ * concurrent requests share one run.
+ */
+class ExecCredentials {
+    exec;
+    userName;
+    cluster;
+    env;
+    timeoutMs;
+    runs = 0;
+    cached;
+    obtainedAt = 0;
+    pending;
+    constructor(exec, userName, cluster, env = process.env, timeoutMs = 60_000) {
+        this.exec = exec;
+        this.userName = userName;
+        this.cluster = cluster;
+        this.env = env;
+        this.timeoutMs = timeoutMs;
+    }
+    get description() {
+        return `exec plugin ${this.exec.command} (${this.exec.apiVersion.split('/').pop()})`;
+    }
+    isAuthProvider(user) {
+        return user.authProvider?.name === REFRESHED_PROVIDER;
+    }
+    async applyAuthentication(_user, opts) {
+        const c = await this.credential();
+        if (c.token)
+            setBearer(opts, c.token);
+        if (c.cert && c.key) {
+            opts.cert = c.cert;
+            opts.key = c.key;
+        }
+    }
+    invalidate() {
+        this.cached = undefined;
+        return true;
+    }
+    fresh(now) {
+        const c = this.cached;
+        if (!c)
+            return false;
+        if (c.expiresAt === undefined)
+            return true;
+        // Renew a little early (a fifth of its life, at most 10 s) so no request leaves with a token
+        // that expires on the way.
+        const margin = Math.min(10_000, (c.expiresAt - this.obtainedAt) / 5);
+        return now < c.expiresAt - margin;
+    }
+    async credential() {
+        if (this.fresh(Date.now()))
+            return this.cached;
+        this.pending ??= this.run().finally(() => (this.pending = undefined));
+        return this.pending;
+    }
+    run() {
+        this.runs++;
+        const spec = { interactive: false };
+        if (this.exec.provideClusterInfo && this.cluster)
+            spec.cluster = this.cluster;
+        const info = JSON.stringify({ apiVersion: this.exec.apiVersion, kind: 'ExecCredential', spec });
+        const add = {};
+        for (const e of this.exec.env)
+            add[e.name] = e.value;
+        add.KUBERNETES_EXEC_INFO = info;
+        const who = `the exec credential plugin of user ${this.userName} (${this.exec.command})`;
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_.spawn)(this.exec.command, this.exec.args, {
+                env: (0,runtime/* childEnv */.gf)(this.env, { add }),
+                stdio: ['ignore', 'pipe', 'pipe'],
+                timeout: this.timeoutMs
+            });
+            let stdout = '';
+            let stderr = '';
+            child.stdout.on('data', (d) => {
+                if (stdout.length < 1 << 20)
+                    stdout += d.toString('utf8');
+            });
+            child.stderr.on('data', (d) => {
+                if (stderr.length < 8192)
+                    stderr += d.toString('utf8');
+            });
+            child.on('error', (err) => {
+                const hint = err.code === 'ENOENT'
+                    ? (this.exec.installHint?.trim() ??
+                        `Install ${this.exec.command} on the runner (an earlier step), or pass a kubeconfig with a token or client certificate.`)
+                    : 'Check that the plugin can run on the runner.';
+                reject(new runtime/* ActionError */.lZ(`${who} could not be started: ${err.code ?? err.message}`, { hint }));
+            });
+            child.on('close', (code, signal) => {
+                if (code !== 0) {
+                    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+                    reject(new runtime/* ActionError */.lZ(`${who} failed (${signal ? `killed by ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, {
+                        hint: this.exec.installHint?.trim() ??
+                            'Run the plugin by hand with the same environment to see why; its credentials may be missing or expired.'
+                    }));
+                    return;
+                }
+                try {
+                    const result = parseExecCredential(stdout, this.exec.apiVersion);
+                    if (result.token)
+                        (0,runtime/* maskValue */.QS)(result.token);
+                    if (result.key)
+                        (0,runtime/* maskPem */.rL)(result.key);
+                    this.cached = result;
+                    this.obtainedAt = Date.now();
+                    resolve(result);
+                }
+                catch (err) {
+                    reject(new runtime/* ActionError */.lZ(`${who} printed no usable ExecCredential: ${err.message}`));
+                }
+            });
+        });
+    }
+}
+/** The plugin's answer, checked as client-go checks it. Pure. */
+function parseExecCredential(stdout, apiVersion) {
+    let doc;
+    try {
+        doc = JSON.parse(stdout);
+    }
+    catch {
+        throw new Error('its output is not JSON');
+    }
+    if (doc.kind !== 'ExecCredential')
+        throw new Error(`kind is ${JSON.stringify(doc.kind)}, not ExecCredential`);
+    if (doc.apiVersion !== apiVersion)
+        throw new Error(`apiVersion ${JSON.stringify(doc.apiVersion)} does not match the requested ${apiVersion}`);
+    const s = doc.status ?? {};
+    const token = typeof s.token === 'string' && s.token ? s.token : undefined;
+    const cert = typeof s.clientCertificateData === 'string' && s.clientCertificateData ? s.clientCertificateData : undefined;
+    const key = typeof s.clientKeyData === 'string' && s.clientKeyData ? s.clientKeyData : undefined;
+    if (!token && !(cert && key))
+        throw new Error('status has neither a token nor a client certificate and key');
+    if (Boolean(cert) !== Boolean(key))
+        throw new Error('status has a client certificate without its key, or a key without its certificate');
+    let expiresAt;
+    if (typeof s.expirationTimestamp === 'string' && s.expirationTimestamp) {
+        expiresAt = Date.parse(s.expirationTimestamp);
+        if (Number.isNaN(expiresAt))
+            throw new Error(`expirationTimestamp ${JSON.stringify(s.expirationTimestamp)} is not a time`);
+    }
+    return { token, cert, key, expiresAt };
+}
+/**
+ * A bearer token read from a file, read again every minute as client-go does (a projected service
+ * account token rotates) and at once after a 401.
+ */
+class TokenFileCredentials {
+    path;
+    periodMs;
+    reads = 0;
+    token = '';
+    readAt = 0;
+    constructor(path, periodMs = 60_000) {
+        this.path = path;
+        this.periodMs = periodMs;
+    }
+    get description() {
+        return `token file ${this.path}`;
+    }
+    isAuthProvider(user) {
+        return user.authProvider?.name === REFRESHED_PROVIDER;
+    }
+    async applyAuthentication(_user, opts) {
+        if (!this.token || Date.now() - this.readAt >= this.periodMs)
+            this.read();
+        setBearer(opts, this.token);
+    }
+    invalidate() {
+        this.readAt = 0;
+        return true;
+    }
+    read() {
+        let text;
+        try {
+            text = (0,external_node_fs_.readFileSync)(this.path, 'utf8').trim();
+        }
+        catch (err) {
+            // Keep the last token when the file is replaced at the moment we read it (the kubelet swaps a symlink).
+            if (this.token)
+                return;
+            throw new runtime/* ActionError */.lZ(`the token file ${this.path} cannot be read: ${err.code}`);
+        }
+        this.reads++;
+        if (!text) {
+            if (this.token)
+                return;
+            throw new runtime/* ActionError */.lZ(`the token file ${this.path} is empty`);
+        }
+        (0,runtime/* maskValue */.QS)(text);
+        this.token = text;
+        this.readAt = Date.now();
+    }
+}
+/**
+ * The library's OIDC refresh (openid-client, the issuer's CA honoured), with its expiry kept from
+ * the id-token itself: after a refresh the library stores the seconds left as if they were a
+ * timestamp, so it would refresh on every request or never again.
+ */
+class OidcCredentials {
+    inner;
+    expiryOf;
+    config;
+    description = 'OIDC id-token (refreshed by its issuer)';
+    constructor(inner, expiryOf, config) {
+        this.inner = inner;
+        this.expiryOf = expiryOf;
+        this.config = config;
+    }
+    isAuthProvider(user) {
+        return user.authProvider?.name === REFRESHED_PROVIDER;
+    }
+    async applyAuthentication(user, opts) {
+        const oidcUser = { ...user, authProvider: { name: 'oidc', config: this.config } };
+        await this.inner.applyAuthentication(oidcUser, opts);
+        this.setExpiry(this.expiryOf(this.config['id-token'] ?? ''));
+        if (this.config['id-token'])
+            (0,runtime/* maskValue */.QS)(this.config['id-token']);
+        if (this.config['refresh-token'])
+            (0,runtime/* maskValue */.QS)(this.config['refresh-token']);
+    }
+    invalidate() {
+        if (!this.config['refresh-token'])
+            return false;
+        this.setExpiry(1); // in the past: the next request refreshes
+        return true;
+    }
+    setExpiry(seconds) {
+        ;
+        this.inner.currentTokenExpiration = seconds;
+    }
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/kube/kubeconfig.ts
 /**
- * Kubeconfig loading: content, the KUBECONFIG files (merged as kubectl does: the first file to
- * set a name or current-context wins) or the in-cluster service account, resolved into what an
- * HTTPS request needs. Exec credential plugins are run once. Every credential is masked before use.
- * (A loader of our own: @kubernetes/client-node's bundles to 20 MB and does not start on Node 20.)
+ * Where the Kubernetes configuration comes from, decided before anything connects: the kubeconfig
+ * input, else the KUBECONFIG list (merged as kubectl merges: the first file to set a name or
+ * current-context wins), else ~/.kube/config, else the in-cluster service account. The chosen
+ * context is checked here, with messages that name the file and the entry, and every credential in
+ * it is masked (the credentials, not the file's lines). @kubernetes/client-node then does the rest
+ * (access.ts): TLS, client certificates, OIDC refresh, proxies.
  */
 
 
 
 
 
-const masked = new Set();
-/** Masks each credential once: a kubeconfig is read in more than one pass. */
-function maskSecret(value) {
-    if (masked.has(value))
-        return;
-    masked.add(value);
-    (0,runtime/* maskSecret */.$l)(value);
-}
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-function loadCredentials(options = {}) {
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Reads, merges and checks the configuration; throws an ActionError naming what is wrong. */
+function selectConfig(options = {}) {
     const env = options.env ?? process.env;
+    const cwd = options.cwd ?? process.cwd();
+    const saDir = options.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
     if (options.kubeconfig && options.kubeconfig.trim() !== '') {
         maskKubeconfigCredentials(options.kubeconfig);
-        const raw = emptyConfig();
-        mergeConfig(raw, parseConfigText(options.kubeconfig, 'the kubeconfig input'), process.cwd());
-        return resolve(raw, options.context, 'the kubeconfig input');
+        const doc = parseConfigText(options.kubeconfig, 'the kubeconfig input');
+        return chooseContext(mergeConfigs([{ doc, dir: cwd }]), options.context, 'the kubeconfig input');
     }
     if (env.KUBECONFIG) {
-        const files = env.KUBECONFIG.split(':').filter(Boolean);
-        const raw = emptyConfig();
-        let found = 0;
-        for (const f of files) {
-            if (!(0,external_node_fs_namespaceObject.existsSync)(f))
-                continue;
-            found++;
-            const text = (0,external_node_fs_namespaceObject.readFileSync)(f, 'utf8');
+        const files = env.KUBECONFIG.split(external_node_path_.delimiter).filter(Boolean);
+        const present = files.filter(f => (0,external_node_fs_.existsSync)(f));
+        if (present.length === 0)
+            throw new runtime/* ActionError */.lZ(`KUBECONFIG names ${files.join(', ')}, and none of them exists`, {
+                hint: 'Write the kubeconfig before this step (e.g. aws eks update-kubeconfig), or fix KUBECONFIG.'
+            });
+        const docs = present.map(f => {
+            const text = (0,external_node_fs_.readFileSync)(f, 'utf8');
             maskKubeconfigCredentials(text);
-            mergeConfig(raw, parseConfigText(text, f), (0,external_node_path_namespaceObject.dirname)(f));
-        }
-        if (found === 0)
-            throw new runtime/* ActionError */.lZ(`KUBECONFIG names ${files.join(', ')}, and none of them exists`);
-        return resolve(raw, options.context, `KUBECONFIG (${files.join(':')})`);
+            return { doc: parseConfigText(text, f), dir: (0,external_node_path_.dirname)(f) };
+        });
+        return chooseContext(mergeConfigs(docs), options.context, `KUBECONFIG (${files.join(external_node_path_.delimiter)})`);
     }
-    if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'token')) && env.KUBERNETES_SERVICE_HOST) {
-        const token = (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'token'), 'utf8').trim();
-        maskSecret(token);
-        const host = env.KUBERNETES_SERVICE_HOST.includes(':')
-            ? `[${env.KUBERNETES_SERVICE_HOST}]`
-            : env.KUBERNETES_SERVICE_HOST;
-        return {
-            server: new URL(`https://${host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`),
-            ca: (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'ca.crt')),
-            token,
-            insecure: false,
-            namespace: (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'namespace'))
-                ? (0,external_node_fs_namespaceObject.readFileSync)((0,external_node_path_namespaceObject.join)(SA_DIR, 'namespace'), 'utf8').trim()
-                : 'default',
-            user: 'in-cluster service account',
-            origin: 'the in-cluster service account'
-        };
+    const home = env.HOME || (0,external_node_os_namespaceObject.homedir)();
+    const defaultFile = (0,external_node_path_.join)(home, '.kube', 'config');
+    if (home && (0,external_node_fs_.existsSync)(defaultFile)) {
+        const text = (0,external_node_fs_.readFileSync)(defaultFile, 'utf8');
+        maskKubeconfigCredentials(text);
+        const doc = parseConfigText(text, defaultFile);
+        return chooseContext(mergeConfigs([{ doc, dir: (0,external_node_path_.dirname)(defaultFile) }]), options.context, defaultFile);
     }
-    throw new runtime/* ActionError */.lZ('No Kubernetes credentials: the kubeconfig input is empty, KUBECONFIG is not set and this is not a pod', {
-        hint: 'Pass the kubeconfig input (from a secret), or set KUBECONFIG in the job environment.'
-    });
+    if (env.KUBERNETES_SERVICE_HOST && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(saDir, 'token'))) {
+        return inClusterConfig(env, saDir, options.context);
+    }
+    throw new runtime/* ActionError */.lZ('No Kubernetes credentials: the kubeconfig input is empty, KUBECONFIG is not set, ~/.kube/config does not exist and this is not a pod', { hint: 'Pass the kubeconfig input (from a secret), or write ~/.kube/config in an earlier step.' });
 }
-function emptyConfig() {
-    return { clusters: [], users: [], contexts: [], currentContext: '', base: new Map() };
+/** The service account of the pod the runner is in; its token file is read again as it rotates. */
+function inClusterConfig(env, saDir, context) {
+    if (context)
+        throw new runtime/* ActionError */.lZ(`context ${JSON.stringify(context)} was given, but there is no kubeconfig`, {
+            hint: 'In a pod the service account is the only identity; leave context empty or pass a kubeconfig.'
+        });
+    const host = env.KUBERNETES_SERVICE_HOST.includes(':')
+        ? `[${env.KUBERNETES_SERVICE_HOST}]`
+        : env.KUBERNETES_SERVICE_HOST;
+    const nsFile = (0,external_node_path_.join)(saDir, 'namespace');
+    return {
+        origin: 'the in-cluster service account',
+        contextName: 'in-cluster',
+        namespace: (0,external_node_fs_.existsSync)(nsFile) ? (0,external_node_fs_.readFileSync)(nsFile, 'utf8').trim() || 'default' : 'default',
+        userName: 'in-cluster service account',
+        clusterName: 'in-cluster',
+        cluster: {
+            server: `https://${host}:${env.KUBERNETES_SERVICE_PORT || '443'}`,
+            'certificate-authority': (0,external_node_path_.join)(saDir, 'ca.crt')
+        },
+        user: {},
+        authentication: { kind: 'token-file', path: (0,external_node_path_.join)(saDir, 'token') }
+    };
+}
+/** kubectl's merge: the first file that sets a name or current-context wins; paths made absolute. */
+function mergeConfigs(docs) {
+    const merged = {
+        clusters: new Map(),
+        users: new Map(),
+        contexts: new Map(),
+        extensions: new Map(),
+        currentContext: ''
+    };
+    for (const { doc, dir } of docs) {
+        for (const e of entries(doc.clusters)) {
+            if (merged.clusters.has(e.name))
+                continue;
+            const c = fieldsOf(e.cluster);
+            merged.clusters.set(e.name, absolutePaths(c, ['certificate-authority'], dir));
+            const ext = entries(c.extensions).find(x => x.name === 'client.authentication.k8s.io/exec');
+            if (ext)
+                merged.extensions.set(e.name, ext.extension);
+        }
+        for (const e of entries(doc.users)) {
+            if (merged.users.has(e.name))
+                continue;
+            const u = absolutePaths(fieldsOf(e.user), ['client-certificate', 'client-key', 'tokenFile'], dir);
+            const exec = u.exec;
+            // client-go resolves an exec command against the kubeconfig's folder only when it is a path.
+            if (exec && typeof exec.command === 'string' && exec.command.includes('/') && !(0,external_node_path_.isAbsolute)(exec.command))
+                u.exec = { ...exec, command: (0,external_node_path_.join)(dir, exec.command) };
+            merged.users.set(e.name, u);
+        }
+        for (const e of entries(doc.contexts))
+            if (!merged.contexts.has(e.name))
+                merged.contexts.set(e.name, fieldsOf(e.context));
+        if (!merged.currentContext && typeof doc['current-context'] === 'string')
+            merged.currentContext = doc['current-context'];
+    }
+    return merged;
+}
+/** Picks the context and checks everything it names; pure over the merged configuration. */
+function chooseContext(merged, contextInput, origin) {
+    const name = contextInput || merged.currentContext;
+    if (!name)
+        throw new runtime/* ActionError */.lZ(`${origin} sets no current-context`, {
+            hint: 'Set current-context in the kubeconfig or give the context input.'
+        });
+    const ctx = merged.contexts.get(name);
+    if (!ctx)
+        throw new runtime/* ActionError */.lZ(`context ${JSON.stringify(name)} is not in ${origin}`, {
+            hint: `Contexts there: ${[...merged.contexts.keys()].join(', ') || 'none'}`
+        });
+    const clusterName = String(ctx.cluster ?? '');
+    const cluster = merged.clusters.get(clusterName);
+    if (!cluster)
+        throw new runtime/* ActionError */.lZ(`context ${name} of ${origin} names cluster ${JSON.stringify(clusterName)}, which is not defined`);
+    const where = `cluster ${clusterName} of ${origin}`;
+    if (typeof cluster.server !== 'string' || cluster.server === '')
+        throw new runtime/* ActionError */.lZ(`${where} has no server URL`);
+    if (!URL.canParse(cluster.server) || !/^https?:$/.test(new URL(cluster.server).protocol))
+        throw new runtime/* ActionError */.lZ(`${where}: server ${JSON.stringify(cluster.server)} is not an http(s) URL`);
+    if (cluster['insecure-skip-tls-verify'] === true &&
+        (cluster['certificate-authority'] || cluster['certificate-authority-data']))
+        // kubectl refuses this combination too: the CA would silently not be checked.
+        throw new runtime/* ActionError */.lZ(`${where} sets insecure-skip-tls-verify together with a certificate authority, which kubectl refuses`, { hint: 'Remove insecure-skip-tls-verify (the CA is then checked), or remove the CA.' });
+    const proxy = cluster['proxy-url'];
+    if (proxy !== undefined) {
+        if (typeof proxy !== 'string' || !URL.canParse(proxy))
+            throw new runtime/* ActionError */.lZ(`${where}: proxy-url ${JSON.stringify(proxy)} is not a URL`);
+        if (!['http:', 'https:', 'socks5:'].includes(new URL(proxy).protocol))
+            throw new runtime/* ActionError */.lZ(`${where}: proxy-url ${JSON.stringify(proxy)} must be http, https or socks5`);
+    }
+    const userName = String(ctx.user ?? '');
+    const user = merged.users.get(userName);
+    if (userName && !user)
+        throw new runtime/* ActionError */.lZ(`context ${name} of ${origin} names user ${JSON.stringify(userName)}, which is not defined`);
+    const u = user ?? {};
+    const userWhere = `user ${userName} of ${origin}`;
+    return {
+        origin,
+        contextName: name,
+        namespace: typeof ctx.namespace === 'string' && ctx.namespace ? ctx.namespace : 'default',
+        userName: userName || '(no user)',
+        clusterName,
+        cluster: cluster,
+        user: u,
+        authentication: authenticationOf(u, userWhere),
+        impersonation: impersonationOf(u, userWhere),
+        execExtension: merged.extensions.get(clusterName)
+    };
+}
+/** client-go's order: static credentials first; then a token file; an exec plugin only without them. */
+function authenticationOf(u, where) {
+    const provider = u['auth-provider'];
+    if (provider) {
+        if (provider.name === 'oidc')
+            return { kind: 'oidc' };
+        if (provider.name === 'gcp' || provider.name === 'azure')
+            throw new runtime/* ActionError */.lZ(`${where} uses the ${provider.name} auth-provider, which client-go and kubectl removed in 1.26`, {
+                hint: provider.name === 'gcp'
+                    ? 'Use the gke-gcloud-auth-plugin exec plugin (gcloud container clusters get-credentials writes it).'
+                    : 'Use the kubelogin exec plugin (az aks get-credentials, then kubelogin convert-kubeconfig).'
+            });
+        throw new runtime/* ActionError */.lZ(`${where} uses the auth-provider ${JSON.stringify(provider.name)}, which is unknown`, {
+            hint: 'Use an exec credential plugin, a token or a client certificate.'
+        });
+    }
+    if (typeof u.tokenFile === 'string' && u.tokenFile)
+        return { kind: 'token-file', path: u.tokenFile };
+    const hasStatic = Boolean(u.token) ||
+        (Boolean(u.username) && u.password !== undefined) ||
+        Boolean(u['client-certificate'] || u['client-certificate-data']);
+    if (hasStatic)
+        return { kind: 'static' };
+    if (u.exec)
+        return { kind: 'exec', exec: execConfigOf(u.exec, where) };
+    return { kind: 'none' };
+}
+const EXEC_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication.k8s.io/v1beta1'];
+function execConfigOf(e, where) {
+    const apiVersion = String(e.apiVersion ?? '');
+    if (!EXEC_VERSIONS.includes(apiVersion))
+        throw new runtime/* ActionError */.lZ(`${where}: exec apiVersion ${JSON.stringify(apiVersion)} is not supported; use ${EXEC_VERSIONS.join(' or ')}`, { hint: 'client.authentication.k8s.io/v1alpha1 was removed in Kubernetes 1.24; regenerate the kubeconfig.' });
+    if (typeof e.command !== 'string' || e.command === '')
+        throw new runtime/* ActionError */.lZ(`${where}: exec has no command`);
+    // v1 requires interactiveMode (client-go refuses it missing); v1beta1 defaults to IfAvailable.
+    const interactiveMode = typeof e.interactiveMode === 'string' ? e.interactiveMode : apiVersion.endsWith('/v1') ? '' : 'IfAvailable';
+    if (interactiveMode === '')
+        throw new runtime/* ActionError */.lZ(`${where}: exec with ${apiVersion} must set interactiveMode`, {
+            hint: 'Add interactiveMode: Never (a workflow has no terminal).'
+        });
+    if (interactiveMode === 'Always')
+        throw new runtime/* ActionError */.lZ(`${where}: the exec plugin needs a terminal (interactiveMode: Always)`, {
+            hint: 'A workflow step has no terminal: use a plugin mode that needs no prompt (interactiveMode: Never).'
+        });
+    const env = Array.isArray(e.env)
+        ? e.env.map(v => ({ name: String(v.name ?? ''), value: String(v.value ?? '') }))
+        : [];
+    return {
+        apiVersion,
+        command: e.command,
+        args: Array.isArray(e.args) ? e.args.map(String) : [],
+        env,
+        installHint: typeof e.installHint === 'string' ? e.installHint : undefined,
+        provideClusterInfo: e.provideClusterInfo === true,
+        interactiveMode
+    };
+}
+function impersonationOf(u, where) {
+    const groups = Array.isArray(u['as-groups']) ? u['as-groups'].map(String) : [];
+    const uid = typeof u['as-uid'] === 'string' && u['as-uid'] ? u['as-uid'] : undefined;
+    const extraRaw = (u['as-user-extra'] ?? {});
+    const extra = {};
+    for (const [k, v] of Object.entries(extraRaw))
+        extra[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+    const user = typeof u.as === 'string' ? u.as : '';
+    if (!user) {
+        if (groups.length || uid || Object.keys(extra).length)
+            throw new runtime/* ActionError */.lZ(`${where} sets as-groups, as-uid or as-user-extra without as`, {
+                hint: 'Impersonating groups or extras needs a user to impersonate (as:), as kubectl requires.'
+            });
+        return undefined;
+    }
+    return { user, uid, groups, extra };
+}
+/** The impersonation headers of the API's impersonation protocol. */
+function impersonationHeaders(i) {
+    if (!i)
+        return {};
+    const h = { 'Impersonate-User': i.user };
+    if (i.uid)
+        h['Impersonate-Uid'] = i.uid;
+    if (i.groups.length)
+        h['Impersonate-Group'] = i.groups;
+    for (const [k, v] of Object.entries(i.extra))
+        h[`Impersonate-Extra-${encodeURIComponent(k)}`] = v;
+    return h;
 }
 function parseConfigText(text, origin) {
     let doc;
@@ -28498,170 +28934,191 @@ function parseConfigText(text, origin) {
         throw new runtime/* ActionError */.lZ(`${origin} is not a kubeconfig (expected kind: Config)`);
     return doc;
 }
-function mergeConfig(into, doc, base) {
-    const add = (list, items) => {
-        for (const item of Array.isArray(items) ? items : []) {
-            if (!item?.name || list.some(x => x.name === item.name))
-                continue;
-            list.push(item);
-            into.base.set(item, base);
-        }
-    };
-    add(into.clusters, doc.clusters);
-    add(into.users, doc.users);
-    add(into.contexts, doc.contexts);
-    if (!into.currentContext && typeof doc['current-context'] === 'string')
-        into.currentContext = doc['current-context'];
+function entries(list) {
+    return Array.isArray(list)
+        ? list.filter((e) => !!e && typeof e.name === 'string')
+        : [];
 }
-function resolve(raw, contextName, origin) {
-    const name = contextName || raw.currentContext;
-    if (!name)
-        throw new runtime/* ActionError */.lZ(`${origin} sets no current-context`, {
-            hint: 'Set current-context in the kubeconfig or give the context input.'
-        });
-    const ctx = raw.contexts.find(c => c.name === name);
-    if (!ctx) {
-        throw new runtime/* ActionError */.lZ(`context ${JSON.stringify(name)} is not in ${origin}`, {
-            hint: `Contexts there: ${raw.contexts.map(c => c.name).join(', ') || 'none'}`
-        });
-    }
-    const cluster = raw.clusters.find(c => c.name === ctx.context?.cluster);
-    if (!cluster)
-        throw new runtime/* ActionError */.lZ(`context ${name} of ${origin} names cluster ${JSON.stringify(ctx.context?.cluster)}, which is not defined`);
-    const user = raw.users.find(u => u.name === ctx.context?.user);
-    const c = cluster.cluster ?? {};
-    const u = user?.user ?? {};
-    const cbase = raw.base.get(cluster) ?? process.cwd();
-    const ubase = (user && raw.base.get(user)) ?? process.cwd();
-    if (typeof c.server !== 'string' || c.server === '')
-        throw new runtime/* ActionError */.lZ(`cluster ${cluster.name} of ${origin} has no server URL`);
-    if (c['proxy-url'])
-        throw new runtime/* ActionError */.lZ(`cluster ${cluster.name} of ${origin} uses proxy-url, which this action does not support`);
-    let server;
-    try {
-        server = new URL(c.server);
-    }
-    catch {
-        throw new runtime/* ActionError */.lZ(`cluster ${cluster.name} of ${origin}: server ${JSON.stringify(c.server)} is not a URL`);
-    }
-    const creds = {
-        server,
-        ca: dataOrFile(c['certificate-authority-data'], c['certificate-authority'], cbase),
-        cert: dataOrFile(u['client-certificate-data'], u['client-certificate'], ubase),
-        key: dataOrFile(u['client-key-data'], u['client-key'], ubase),
-        insecure: c['insecure-skip-tls-verify'] === true,
-        servername: typeof c['tls-server-name'] === 'string' ? c['tls-server-name'] : undefined,
-        namespace: ctx.context?.namespace || 'default',
-        user: user?.name ?? '(no user)',
-        origin
-    };
-    if (creds.key)
-        maskSecret(creds.key.toString('utf8'));
-    if (typeof u.token === 'string' && u.token)
-        creds.token = u.token;
-    else if (typeof u.tokenFile === 'string' && u.tokenFile)
-        creds.token = (0,external_node_fs_namespaceObject.readFileSync)(absolute(u.tokenFile, ubase), 'utf8').trim();
-    else if (typeof u.username === 'string' && typeof u.password === 'string')
-        creds.basic = Buffer.from(`${u.username}:${u.password}`).toString('base64');
-    else if (u.exec && typeof u.exec === 'object')
-        Object.assign(creds, runExecPlugin(u.exec, user.name, server));
-    if (creds.token)
-        maskSecret(creds.token);
-    if (creds.basic)
-        maskSecret(creds.basic);
-    return creds;
+function fieldsOf(v) {
+    return v && typeof v === 'object' && !Array.isArray(v) ? { ...v } : {};
 }
-function absolute(path, base) {
-    return (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(base, path);
+function absolutePaths(fields, keys, dir) {
+    for (const k of keys) {
+        const v = fields[k];
+        if (typeof v === 'string' && v !== '' && !(0,external_node_path_.isAbsolute)(v))
+            fields[k] = (0,external_node_path_.join)(dir, v);
+    }
+    return fields;
 }
-function dataOrFile(data, file, base) {
-    if (typeof data === 'string' && data !== '')
-        return Buffer.from(data, 'base64');
-    if (typeof file === 'string' && file !== '')
-        return (0,external_node_fs_namespaceObject.readFileSync)(absolute(file, base));
-    return undefined;
-}
-/** A client.authentication.k8s.io exec plugin (aws, gke-gcloud-auth-plugin, kubelogin...). */
-function runExecPlugin(exec, user, server) {
-    const command = String(exec.command ?? '');
-    const args = Array.isArray(exec.args) ? exec.args.map(String) : [];
-    const extraEnv = {};
-    for (const e of Array.isArray(exec.env) ? exec.env : [])
-        extraEnv[e.name] = e.value;
-    const apiVersion = String(exec.apiVersion ?? 'client.authentication.k8s.io/v1');
-    const execInfo = JSON.stringify({
-        apiVersion,
-        kind: 'ExecCredential',
-        spec: { interactive: false, cluster: { server: server.href } }
-    });
-    let out;
-    try {
-        out = (0,external_node_child_process_namespaceObject.execFileSync)(command, args, {
-            env: { ...process.env, ...extraEnv, KUBERNETES_EXEC_INFO: execInfo },
-            encoding: 'utf8',
-            timeout: 60_000,
-            stdio: ['ignore', 'pipe', 'pipe']
-        });
-    }
-    catch (err) {
-        throw new runtime/* ActionError */.lZ(`the exec credential plugin of user ${user} (${command}) failed: ${err.message.split('\n')[0]}`, {
-            hint: 'Install the plugin on the runner, or pass a kubeconfig with a token or client certificate.'
-        });
-    }
-    let status = {};
-    try {
-        status = JSON.parse(out).status ?? {};
-    }
-    catch {
-        throw new runtime/* ActionError */.lZ(`the exec credential plugin of user ${user} (${command}) did not print an ExecCredential`);
-    }
-    if (status.token)
-        maskSecret(status.token);
-    if (status.clientKeyData)
-        maskSecret(status.clientKeyData);
-    return {
-        token: status.token,
-        cert: status.clientCertificateData ? Buffer.from(status.clientCertificateData) : undefined,
-        key: status.clientKeyData ? Buffer.from(status.clientKeyData) : undefined
-    };
-}
-/** Registers every credential in a kubeconfig with the runner's masker, one by one. */
+/** The credential fields of a kubeconfig user; each one found is masked, decoded forms too. */
+const CREDENTIAL_FIELDS = ['token', 'password', 'client-key-data', 'client-certificate-data'];
+const PROVIDER_SECRETS = ['id-token', 'refresh-token', 'client-secret', 'access-token'];
+/**
+ * Registers the credentials of a kubeconfig with the runner's masker: tokens, passwords, key and
+ * certificate data, OIDC tokens and secrets. Never its lines: `apiVersion: v1` is no secret, and
+ * masking it garbles every later line of the log. Unreadable YAML is masked whole.
+ */
 function maskKubeconfigCredentials(text) {
     let doc;
     try {
         doc = (0,dist/* parse */.qg)(text);
     }
     catch {
+        if (text.trim())
+            (0,runtime/* maskValue */.QS)(text);
         return;
     }
-    const users = doc?.users ?? [];
-    for (const u of Array.isArray(users) ? users : []) {
-        const user = u?.user ?? {};
-        for (const key of ['token', 'client-key-data', 'password']) {
+    const users = doc?.users;
+    for (const e of entries(users)) {
+        const user = fieldsOf(e.user);
+        for (const key of CREDENTIAL_FIELDS) {
             const v = user[key];
-            if (typeof v !== 'string' || v.length < 8)
+            if (typeof v !== 'string' || v === '')
                 continue;
-            maskSecret(v);
-            if (key.endsWith('-data')) {
-                const decoded = Buffer.from(v, 'base64').toString('utf8');
-                maskSecret(decoded);
-            }
+            (0,runtime/* maskValue */.QS)(v);
+            if (key.endsWith('-data'))
+                (0,runtime/* maskPem */.rL)(Buffer.from(v, 'base64').toString('utf8'));
         }
-        const authProvider = user['auth-provider'];
-        for (const v of Object.values(authProvider?.config ?? {}))
-            if (typeof v === 'string' && v.length >= 8)
-                maskSecret(v);
+        const provider = fieldsOf(user['auth-provider']);
+        const config = fieldsOf(provider.config);
+        for (const key of PROVIDER_SECRETS)
+            if (typeof config[key] === 'string' && config[key])
+                (0,runtime/* maskValue */.QS)(config[key]);
+        const exec = fieldsOf(user.exec);
+        // Plugin environment often carries a secret (AWS_SECRET_ACCESS_KEY, a client secret).
+        for (const v of Array.isArray(exec.env) ? exec.env : [])
+            if (typeof v.value === 'string' && v.value.length >= 8 && /secret|token|key|password/i.test(String(v.name)))
+                (0,runtime/* maskValue */.QS)(v.value);
     }
+}
+
+;// CONCATENATED MODULE: ./src/kube/access.ts
+
+
+
+async function connectAccess(selected) {
+    const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(418)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5748));
+    const server = new URL(selected.cluster.server);
+    const cluster = { ...selected.cluster };
+    // No proxy-url: the proxy of the environment, chosen as Go's net/http chooses it.
+    const envProxy = cluster['proxy-url'] ? undefined : (0,runtime/* environmentProxy */.Uw)(server);
+    if (envProxy)
+        cluster['proxy-url'] = envProxy.href;
+    // The library refuses http servers unless TLS checks are off; for http there is nothing to check.
+    if (server.protocol === 'http:')
+        cluster['insecure-skip-tls-verify'] = true;
+    const source = await credentialSource(selected);
+    const user = { ...selected.user };
+    // Impersonation headers are set here, all of them (the library knows only `as`).
+    delete user.as;
+    delete user.tokenFile;
+    if (source) {
+        delete user.exec;
+        user['auth-provider'] = { name: REFRESHED_PROVIDER, config: {} };
+    }
+    const kc = new KubeConfig();
+    kc.loadFromString(JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: selected.clusterName, cluster }],
+        users: [{ name: selected.userName, user }],
+        contexts: [
+            { name: selected.contextName, context: { cluster: selected.clusterName, user: selected.userName } }
+        ],
+        'current-context': selected.contextName
+    }));
+    if (source)
+        kc.addAuthenticator(source);
+    const extraHeaders = impersonationHeaders(selected.impersonation);
+    const agents = new Set();
+    const proxy = cluster['proxy-url'];
+    const description = [
+        source?.description ?? staticDescription(selected.user),
+        selected.impersonation ? `impersonating ${selected.impersonation.user}` : '',
+        proxy ? `via proxy ${redactUrl(proxy)}${envProxy ? ' (from the environment)' : ''}` : ''
+    ]
+        .filter(Boolean)
+        .join(', ');
+    return {
+        server,
+        namespace: selected.namespace,
+        user: selected.impersonation ? `${selected.userName} as ${selected.impersonation.user}` : selected.userName,
+        origin: selected.origin,
+        description,
+        async requestOptions() {
+            const opts = { headers: {} };
+            await kc.applyToHTTPSOptions(opts);
+            opts.headers = { ...(opts.headers ?? {}), ...extraHeaders };
+            if (opts.agent)
+                agents.add(opts.agent);
+            return opts;
+        },
+        invalidate: () => source?.invalidate() ?? false,
+        close() {
+            for (const a of agents)
+                a.destroy?.();
+        }
+    };
+}
+async function credentialSource(selected) {
+    const auth = selected.authentication;
+    switch (auth.kind) {
+        case 'exec':
+            return new ExecCredentials(auth.exec, selected.userName, execClusterInfo(selected));
+        case 'token-file':
+            return new TokenFileCredentials(auth.path);
+        case 'oidc': {
+            const { OpenIDConnectAuth } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(418)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5195));
+            const provider = selected.user['auth-provider'];
+            return new OidcCredentials(new OpenIDConnectAuth(), t => OpenIDConnectAuth.expirationFromToken(t), {
+                ...(provider.config ?? {})
+            });
+        }
+        default:
+            return undefined;
+    }
+}
+function execClusterInfo(selected) {
+    const c = selected.cluster;
+    const info = { server: c.server };
+    if (typeof c['certificate-authority-data'] === 'string')
+        info['certificate-authority-data'] = c['certificate-authority-data'];
+    if (typeof c['tls-server-name'] === 'string')
+        info['tls-server-name'] = c['tls-server-name'];
+    if (c['insecure-skip-tls-verify'] === true)
+        info['insecure-skip-tls-verify'] = true;
+    if (typeof c['proxy-url'] === 'string')
+        info['proxy-url'] = c['proxy-url'];
+    if (selected.execExtension !== undefined)
+        info.config = selected.execExtension;
+    return info;
+}
+function staticDescription(user) {
+    if (user.token)
+        return 'bearer token';
+    if (user.username)
+        return 'basic auth';
+    if (user['client-certificate'] || user['client-certificate-data'])
+        return 'client certificate';
+    return 'no credentials';
+}
+/** A proxy URL without its password, for the log. */
+function redactUrl(url) {
+    const u = new URL(url);
+    if (u.password)
+        u.password = '***';
+    return u.href;
 }
 
 ;// CONCATENATED MODULE: ./src/kube/client.ts
 /**
- * The thin adapter over the Kubernetes API: authenticated JSON requests, streaming watches,
- * discovery of kinds, and a count of every request made. Credentials come from kubeconfig
- * content, the KUBECONFIG file or the in-cluster service account (our own loader, kubeconfig.ts, reads
- * them; the requests themselves are plain HTTPS so that watches, retries and
- * counting stay in one place).
+ * The thin adapter over the Kubernetes API: JSON requests, streaming watches, discovery of kinds,
+ * and a count of every request made. Configuration, credentials, TLS and proxies come from
+ * @kubernetes/client-node (access.ts); the requests themselves stay here because the verdict
+ * logic needs what the library's informer does not give: every watch event as it arrives, a
+ * resourceVersion to resume from, and a bounded log of what was sent.
  */
+
 
 
 
@@ -28672,12 +29129,16 @@ class KubeApiError extends Error {
     apiStatus;
     verb;
     path;
-    constructor(status, apiStatus, verb, path) {
+    retryAfterSeconds;
+    constructor(status, apiStatus, verb, path, 
+    /** Seconds the server asked us to wait (Retry-After), when it said so. */
+    retryAfterSeconds) {
         super(apiStatus.message ?? `HTTP ${status} for ${verb} ${path}`);
         this.status = status;
         this.apiStatus = apiStatus;
         this.verb = verb;
         this.path = path;
+        this.retryAfterSeconds = retryAfterSeconds;
         this.name = 'KubeApiError';
     }
     get reason() {
@@ -28693,48 +29154,41 @@ class KubeConnectionError extends Error {
         this.name = 'KubeConnectionError';
     }
 }
+/** The most of an error body kept: a load balancer's HTML page must not reach the summary whole. */
+const ERROR_BODY_LIMIT = 4096;
+/** The request log keeps the first and the last requests; the count stays exact. */
+const REQUEST_LOG_LIMIT = 400;
+/** client-go's limit on answers that ask to be retried later. */
+const MAX_RETRY_AFTER = 10;
 class KubeClient {
-    credentials;
+    access;
     /** Every HTTP request sent, watches and retries included. */
     requests = 0;
     requestLog = [];
-    headers = {};
-    agent;
+    /** Times a credential was fetched again after the API server answered 401. */
+    reauthentications = 0;
     discovery = new Map();
-    constructor(credentials) {
-        this.credentials = credentials;
-        const c = credentials;
-        if (c.token)
-            this.headers.Authorization = `Bearer ${c.token}`;
-        else if (c.basic)
-            this.headers.Authorization = `Basic ${c.basic}`;
-        this.agent =
-            c.server.protocol === 'https:'
-                ? new external_node_https_namespaceObject.Agent({
-                    keepAlive: true,
-                    ca: c.ca,
-                    cert: c.cert,
-                    key: c.key,
-                    rejectUnauthorized: !c.insecure,
-                    servername: c.servername
-                })
-                : new external_node_http_.Agent({ keepAlive: true });
+    constructor(access) {
+        this.access = access;
     }
     get server() {
-        return this.credentials.server;
+        return this.access.server;
     }
     get defaultNamespace() {
-        return this.credentials.namespace;
+        return this.access.namespace;
     }
     get user() {
-        return this.credentials.user;
+        return this.access.user;
     }
-    /** Loads credentials (masking each one) from the kubeconfig input, KUBECONFIG or the pod. */
+    /**
+     * Reads the configuration (the kubeconfig input, KUBECONFIG, ~/.kube/config or the pod's service
+     * account), masking each credential, and prepares the connection. Sends no request.
+     */
     static async connect(options = {}) {
-        return new KubeClient(loadCredentials(options));
+        return new KubeClient(await connectAccess(selectConfig(options)));
     }
     close() {
-        this.agent.destroy();
+        this.access.close();
     }
     url(path, query) {
         const url = new URL(path, this.server);
@@ -28745,40 +29199,63 @@ class KubeClient {
                 url.searchParams.set(k, String(v));
         return url;
     }
-    /** One JSON request; API errors become KubeApiError, network errors KubeConnectionError. */
+    record(line) {
+        this.requests++;
+        if (this.requestLog.length < REQUEST_LOG_LIMIT)
+            this.requestLog.push(line);
+        else
+            this.requestLog[REQUEST_LOG_LIMIT / 2 + (this.requests % (REQUEST_LOG_LIMIT / 2))] = line;
+    }
+    /**
+     * One JSON request; API errors become KubeApiError, network errors KubeConnectionError. A 401 is
+     * answered once by fetching the credential again (an exec plugin's token that expired early, a
+     * rotated token file); Retry-After on 429 and 5xx is honoured as client-go honours it.
+     */
     async request(method, path, options = {}) {
-        const deadline = Date.now() + (options.retryForMs ?? 0);
+        const started = Date.now();
+        const deadline = started + (options.retryForMs ?? 30_000);
         let delay = 250;
+        let retriedAfter = 0;
+        let reauthenticated = false;
         for (;;) {
             try {
                 return await this.once(method, path, options);
             }
             catch (err) {
-                const retriable = err instanceof KubeConnectionError ||
-                    (err instanceof KubeApiError && (err.status === 429 || err.status === 503 || err.status === 504));
-                if (!retriable || Date.now() + delay > deadline)
+                if (err instanceof KubeApiError && err.status === 401 && !reauthenticated && this.access.invalidate()) {
+                    reauthenticated = true;
+                    this.reauthentications++;
+                    continue;
+                }
+                const wait = retryDelay(err, delay, options.retryForMs !== undefined);
+                if (wait === undefined || Date.now() + wait > deadline)
                     throw err;
-                await sleep(delay);
-                delay = Math.min(delay * 2, 2000);
+                if (err instanceof KubeApiError && err.retryAfterSeconds !== undefined) {
+                    if (++retriedAfter > MAX_RETRY_AFTER)
+                        throw err;
+                }
+                else
+                    delay = Math.min(delay * 2, 2000);
+                await sleep(wait);
             }
         }
     }
-    once(method, path, options) {
+    async once(method, path, options) {
         const url = this.url(path, options.query);
         const body = options.body === undefined
             ? undefined
             : typeof options.body === 'string'
                 ? options.body
                 : JSON.stringify(options.body);
-        this.requests++;
-        this.requestLog.push(`${method} ${url.pathname}${url.search}`);
-        const lib = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+        const base = await this.requestBase();
+        this.record(`${method} ${url.pathname}${url.search}`);
+        const lib = url.protocol === 'https:' ? external_node_https_ : external_node_http_;
         return new Promise((resolve, reject) => {
             const req = lib.request(url, {
+                ...base,
                 method,
-                agent: this.agent,
                 headers: {
-                    ...this.headers,
+                    ...base.headers,
                     Accept: 'application/json',
                     'User-Agent': 'otlp-deploy-actions/rollout',
                     ...(body !== undefined
@@ -28790,13 +29267,24 @@ class KubeClient {
                 },
                 timeout: options.timeoutMs ?? 30_000
             }, res => {
+                const status = res.statusCode ?? 0;
+                const ok = status >= 200 && status < 300;
                 const chunks = [];
-                res.on('data', (c) => chunks.push(c));
+                let kept = 0;
+                let total = 0;
+                res.on('data', (c) => {
+                    total += c.length;
+                    // Success bodies are read whole (lists, logs already limited by limitBytes); error
+                    // bodies only as far as a message needs.
+                    if (ok || kept < ERROR_BODY_LIMIT) {
+                        chunks.push(c);
+                        kept += c.length;
+                    }
+                });
                 res.on('error', err => reject(new KubeConnectionError(`${method} ${url.pathname}: ${err.message}`, err.code)));
                 res.on('end', () => {
                     const text = Buffer.concat(chunks).toString('utf8');
-                    const status = res.statusCode ?? 0;
-                    if (status >= 200 && status < 300) {
+                    if (ok) {
                         if (url.pathname.endsWith('/log'))
                             return resolve(text);
                         try {
@@ -28807,14 +29295,7 @@ class KubeClient {
                         }
                         return;
                     }
-                    let apiStatus;
-                    try {
-                        apiStatus = JSON.parse(text);
-                    }
-                    catch {
-                        apiStatus = { message: text.trim() || `HTTP ${status}`, code: status };
-                    }
-                    reject(new KubeApiError(status, apiStatus, verbOf(method, url), url.pathname));
+                    reject(new KubeApiError(status, apiStatusOf(text, status, String(res.headers['content-type'] ?? ''), total), verbOf(method, url), url.pathname, retryAfterOf(res.headers['retry-after'])));
                 });
             });
             req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
@@ -28824,32 +29305,38 @@ class KubeClient {
             req.end();
         });
     }
+    /** The library's options for one request: TLS, agent (proxy), authentication, impersonation. */
+    async requestBase() {
+        const base = await this.access.requestOptions();
+        return { ...base, headers: (base.headers ?? {}) };
+    }
     /**
      * Streams a watch until the server ends it (its timeoutSeconds), `signal` aborts, or the
-     * connection breaks (KubeConnectionError). Each decoded event goes to `onEvent`.
+     * connection breaks (KubeConnectionError). Each decoded event goes to `onEvent`; resolves with
+     * the number of events received, so the caller can tell a watch that ended at once from one
+     * that ran. A 401 fetches the credential again before the error reaches the caller.
      */
-    watch(path, query, onEvent, signal) {
+    async watch(path, query, onEvent, signal) {
         const url = this.url(path, { ...query, watch: 'true' });
-        this.requests++;
-        this.requestLog.push(`WATCH ${url.pathname}${url.search}`);
-        const lib = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+        const base = await this.requestBase();
+        this.record(`WATCH ${url.pathname}${url.search}`);
+        const lib = url.protocol === 'https:' ? external_node_https_ : external_node_http_;
+        let events = 0;
         return new Promise((resolve, reject) => {
             if (signal.aborted)
-                return resolve();
-            const req = lib.request(url, { method: 'GET', agent: this.agent, headers: { ...this.headers, Accept: 'application/json' } }, res => {
+                return resolve(events);
+            const req = lib.request(url, { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } }, res => {
                 const status = res.statusCode ?? 0;
                 if (status < 200 || status > 299) {
                     let text = '';
-                    res.on('data', (c) => (text += c.toString()));
+                    res.on('data', (c) => {
+                        if (text.length < ERROR_BODY_LIMIT)
+                            text += c.toString();
+                    });
                     res.on('end', () => {
-                        let apiStatus = { message: text.trim() || `HTTP ${status}` };
-                        try {
-                            apiStatus = JSON.parse(text);
-                        }
-                        catch {
-                            // keep the text
-                        }
-                        reject(new KubeApiError(status, apiStatus, 'watch', url.pathname));
+                        if (status === 401)
+                            this.access.invalidate();
+                        reject(new KubeApiError(status, apiStatusOf(text, status, String(res.headers['content-type'] ?? ''), text.length), 'watch', url.pathname, retryAfterOf(res.headers['retry-after'])));
                     });
                     return;
                 }
@@ -28864,6 +29351,7 @@ class KubeClient {
                         if (line === '')
                             continue;
                         try {
+                            events++;
                             onEvent(JSON.parse(line));
                         }
                         catch (err) {
@@ -28871,17 +29359,17 @@ class KubeClient {
                         }
                     }
                 });
-                res.on('end', () => resolve());
+                res.on('end', () => resolve(events));
                 res.on('error', err => signal.aborted
-                    ? resolve()
+                    ? resolve(events)
                     : reject(new KubeConnectionError(`watch ${url.pathname}: ${err.message}`, err.code)));
                 res.on('aborted', () => signal.aborted
-                    ? resolve()
+                    ? resolve(events)
                     : reject(new KubeConnectionError(`watch ${url.pathname}: the server closed the stream`, 'ECONNRESET')));
             });
             const abort = () => {
                 req.destroy();
-                resolve();
+                resolve(events);
             };
             signal.addEventListener('abort', abort, { once: true });
             // A silent connection (a half-open socket after an API server restart) is cut after 90 s.
@@ -28889,7 +29377,7 @@ class KubeClient {
             req.on('error', err => {
                 signal.removeEventListener('abort', abort);
                 if (signal.aborted)
-                    resolve();
+                    resolve(events);
                 else
                     reject(new KubeConnectionError(`watch ${url.host}${url.pathname}: ${err.message}`, err.code));
             });
@@ -28981,12 +29469,62 @@ function describeApiError(err, doing) {
     }
     return new runtime/* ActionError */.lZ(`${doing} failed: ${err?.message ?? String(err)}`, { cause: err });
 }
+/**
+ * The Status in an error body, or a short stand-in for a body that is none (a proxy's or load
+ * balancer's HTML page): its status, type and size, and the start of its text without markup.
+ */
+function apiStatusOf(text, status, contentType, size) {
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && (parsed.message || parsed.kind === 'Status'))
+            return parsed;
+    }
+    catch {
+        // not JSON: summarised below
+    }
+    const plain = text
+        .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    const excerpt = plain.length > 200 ? `${plain.slice(0, 200)}…` : plain;
+    const type = contentType.split(';')[0]?.trim();
+    const what = [type, size > 0 ? `${size} bytes` : 'empty'].filter(Boolean).join(', ');
+    return { message: `HTTP ${status} (${what})${excerpt ? `: ${excerpt}` : ''}`, code: status };
+}
+/** Retry-After in seconds (a number or an HTTP date), when present and sane. */
+function retryAfterOf(header) {
+    const value = Array.isArray(header) ? header[0] : header;
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value.trim());
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+/**
+ * How long to wait before sending a failed request again, or undefined to give up. An answer
+ * with Retry-After (429 or 5xx) is retried after that wait, as client-go does; connection
+ * failures and 429/503/504 without it only when the caller gave a retry budget.
+ */
+function retryDelay(err, backoffMs, hasBudget) {
+    if (err instanceof KubeApiError) {
+        if ((err.status === 429 || err.status >= 500) && err.retryAfterSeconds !== undefined)
+            return Math.max(err.retryAfterSeconds, 1) * 1000;
+        if (hasBudget && [429, 503, 504].includes(err.status))
+            return backoffMs;
+        return undefined;
+    }
+    if (err instanceof KubeConnectionError && hasBudget)
+        return backoffMs;
+    return undefined;
+}
 function sleep(ms) {
     return new Promise(r => setTimeout(r, ms));
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -32583,8 +33121,8 @@ class DefaultGlobber {
 //# sourceMappingURL=internal-globber.js.map
 // EXTERNAL MODULE: external "crypto"
 var external_crypto_ = __nccwpck_require__(6982);
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
@@ -32811,7 +33349,7 @@ async function resolveManifestFiles(entries, cwd) {
         }
     };
     for (const entry of entries) {
-        const path = (0,external_node_path_namespaceObject.isAbsolute)(entry) ? entry : (0,external_node_path_namespaceObject.resolve)(cwd, entry);
+        const path = (0,external_node_path_.isAbsolute)(entry) ? entry : (0,external_node_path_.resolve)(cwd, entry);
         if (/[*?[{]/.test(entry)) {
             const globber = await create(path, { followSymbolicLinks: true, matchDirectories: false });
             const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort();
@@ -32822,7 +33360,7 @@ async function resolveManifestFiles(entries, cwd) {
         }
         let info;
         try {
-            info = await (0,promises_namespaceObject.stat)(path);
+            info = await (0,promises_.stat)(path);
         }
         catch {
             problems.push(`${entry}: no such file or directory (relative paths start at ${cwd})`);
@@ -32841,8 +33379,8 @@ async function resolveManifestFiles(entries, cwd) {
 }
 async function walk(dir) {
     const out = [];
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
-        const full = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+    for (const entry of await (0,promises_.readdir)(dir, { withFileTypes: true })) {
+        const full = (0,external_node_path_.join)(dir, entry.name);
         if (entry.isDirectory())
             out.push(...(await walk(full)));
         else
@@ -32855,8 +33393,8 @@ async function loadManifests(entries, cwd) {
     const { files, problems } = await resolveManifestFiles(entries, cwd);
     const manifests = [];
     for (const file of files) {
-        const shown = (0,external_node_path_namespaceObject.relative)(cwd, file) || file;
-        const text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+        const shown = (0,external_node_path_.relative)(cwd, file) || file;
+        const text = await (0,promises_.readFile)(file, 'utf8');
         const parsed = parseManifests(text, shown.startsWith('..') ? file : shown);
         manifests.push(...parsed.manifests);
         problems.push(...parsed.problems.map(formatProblem));
@@ -33415,11 +33953,12 @@ class Informer {
     }
     async watchLoop() {
         const signal = this.controller.signal;
-        let delay = 200;
+        const backoff = new WatchBackoff();
         while (!signal.aborted) {
+            const opened = Date.now();
             try {
                 let gone = false;
-                await this.client.watch(this.path, {
+                const events = await this.client.watch(this.path, {
                     labelSelector: this.options.labelSelector,
                     fieldSelector: this.options.fieldSelector,
                     resourceVersion: this.resourceVersion,
@@ -33447,11 +33986,22 @@ class Informer {
                         this.items.set(name, obj);
                     this.options.onChange();
                 }, signal);
-                delay = 200;
                 if (gone) {
                     this.relists++;
                     this.options.onNotice?.(`watch ${this.path}: resourceVersion expired; listing again`);
+                    await sleep(backoff.next());
                     await this.list();
+                    continue;
+                }
+                // A watch that the server (or a proxy in between) ends at once with nothing in it would
+                // otherwise be reopened in a tight loop; client-go's reflector backs off the same way.
+                if (events === 0 && Date.now() - opened < 1000) {
+                    this.reconnects++;
+                    await sleep(backoff.next());
+                }
+                else {
+                    backoff.reset();
+                    this.unauthorizedInARow = 0;
                 }
             }
             catch (err) {
@@ -33459,6 +34009,7 @@ class Informer {
                     return;
                 if (err instanceof KubeApiError && err.status === 410) {
                     this.relists++;
+                    await sleep(backoff.next());
                     try {
                         await this.list();
                     }
@@ -33472,19 +34023,50 @@ class Informer {
                     return;
                 this.reconnects++;
                 this.options.onNotice?.(`watch ${this.path}: ${err.message}; reconnecting`);
-                await sleep(delay);
-                delay = Math.min(delay * 2, 2000);
+                const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined;
+                await sleep(Math.max(backoff.next(), (retryAfter ?? 0) * 1000));
                 // After a restart the old version may be gone; the next watch answers 410 and we re-list.
             }
         }
     }
     retriable(err) {
-        if (err instanceof KubeApiError && [401, 403, 404].includes(err.status)) {
+        // A 401 after the client fetched the credential again is final too.
+        if (err instanceof KubeApiError && [401, 403, 404].includes(err.status) && !this.retry401(err)) {
             this.fatal = err;
             this.options.onChange();
             return false;
         }
         return true;
+    }
+    /** One 401 in a row is retried (the client has fetched a fresh credential); a second is final. */
+    unauthorizedInARow = 0;
+    retry401(err) {
+        if (err.status !== 401)
+            return false;
+        return ++this.unauthorizedInARow <= 1;
+    }
+}
+/**
+ * The pause before reopening a watch: 800 ms doubling to 30 s, each with up to 20% jitter so that
+ * many clients a restart disconnected do not come back in step (client-go's reflector backoff).
+ */
+class WatchBackoff {
+    initialMs;
+    maxMs;
+    random;
+    attempt = 0;
+    constructor(initialMs = 800, maxMs = 30_000, random = Math.random) {
+        this.initialMs = initialMs;
+        this.maxMs = maxMs;
+        this.random = random;
+    }
+    next() {
+        const base = Math.min(this.initialMs * 2 ** this.attempt, this.maxMs);
+        this.attempt++;
+        return Math.round(base * (1 + 0.2 * this.random()));
+    }
+    reset() {
+        this.attempt = 0;
     }
 }
 
@@ -34634,10 +35216,10 @@ async function planSetImage(client, config, namespace, log) {
     };
 }
 async function loadSmokeJob(file, cwd, namespace) {
-    const full = (0,external_node_path_namespaceObject.isAbsolute)(file) ? file : (0,external_node_path_namespaceObject.resolve)(cwd, file);
+    const full = (0,external_node_path_.isAbsolute)(file) ? file : (0,external_node_path_.resolve)(cwd, file);
     let text;
     try {
-        text = await (0,promises_namespaceObject.readFile)(full, 'utf8');
+        text = await (0,promises_.readFile)(full, 'utf8');
     }
     catch {
         throw new runtime/* ActionError */.lZ(`smoke-job: cannot read ${file} (relative paths start at ${cwd})`, {
@@ -34915,6 +35497,7 @@ function rolloutSummary(r) {
 
 
 
+
 function parseConfig(inputs) {
     const manifests = inputs.list('manifests');
     const namespace = inputs.string('namespace');
@@ -34934,7 +35517,10 @@ function parseConfig(inputs) {
         else
             workload = parsed;
     }
-    const kubeconfig = inputs.secret('kubeconfig');
+    // Its credentials are masked one by one; its lines (`apiVersion: v1`) are no secret.
+    const kubeconfig = inputs.string('kubeconfig');
+    if (kubeconfig !== '')
+        maskKubeconfigCredentials(kubeconfig);
     const context = inputs.string('context');
     const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 600_000;
     const fieldManager = inputs.string('field-manager') || 'otlp-deploy-actions';
@@ -35073,7 +35659,7 @@ async function runRollout(config) {
 
 /***/ }),
 
-/***/ 3378:
+/***/ 2862:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35081,17 +35667,20 @@ async function runRollout(config) {
 __nccwpck_require__.d(__webpack_exports__, {
   lZ: () => (/* reexport */ errors_ActionError),
   fe: () => (/* reexport */ appendSummary),
+  gf: () => (/* reexport */ childEnv),
+  Uw: () => (/* reexport */ environmentProxy),
   gJ: () => (/* reexport */ errorMessage),
   a3: () => (/* reexport */ formatDuration),
   Os: () => (/* reexport */ group),
-  $l: () => (/* reexport */ maskSecret),
+  rL: () => (/* reexport */ maskPem),
+  QS: () => (/* reexport */ maskValue),
   md: () => (/* reexport */ markdown_namespaceObject),
   Ko: () => (/* reexport */ readInputs),
   Cs: () => (/* reexport */ runAction),
   n0: () => (/* reexport */ setOutputs)
 });
 
-// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, lastLines, outputText, parseDuration, run, splitList
+// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, isLoopbackHost, lastLines, maskSecret, outputText, parseDuration, proxiedFetch, run, splitList
 
 // NAMESPACE OBJECT: ./src/runtime/markdown.ts
 var markdown_namespaceObject = {};
@@ -35187,8 +35776,9 @@ function formatDuration(ms) {
 const MIN_LINE_LENGTH = 8;
 /**
  * Masks a credential before its first use. The runner masks a registered value as a whole, so a
- * multi-line secret (a kubeconfig, a key) also has each substantial line registered, and the
- * base64 form is registered too because tools echo credentials encoded.
+ * multi-line secret (a key) also has each substantial line registered, and the base64 form is
+ * registered too because tools echo credentials encoded. For a document that holds credentials
+ * among plain lines (a kubeconfig), mask the credentials one by one with maskValue instead.
  */
 function maskSecret(value) {
     if (value.trim() === '')
@@ -35201,6 +35791,26 @@ function maskSecret(value) {
                 core/* setSecret */.Pq(line);
     if (value.length >= MIN_LINE_LENGTH)
         core/* setSecret */.Pq(Buffer.from(value).toString('base64'));
+}
+const maskedValues = new Set();
+/** Masks one single-line credential and its base64 form, once however often it is read. */
+function maskValue(value) {
+    if (value.trim() === '' || maskedValues.has(value))
+        return;
+    maskedValues.add(value);
+    core/* setSecret */.Pq(value);
+    if (value.length >= MIN_LINE_LENGTH)
+        core/* setSecret */.Pq(Buffer.from(value).toString('base64'));
+}
+/** A PEM block: the whole block and its body lines, never its `-----BEGIN ...-----` lines. */
+function maskPem(pem) {
+    if (pem.trim() === '' || maskedValues.has(pem))
+        return;
+    maskedValues.add(pem);
+    core/* setSecret */.Pq(pem);
+    for (const line of pem.split(/\r?\n/).map(l => l.trim()))
+        if (!line.startsWith('-----') && line.length >= 16)
+            maskValue(line);
 }
 
 ;// CONCATENATED MODULE: ./src/runtime/inputs.ts
@@ -35563,7 +36173,190 @@ function join(...sections) {
         .join('\n\n') + '\n');
 }
 
+;// CONCATENATED MODULE: ./src/runtime/child-env.ts
+/**
+ * The environment a child process gets (exec credential plugins, builders, test commands): the
+ * job's environment without the action's inputs (`INPUT_*`, which carry passwords and tokens) and
+ * without the runner's own credentials. A child that needs one of them gets it by name (`keep`).
+ */
+const RUNNER_CREDENTIALS = [
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_RUNTIME_URL',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'ACTIONS_CACHE_URL',
+    'ACTIONS_RESULTS_URL',
+    'GITHUB_TOKEN'
+];
+function childEnv(base = process.env, options = {}) {
+    const keep = new Set(options.keep ?? []);
+    const env = {};
+    for (const [name, value] of Object.entries(base)) {
+        if (value === undefined || keep.has(name))
+            continue;
+        if (name.startsWith('INPUT_') || RUNNER_CREDENTIALS.includes(name))
+            continue;
+        env[name] = value;
+    }
+    for (const name of keep)
+        if (base[name] !== undefined)
+            env[name] = base[name];
+    for (const [name, value] of Object.entries(options.add ?? {}))
+        if (value !== undefined)
+            env[name] = value;
+    return env;
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./node_modules/proxy-from-env/index.js
+
+
+var DEFAULT_PORTS = {
+  ftp: 21,
+  gopher: 70,
+  http: 80,
+  https: 443,
+  ws: 80,
+  wss: 443,
+};
+
+function parseUrl(urlString) {
+  try {
+    return new URL(urlString);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {string|object|URL} url - The URL as a string or URL instance, or a
+ *   compatible object (such as the result from legacy url.parse).
+ * @return {string} The URL of the proxy that should handle the request to the
+ *  given URL. If no proxy is set, this will be an empty string.
+ */
+function getProxyForUrl(url) {
+  var parsedUrl = (typeof url === 'string' ? parseUrl(url) : url) || {};
+  var proto = parsedUrl.protocol;
+  var hostname = parsedUrl.host;
+  var port = parsedUrl.port;
+  if (typeof hostname !== 'string' || !hostname || typeof proto !== 'string') {
+    return '';  // Don't proxy URLs without a valid scheme or host.
+  }
+
+  proto = proto.split(':', 1)[0];
+  // Stripping ports in this way instead of using parsedUrl.hostname to make
+  // sure that the brackets around IPv6 addresses are kept.
+  hostname = hostname.replace(/:\d*$/, '');
+  port = parseInt(port) || DEFAULT_PORTS[proto] || 0;
+  if (!shouldProxy(hostname, port)) {
+    return '';  // Don't proxy URLs that match NO_PROXY.
+  }
+
+  var proxy = getEnv(proto + '_proxy') || getEnv('all_proxy');
+  if (proxy && proxy.indexOf('://') === -1) {
+    // Missing scheme in proxy, default to the requested URL's scheme.
+    proxy = proto + '://' + proxy;
+  }
+  return proxy;
+}
+
+/**
+ * Determines whether a given URL should be proxied.
+ *
+ * @param {string} hostname - The host name of the URL.
+ * @param {number} port - The effective port of the URL.
+ * @returns {boolean} Whether the given URL should be proxied.
+ * @private
+ */
+function shouldProxy(hostname, port) {
+  var NO_PROXY = getEnv('no_proxy').toLowerCase();
+  if (!NO_PROXY) {
+    return true;  // Always proxy if NO_PROXY is not set.
+  }
+  if (NO_PROXY === '*') {
+    return false;  // Never proxy if wildcard is set.
+  }
+
+  return NO_PROXY.split(/[,\s]/).every(function(proxy) {
+    if (!proxy) {
+      return true;  // Skip zero-length hosts.
+    }
+    var parsedProxy = proxy.match(/^(.+):(\d+)$/);
+    var parsedProxyHostname = parsedProxy ? parsedProxy[1] : proxy;
+    var parsedProxyPort = parsedProxy ? parseInt(parsedProxy[2]) : 0;
+    if (parsedProxyPort && parsedProxyPort !== port) {
+      return true;  // Skip if ports don't match.
+    }
+
+    if (!/^[.*]/.test(parsedProxyHostname)) {
+      // No wildcards, so stop proxying if there is an exact match.
+      return hostname !== parsedProxyHostname;
+    }
+
+    if (parsedProxyHostname.charAt(0) === '*') {
+      // Remove leading wildcard.
+      parsedProxyHostname = parsedProxyHostname.slice(1);
+    }
+    // Stop proxying if the hostname ends with the no_proxy host.
+    return !hostname.endsWith(parsedProxyHostname);
+  });
+}
+
+/**
+ * Get the value for an environment variable.
+ *
+ * @param {string} key - The name of the environment variable.
+ * @return {string} The value of the environment variable.
+ * @private
+ */
+function getEnv(key) {
+  return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
+}
+
+;// CONCATENATED MODULE: ./src/runtime/proxy.ts
+/**
+ * Which proxy a request goes through, as Go's net/http (and so kubectl) chooses it: the
+ * HTTPS_PROXY/HTTP_PROXY variables with NO_PROXY (proxy-from-env reads them), except that
+ * localhost and loopback addresses are never proxied.
+ */
+
+
+function environmentProxy(target) {
+    const url = typeof target === 'string' ? new URL(target) : target;
+    if (isLoopbackHost(url.hostname))
+        return undefined;
+    const proxy = getProxyForUrl(url.href);
+    return proxy ? new URL(proxy) : undefined;
+}
+function isLoopbackHost(hostname) {
+    const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (host === 'localhost')
+        return true;
+    if ((0,external_node_net_.isIP)(host) === 4)
+        return host.startsWith('127.');
+    if ((0,external_node_net_.isIP)(host) === 6)
+        return host === '::1' || host === '0:0:0:0:0:0:0:1';
+    return false;
+}
+/**
+ * `fetch` through the environment's proxy when one applies (undici's ProxyAgent, loaded only
+ * then: most runs have no proxy and should not pay for loading it).
+ */
+async function proxiedFetch(url, init = {}) {
+    const proxy = environmentProxy(url);
+    if (!proxy)
+        return fetch(url, init);
+    const undici = await __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4371, 19));
+    return (await undici.fetch(url, {
+        ...init,
+        dispatcher: new undici.ProxyAgent(proxy.href)
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/runtime/index.ts
+
+
 
 
 
@@ -35595,6 +36388,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 2250:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
 
 /***/ }),
 
@@ -35654,6 +36454,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer"
 
 /***/ }),
 
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
 /***/ 7540:
 /***/ ((module) => {
 
@@ -35689,6 +36496,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -35703,10 +36524,24 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
 /***/ 7030:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -35724,10 +36559,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 
 /***/ }),
 
+/***/ 99:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite");
+
+/***/ }),
+
 /***/ 7075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 7830:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
+
+/***/ }),
+
+/***/ 7997:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers");
 
 /***/ }),
 
@@ -35794,6 +36650,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -35808,10 +36671,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
 /***/ 9023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 9154:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("vm");
 
 /***/ }),
 
@@ -37583,7 +38467,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -38509,7 +39393,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -38792,7 +39676,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -38885,7 +39769,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -39076,7 +39960,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -39197,7 +40081,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -39320,7 +40204,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -39374,7 +40258,7 @@ exports.toJS = toJS;
 var resolveBlockScalar = __nccwpck_require__(8913);
 var resolveFlowScalar = __nccwpck_require__(6842);
 var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -41892,7 +42776,7 @@ exports.seq = seq;
 
 
 
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -42164,7 +43048,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -42257,7 +43141,7 @@ exports.getTags = getTags;
 
 var node_buffer = __nccwpck_require__(181);
 var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -42587,7 +43471,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -42771,7 +43655,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -42905,7 +43789,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -43183,7 +44067,7 @@ exports.foldFlowLines = foldFlowLines;
 var anchors = __nccwpck_require__(1596);
 var identity = __nccwpck_require__(1127);
 var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
+var stringifyString = __nccwpck_require__(5450);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -43794,7 +44678,7 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 3069:
+/***/ 5450:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -44668,8 +45552,8 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
+var undici = __nccwpck_require__(3368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -47379,23 +48263,29 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	}
 /******/ 	// Create a new module (and put it into the cache)
 /******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
+/******/ 		id: moduleId,
+/******/ 		loaded: false,
 /******/ 		exports: {}
 /******/ 	};
 /******/ 
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
 /******/ 	}
 /******/ 
+/******/ 	// Flag the module as loaded
+/******/ 	module.loaded = true;
+/******/ 
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -47470,6 +48360,36 @@ function getExecOutput(commandLine, args, options) {
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -47479,6 +48399,28 @@ function getExecOutput(commandLine, args, options) {
 /******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
 /******/ 			}
 /******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
 /******/ 	};
 /******/ })();
 /******/ 
@@ -47496,6 +48438,78 @@ function getExecOutput(commandLine, args, options) {
 /******/ 		}
 /******/ 		Object.defineProperty(exports, '__esModule', { value: true });
 /******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/node module decorator */
+/******/ (() => {
+/******/ 	__nccwpck_require__.nmd = (module) => {
+/******/ 		module.paths = [];
+/******/ 		if (!module.children) module.children = [];
+/******/ 		return module;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

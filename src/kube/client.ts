@@ -1,22 +1,27 @@
 /**
- * The thin adapter over the Kubernetes API: authenticated JSON requests, streaming watches,
- * discovery of kinds, and a count of every request made. Credentials come from kubeconfig
- * content, the KUBECONFIG file or the in-cluster service account (our own loader, kubeconfig.ts, reads
- * them; the requests themselves are plain HTTPS so that watches, retries and
- * counting stay in one place).
+ * The thin adapter over the Kubernetes API: JSON requests, streaming watches, discovery of kinds,
+ * and a count of every request made. Configuration, credentials, TLS and proxies come from
+ * @kubernetes/client-node (access.ts); the requests themselves stay here because the verdict
+ * logic needs what the library's informer does not give: every watch event as it arrives, a
+ * resourceVersion to resume from, and a bounded log of what was sent.
  */
 import * as http from 'node:http'
 import * as https from 'node:https'
 import { ActionError } from '../runtime/index.js'
-import type { LoadOptions, ResolvedCredentials } from './kubeconfig.js'
-import { loadCredentials } from './kubeconfig.js'
+import type { KubeAccess } from './access.js'
+import { connectAccess } from './access.js'
+import type { LoadOptions } from './kubeconfig.js'
+import { selectConfig } from './kubeconfig.js'
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>
   body?: unknown
   contentType?: string
   timeoutMs?: number
-  /** Retry connection failures and 429/503 within this budget (the API server restarting). */
+  /**
+   * Retry connection failures and 429/503/504 within this budget (the API server restarting).
+   * Without it, only answers that carry Retry-After are retried, up to 30 s in all.
+   */
   retryForMs?: number
 }
 
@@ -40,7 +45,9 @@ export class KubeApiError extends Error {
     readonly status: number,
     readonly apiStatus: ApiStatus,
     readonly verb: string,
-    readonly path: string
+    readonly path: string,
+    /** Seconds the server asked us to wait (Retry-After), when it said so. */
+    readonly retryAfterSeconds?: number
   ) {
     super(apiStatus.message ?? `HTTP ${status} for ${verb} ${path}`)
     this.name = 'KubeApiError'
@@ -66,50 +73,45 @@ export interface WatchEvent<T = unknown> {
   object: T
 }
 
+/** The most of an error body kept: a load balancer's HTML page must not reach the summary whole. */
+const ERROR_BODY_LIMIT = 4096
+/** The request log keeps the first and the last requests; the count stays exact. */
+const REQUEST_LOG_LIMIT = 400
+/** client-go's limit on answers that ask to be retried later. */
+const MAX_RETRY_AFTER = 10
+
 export class KubeClient {
   /** Every HTTP request sent, watches and retries included. */
   requests = 0
   readonly requestLog: string[] = []
-  private readonly headers: Record<string, string> = {}
-  private readonly agent: http.Agent
+  /** Times a credential was fetched again after the API server answered 401. */
+  reauthentications = 0
   private readonly discovery = new Map<
     string,
     Promise<Map<string, { name: string; namespaced: boolean; verbs: string[] }>>
   >()
-  private constructor(readonly credentials: ResolvedCredentials) {
-    const c = credentials
-    if (c.token) this.headers.Authorization = `Bearer ${c.token}`
-    else if (c.basic) this.headers.Authorization = `Basic ${c.basic}`
-    this.agent =
-      c.server.protocol === 'https:'
-        ? new https.Agent({
-            keepAlive: true,
-            ca: c.ca,
-            cert: c.cert,
-            key: c.key,
-            rejectUnauthorized: !c.insecure,
-            servername: c.servername
-          })
-        : new http.Agent({ keepAlive: true })
-  }
+  private constructor(readonly access: KubeAccess) {}
 
   get server(): URL {
-    return this.credentials.server
+    return this.access.server
   }
   get defaultNamespace(): string {
-    return this.credentials.namespace
+    return this.access.namespace
   }
   get user(): string {
-    return this.credentials.user
+    return this.access.user
   }
 
-  /** Loads credentials (masking each one) from the kubeconfig input, KUBECONFIG or the pod. */
+  /**
+   * Reads the configuration (the kubeconfig input, KUBECONFIG, ~/.kube/config or the pod's service
+   * account), masking each credential, and prepares the connection. Sends no request.
+   */
   static async connect(options: LoadOptions = {}): Promise<KubeClient> {
-    return new KubeClient(loadCredentials(options))
+    return new KubeClient(await connectAccess(selectConfig(options)))
   }
 
   close(): void {
-    this.agent.destroy()
+    this.access.close()
   }
 
   private url(path: string, query?: RequestOptions['query']): URL {
@@ -120,25 +122,48 @@ export class KubeClient {
     return url
   }
 
-  /** One JSON request; API errors become KubeApiError, network errors KubeConnectionError. */
+  private record(line: string): void {
+    this.requests++
+    if (this.requestLog.length < REQUEST_LOG_LIMIT) this.requestLog.push(line)
+    else this.requestLog[REQUEST_LOG_LIMIT / 2 + (this.requests % (REQUEST_LOG_LIMIT / 2))] = line
+  }
+
+  /**
+   * One JSON request; API errors become KubeApiError, network errors KubeConnectionError. A 401 is
+   * answered once by fetching the credential again (an exec plugin's token that expired early, a
+   * rotated token file); Retry-After on 429 and 5xx is honoured as client-go honours it.
+   */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const deadline = Date.now() + (options.retryForMs ?? 0)
+    const started = Date.now()
+    const deadline = started + (options.retryForMs ?? 30_000)
     let delay = 250
+    let retriedAfter = 0
+    let reauthenticated = false
     for (;;) {
       try {
         return await this.once<T>(method, path, options)
       } catch (err) {
-        const retriable =
-          err instanceof KubeConnectionError ||
-          (err instanceof KubeApiError && (err.status === 429 || err.status === 503 || err.status === 504))
-        if (!retriable || Date.now() + delay > deadline) throw err
-        await sleep(delay)
-        delay = Math.min(delay * 2, 2000)
+        if (
+          err instanceof KubeApiError &&
+          err.status === 401 &&
+          !reauthenticated &&
+          this.access.invalidate()
+        ) {
+          reauthenticated = true
+          this.reauthentications++
+          continue
+        }
+        const wait = retryDelay(err, delay, options.retryForMs !== undefined)
+        if (wait === undefined || Date.now() + wait > deadline) throw err
+        if (err instanceof KubeApiError && err.retryAfterSeconds !== undefined) {
+          if (++retriedAfter > MAX_RETRY_AFTER) throw err
+        } else delay = Math.min(delay * 2, 2000)
+        await sleep(wait)
       }
     }
   }
 
-  private once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const url = this.url(path, options.query)
     const body =
       options.body === undefined
@@ -146,17 +171,17 @@ export class KubeClient {
         : typeof options.body === 'string'
           ? options.body
           : JSON.stringify(options.body)
-    this.requests++
-    this.requestLog.push(`${method} ${url.pathname}${url.search}`)
+    const base = await this.requestBase()
+    this.record(`${method} ${url.pathname}${url.search}`)
     const lib = url.protocol === 'https:' ? https : http
     return new Promise<T>((resolve, reject) => {
       const req = lib.request(
         url,
         {
+          ...base,
           method,
-          agent: this.agent,
           headers: {
-            ...this.headers,
+            ...base.headers,
             Accept: 'application/json',
             'User-Agent': 'otlp-deploy-actions/rollout',
             ...(body !== undefined
@@ -169,8 +194,20 @@ export class KubeClient {
           timeout: options.timeoutMs ?? 30_000
         },
         res => {
+          const status = res.statusCode ?? 0
+          const ok = status >= 200 && status < 300
           const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
+          let kept = 0
+          let total = 0
+          res.on('data', (c: Buffer) => {
+            total += c.length
+            // Success bodies are read whole (lists, logs already limited by limitBytes); error
+            // bodies only as far as a message needs.
+            if (ok || kept < ERROR_BODY_LIMIT) {
+              chunks.push(c)
+              kept += c.length
+            }
+          })
           res.on('error', err =>
             reject(
               new KubeConnectionError(
@@ -181,8 +218,7 @@ export class KubeClient {
           )
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8')
-            const status = res.statusCode ?? 0
-            if (status >= 200 && status < 300) {
+            if (ok) {
               if (url.pathname.endsWith('/log')) return resolve(text as T)
               try {
                 resolve((text === '' ? {} : JSON.parse(text)) as T)
@@ -193,13 +229,15 @@ export class KubeClient {
               }
               return
             }
-            let apiStatus: ApiStatus
-            try {
-              apiStatus = JSON.parse(text) as ApiStatus
-            } catch {
-              apiStatus = { message: text.trim() || `HTTP ${status}`, code: status }
-            }
-            reject(new KubeApiError(status, apiStatus, verbOf(method, url), url.pathname))
+            reject(
+              new KubeApiError(
+                status,
+                apiStatusOf(text, status, String(res.headers['content-type'] ?? ''), total),
+                verbOf(method, url),
+                url.pathname,
+                retryAfterOf(res.headers['retry-after'])
+              )
+            )
           })
         }
       )
@@ -217,38 +255,52 @@ export class KubeClient {
     })
   }
 
+  /** The library's options for one request: TLS, agent (proxy), authentication, impersonation. */
+  private async requestBase(): Promise<https.RequestOptions & { headers: http.OutgoingHttpHeaders }> {
+    const base = await this.access.requestOptions()
+    return { ...base, headers: (base.headers ?? {}) as http.OutgoingHttpHeaders }
+  }
+
   /**
    * Streams a watch until the server ends it (its timeoutSeconds), `signal` aborts, or the
-   * connection breaks (KubeConnectionError). Each decoded event goes to `onEvent`.
+   * connection breaks (KubeConnectionError). Each decoded event goes to `onEvent`; resolves with
+   * the number of events received, so the caller can tell a watch that ended at once from one
+   * that ran. A 401 fetches the credential again before the error reaches the caller.
    */
-  watch(
+  async watch(
     path: string,
     query: RequestOptions['query'],
     onEvent: (event: WatchEvent) => void,
     signal: AbortSignal
-  ): Promise<void> {
+  ): Promise<number> {
     const url = this.url(path, { ...query, watch: 'true' })
-    this.requests++
-    this.requestLog.push(`WATCH ${url.pathname}${url.search}`)
+    const base = await this.requestBase()
+    this.record(`WATCH ${url.pathname}${url.search}`)
     const lib = url.protocol === 'https:' ? https : http
-    return new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return resolve()
+    let events = 0
+    return new Promise<number>((resolve, reject) => {
+      if (signal.aborted) return resolve(events)
       const req = lib.request(
         url,
-        { method: 'GET', agent: this.agent, headers: { ...this.headers, Accept: 'application/json' } },
+        { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } },
         res => {
           const status = res.statusCode ?? 0
           if (status < 200 || status > 299) {
             let text = ''
-            res.on('data', (c: Buffer) => (text += c.toString()))
+            res.on('data', (c: Buffer) => {
+              if (text.length < ERROR_BODY_LIMIT) text += c.toString()
+            })
             res.on('end', () => {
-              let apiStatus: ApiStatus = { message: text.trim() || `HTTP ${status}` }
-              try {
-                apiStatus = JSON.parse(text) as ApiStatus
-              } catch {
-                // keep the text
-              }
-              reject(new KubeApiError(status, apiStatus, 'watch', url.pathname))
+              if (status === 401) this.access.invalidate()
+              reject(
+                new KubeApiError(
+                  status,
+                  apiStatusOf(text, status, String(res.headers['content-type'] ?? ''), text.length),
+                  'watch',
+                  url.pathname,
+                  retryAfterOf(res.headers['retry-after'])
+                )
+              )
             })
             return
           }
@@ -262,16 +314,17 @@ export class KubeClient {
               buffer = buffer.slice(nl + 1)
               if (line === '') continue
               try {
+                events++
                 onEvent(JSON.parse(line) as WatchEvent)
               } catch (err) {
                 req.destroy(err as Error)
               }
             }
           })
-          res.on('end', () => resolve())
+          res.on('end', () => resolve(events))
           res.on('error', err =>
             signal.aborted
-              ? resolve()
+              ? resolve(events)
               : reject(
                   new KubeConnectionError(
                     `watch ${url.pathname}: ${err.message}`,
@@ -281,7 +334,7 @@ export class KubeClient {
           )
           res.on('aborted', () =>
             signal.aborted
-              ? resolve()
+              ? resolve(events)
               : reject(
                   new KubeConnectionError(`watch ${url.pathname}: the server closed the stream`, 'ECONNRESET')
                 )
@@ -290,7 +343,7 @@ export class KubeClient {
       )
       const abort = () => {
         req.destroy()
-        resolve()
+        resolve(events)
       }
       signal.addEventListener('abort', abort, { once: true })
       // A silent connection (a half-open socket after an API server restart) is cut after 90 s.
@@ -299,7 +352,7 @@ export class KubeClient {
       )
       req.on('error', err => {
         signal.removeEventListener('abort', abort)
-        if (signal.aborted) resolve()
+        if (signal.aborted) resolve(events)
         else
           reject(
             new KubeConnectionError(
@@ -408,6 +461,53 @@ export function describeApiError(err: unknown, doing: string): ActionError {
     })
   }
   return new ActionError(`${doing} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+}
+
+/**
+ * The Status in an error body, or a short stand-in for a body that is none (a proxy's or load
+ * balancer's HTML page): its status, type and size, and the start of its text without markup.
+ */
+export function apiStatusOf(text: string, status: number, contentType: string, size: number): ApiStatus {
+  try {
+    const parsed = JSON.parse(text) as ApiStatus
+    if (parsed && typeof parsed === 'object' && (parsed.message || parsed.kind === 'Status')) return parsed
+  } catch {
+    // not JSON: summarised below
+  }
+  const plain = text
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  const excerpt = plain.length > 200 ? `${plain.slice(0, 200)}…` : plain
+  const type = contentType.split(';')[0]?.trim()
+  const what = [type, size > 0 ? `${size} bytes` : 'empty'].filter(Boolean).join(', ')
+  return { message: `HTTP ${status} (${what})${excerpt ? `: ${excerpt}` : ''}`, code: status }
+}
+
+/** Retry-After in seconds (a number or an HTTP date), when present and sane. */
+export function retryAfterOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value.trim())
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000))
+}
+
+/**
+ * How long to wait before sending a failed request again, or undefined to give up. An answer
+ * with Retry-After (429 or 5xx) is retried after that wait, as client-go does; connection
+ * failures and 429/503/504 without it only when the caller gave a retry budget.
+ */
+export function retryDelay(err: unknown, backoffMs: number, hasBudget: boolean): number | undefined {
+  if (err instanceof KubeApiError) {
+    if ((err.status === 429 || err.status >= 500) && err.retryAfterSeconds !== undefined)
+      return Math.max(err.retryAfterSeconds, 1) * 1000
+    if (hasBudget && [429, 503, 504].includes(err.status)) return backoffMs
+    return undefined
+  }
+  if (err instanceof KubeConnectionError && hasBudget) return backoffMs
+  return undefined
 }
 
 export function sleep(ms: number): Promise<void> {

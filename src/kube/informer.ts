@@ -78,11 +78,12 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async watchLoop(): Promise<void> {
     const signal = this.controller.signal
-    let delay = 200
+    const backoff = new WatchBackoff()
     while (!signal.aborted) {
+      const opened = Date.now()
       try {
         let gone = false
-        await this.client.watch(
+        const events = await this.client.watch(
           this.path,
           {
             labelSelector: this.options.labelSelector,
@@ -109,16 +110,27 @@ export class Informer<T extends KubeObject = KubeObject> {
           },
           signal
         )
-        delay = 200
         if (gone) {
           this.relists++
           this.options.onNotice?.(`watch ${this.path}: resourceVersion expired; listing again`)
+          await sleep(backoff.next())
           await this.list()
+          continue
+        }
+        // A watch that the server (or a proxy in between) ends at once with nothing in it would
+        // otherwise be reopened in a tight loop; client-go's reflector backs off the same way.
+        if (events === 0 && Date.now() - opened < 1000) {
+          this.reconnects++
+          await sleep(backoff.next())
+        } else {
+          backoff.reset()
+          this.unauthorizedInARow = 0
         }
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof KubeApiError && err.status === 410) {
           this.relists++
+          await sleep(backoff.next())
           try {
             await this.list()
           } catch (listErr) {
@@ -129,19 +141,48 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (!this.retriable(err)) return
         this.reconnects++
         this.options.onNotice?.(`watch ${this.path}: ${(err as Error).message}; reconnecting`)
-        await sleep(delay)
-        delay = Math.min(delay * 2, 2000)
+        const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined
+        await sleep(Math.max(backoff.next(), (retryAfter ?? 0) * 1000))
         // After a restart the old version may be gone; the next watch answers 410 and we re-list.
       }
     }
   }
 
   private retriable(err: unknown): boolean {
-    if (err instanceof KubeApiError && [401, 403, 404].includes(err.status)) {
+    // A 401 after the client fetched the credential again is final too.
+    if (err instanceof KubeApiError && [401, 403, 404].includes(err.status) && !this.retry401(err)) {
       this.fatal = err
       this.options.onChange()
       return false
     }
     return true
+  }
+
+  /** One 401 in a row is retried (the client has fetched a fresh credential); a second is final. */
+  private unauthorizedInARow = 0
+  private retry401(err: KubeApiError): boolean {
+    if (err.status !== 401) return false
+    return ++this.unauthorizedInARow <= 1
+  }
+}
+
+/**
+ * The pause before reopening a watch: 800 ms doubling to 30 s, each with up to 20% jitter so that
+ * many clients a restart disconnected do not come back in step (client-go's reflector backoff).
+ */
+export class WatchBackoff {
+  private attempt = 0
+  constructor(
+    private readonly initialMs = 800,
+    private readonly maxMs = 30_000,
+    private readonly random: () => number = Math.random
+  ) {}
+  next(): number {
+    const base = Math.min(this.initialMs * 2 ** this.attempt, this.maxMs)
+    this.attempt++
+    return Math.round(base * (1 + 0.2 * this.random()))
+  }
+  reset(): void {
+    this.attempt = 0
   }
 }

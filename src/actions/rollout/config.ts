@@ -1,5 +1,6 @@
 import type { Inputs } from '../../runtime/index.js'
 import { parseImagePins } from '../../kube/images.js'
+import { maskKubeconfigCredentials } from '../../kube/kubeconfig.js'
 import { parseWorkloadRef, type WorkloadRef } from '../../kube/objects.js'
 import type { RolloutConfig } from '../../kube/rollout.js'
 import { parseSmokeExpectation, type SmokeExpectation } from '../../kube/smoke.js'
@@ -31,7 +32,9 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     if (typeof parsed === 'string') inputs.problem('workload', parsed)
     else workload = parsed
   }
-  const kubeconfig = inputs.secret('kubeconfig')
+  // Its credentials are masked one by one; its lines (`apiVersion: v1`) are no secret.
+  const kubeconfig = inputs.string('kubeconfig')
+  if (kubeconfig !== '') maskKubeconfigCredentials(kubeconfig)
   const context = inputs.string('context')
   const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 600_000
   const fieldManager = inputs.string('field-manager') || 'otlp-deploy-actions'
