@@ -1,5 +1,6 @@
 import * as md from '../../src/runtime/markdown.js'
 import { formatDuration } from '../../src/runtime/duration.js'
+import { fitSummary } from '../../src/runtime/summary.js'
 
 describe('markdown', () => {
   it('builds a table with aligned columns and escaped cells', () => {
@@ -34,4 +35,22 @@ describe('formatDuration', () => {
     [125_000, '2m5s'],
     [5_400_000, '1h30m']
   ])('%d ms reads %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
+})
+
+describe('fitSummary keeps a step summary within GitHub’s 1 MiB', () => {
+  it('passes a summary that fits, cuts one that does not at a line and says so', () => {
+    expect(fitSummary('short', 0, 100)).toBe('short')
+    const long = Array.from({ length: 50 }, (_, i) => `line ${i}`).join('\n')
+    const cut = fitSummary(long, 0, 300)
+    expect(Buffer.byteLength(cut) + 1).toBeLessThanOrEqual(300)
+    expect(cut).toMatch(/^line 0\nline 1\n/)
+    expect(cut).toContain('Summary truncated')
+    // What was already written counts against the limit.
+    expect(fitSummary(long, 250, 300)).toBe('')
+  })
+  it('closes a code block it cut open so the note is not swallowed', () => {
+    const text = 'head\n```\n' + 'x'.repeat(40).concat('\n').repeat(20) + '```\n'
+    const cut = fitSummary(text, 0, 400)
+    expect(cut).toMatch(/```\n\n> ✂️ \*\*Summary truncated\*\*/)
+  })
 })

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { ActionError } from '../runtime/index.js'
+import { ActionError, childEnv } from '../runtime/index.js'
 
 export interface CommandStep {
   /** Shown in the log group, summary and errors: `cargo tarpaulin`, `npm test`. */
@@ -31,7 +31,8 @@ export function runStep(step: CommandStep, cwd: string, timeoutMs: number, echo 
   return new Promise((resolvePromise, reject) => {
     const child = spawn(step.command, step.args, {
       cwd,
-      env: { ...process.env, ...(step.env ?? {}) },
+      // The code under test never sees the action's inputs (the GitHub token) or the runner's tokens.
+      env: childEnv(process.env, { add: step.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true
     })

@@ -47,6 +47,9 @@ import { type PlatformSize, RegistryClient, RegistryError, inspectPushed } from 
 import { formatPlatform, hostPlatform, normaliseRegistry, parseImageName, registryHost } from './reference.js'
 import type { BuildRequest } from './request.js'
 
+/** What BuildKit's gha cache exporter reads from the environment. */
+const GHA_CACHE_ENV = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL']
+
 export type BuilderKind = 'buildx' | 'buildah'
 
 export interface BuildImageResult {
@@ -416,6 +419,8 @@ export async function buildImage(
       result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () =>
         runTool('docker', buildxBuildArgs(request, { builder: builderName, metadataFile }), {
           env: toolEnv,
+          // BuildKit's gha cache talks to the runner's cache service with the runner's token.
+          keepEnv: [...config.cacheFrom, ...config.cacheTo].some(c => c.type === 'gha') ? GHA_CACHE_ENV : [],
           signal: options.signal
         })
       )

@@ -3,7 +3,7 @@
  * explanations, standard input for passwords, and a deadline that stops the whole process group.
  */
 import { spawn } from 'node:child_process'
-import { ActionError } from '../runtime/index.js'
+import { ActionError, childEnv } from '../runtime/index.js'
 
 export interface ToolResult {
   exitCode: number
@@ -15,6 +15,8 @@ export interface ToolResult {
 
 export interface ToolOptions {
   env?: Record<string, string | undefined>
+  /** Variables of the job the child keeps although childEnv drops them (ACTIONS_RUNTIME_TOKEN for a gha cache). */
+  keepEnv?: readonly string[]
   input?: string
   cwd?: string
   /** Do not echo the output to the log. */
@@ -32,9 +34,9 @@ export function runTool(
       reject(options.signal.reason)
       return
     }
-    const env: Record<string, string> = {}
-    for (const [k, v] of Object.entries({ ...process.env, ...(options.env ?? {}) }))
-      if (v !== undefined) env[k] = v
+    // Builders get the job's environment without the action's inputs and the runner's tokens;
+    // a cache of type gha needs the runtime token, and gets it by name.
+    const env = childEnv(process.env, { keep: options.keepEnv, add: options.env })
     const child = spawn(command, [...args], {
       cwd: options.cwd,
       env,

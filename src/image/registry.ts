@@ -4,6 +4,7 @@
  * Loopback registries are spoken to over plain HTTP, every other one over HTTPS.
  */
 import { createHash } from 'node:crypto'
+import { proxiedFetch } from '../runtime/index.js'
 
 export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -83,7 +84,11 @@ export class RegistryClient {
 
   private async fetch(url: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' })
+      return await proxiedFetch(url, {
+        ...init,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'follow'
+      })
     } catch (err) {
       throw new RegistryError(`cannot reach ${this.host}: ${(err as Error).message}`)
     }

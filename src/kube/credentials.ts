@@ -118,9 +118,10 @@ export class ExecCredentials implements CredentialSource {
     return new Promise<ExecResult>((resolve, reject) => {
       const child = spawn(this.exec.command, this.exec.args, {
         env: childEnv(this.env, { add }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: this.timeoutMs
+        stdio: ['ignore', 'pipe', 'pipe']
       })
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs)
+      timer.unref()
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (d: Buffer) => {
@@ -130,6 +131,7 @@ export class ExecCredentials implements CredentialSource {
         if (stderr.length < 8192) stderr += d.toString('utf8')
       })
       child.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer)
         const hint =
           err.code === 'ENOENT'
             ? (this.exec.installHint?.trim() ??
@@ -138,6 +140,7 @@ export class ExecCredentials implements CredentialSource {
         reject(new ActionError(`${who} could not be started: ${err.code ?? err.message}`, { hint }))
       })
       child.on('close', (code, signal) => {
+        clearTimeout(timer)
         if (code !== 0) {
           const tail = stderr.trim().split('\n').slice(-5).join('\n')
           reject(

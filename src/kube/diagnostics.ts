@@ -10,6 +10,9 @@ import type { DoomedPod } from './doom.js'
 import type { ContainerState, KubeEvent, KubeObject, Pod } from './objects.js'
 import { md } from '../runtime/index.js'
 
+/** The most of a container's log fetched for the summary. */
+const LOG_LIMIT_BYTES = 16 * 1024
+
 export interface PodDiagnosis {
   name: string
   phase: string
@@ -159,7 +162,13 @@ export async function gatherDiagnostics(
             'GET',
             `${Client.collectionPath('v1', 'pods', ns)}/${name}/log`,
             {
-              query: { container: cs.name, tailLines: input.logLines, previous: previous ? true : undefined },
+              query: {
+                container: cs.name,
+                tailLines: input.logLines,
+                // A line can be megabytes (a JSON dump): the kubelet stops at this many bytes.
+                limitBytes: LOG_LIMIT_BYTES,
+                previous: previous ? true : undefined
+              },
               timeoutMs: 5000
             }
           )

@@ -2,6 +2,7 @@
  * Smoke tests over HTTP: each URL must answer 2xx (and, when asked, contain a substring or a JSON
  * value), retried with exponential backoff within a time budget.
  */
+import { proxiedFetch } from '../runtime/index.js'
 
 export type SmokeExpectation =
   { kind: 'substring'; text: string } | { kind: 'json'; path: string[]; value: string }
@@ -91,7 +92,8 @@ export async function smokeUrl(url: string, options: SmokeOptions): Promise<Smok
     if (left <= 0) break
     attempts++
     try {
-      const response = await fetch(url, {
+      // Through HTTPS_PROXY/HTTP_PROXY (NO_PROXY honoured) as curl or kubectl would go.
+      const response = await proxiedFetch(url, {
         signal: AbortSignal.timeout(Math.min(10_000, left)),
         redirect: 'follow'
       })
