@@ -5,7 +5,7 @@
  * server restarted with a fresh cache), and retries with backoff while the server is unreachable.
  */
 import type { KubeClient, WatchEvent } from './client.js'
-import { KubeApiError, sleep } from './client.js'
+import { KubeApiError } from './client.js'
 import type { KubeObject } from './objects.js'
 
 export interface InformerOptions {
@@ -113,7 +113,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (gone) {
           this.relists++
           this.options.onNotice?.(`watch ${this.path}: resourceVersion expired; listing again`)
-          await sleep(backoff.next())
+          await pause(backoff.next(), signal)
           await this.list()
           continue
         }
@@ -121,7 +121,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         // otherwise be reopened in a tight loop; client-go's reflector backs off the same way.
         if (events === 0 && Date.now() - opened < 1000) {
           this.reconnects++
-          await sleep(backoff.next())
+          await pause(backoff.next(), signal)
         } else {
           backoff.reset()
           this.unauthorizedInARow = 0
@@ -130,7 +130,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (signal.aborted) return
         if (err instanceof KubeApiError && err.status === 410) {
           this.relists++
-          await sleep(backoff.next())
+          await pause(backoff.next(), signal)
           try {
             await this.list()
           } catch (listErr) {
@@ -142,7 +142,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.reconnects++
         this.options.onNotice?.(`watch ${this.path}: ${(err as Error).message}; reconnecting`)
         const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined
-        await sleep(Math.max(backoff.next(), (retryAfter ?? 0) * 1000))
+        await pause(Math.max(backoff.next(), (retryAfter ?? 0) * 1000), signal)
         // After a restart the old version may be gone; the next watch answers 410 and we re-list.
       }
     }
@@ -185,4 +185,18 @@ export class WatchBackoff {
   reset(): void {
     this.attempt = 0
   }
+}
+
+/** A pause that ends early when the informer stops. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    if (signal.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
