@@ -276,11 +276,25 @@ async function successLatency(dir) {
   const r = await timed(process.execPath, [bundle], { env })
   watch.kill('SIGTERM')
   const reported = r.lines.find(l => l.line.startsWith('rollout complete:'))?.t
+  const requests = Number(/(\d+) API requests/.exec(r.stdout)?.[1] ?? NaN)
   kubectl('delete', 'namespace', ns, '--wait=false')
   return {
     ok: r.code === 0 && completeAt !== undefined && reported !== undefined,
-    delayMs: reported - completeAt
+    delayMs: reported - completeAt,
+    requests
   }
+}
+
+/** kubectl's requests for the same good release: apply, then rollout status until complete. */
+async function baselineGood(dir) {
+  const ns = freshNamespace('kubectl-good')
+  prepare(ns, dir)
+  writeFileSync(join(dir, 'v3.yaml'), manifest('v3', 'ready'))
+  const k = ['--kubeconfig', KUBECONFIG, '-n', ns, '-v=6']
+  const apply = await timed(KUBECTL, [...k, 'apply', '-f', join(dir, 'v3.yaml')])
+  const status = await timed(KUBECTL, [...k, 'rollout', 'status', 'deployment/web', '--timeout=10m'])
+  kubectl('delete', 'namespace', ns, '--wait=false')
+  return { ok: apply.code === 0 && status.code === 0, requests: apply.requests + status.requests }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-manifests-'))
@@ -296,7 +310,9 @@ for (let i = 0; i < TRIALS; i++) {
   )
   const lat = await successLatency(dir)
   console.log(`  success latency: ${lat.delayMs.toFixed(0)} ms after kubectl's complete, ok=${lat.ok}`)
-  trials.push({ baseline: base, action: act, successLatency: lat })
+  const good = await baselineGood(dir)
+  console.log(`  good release: kubectl ${good.requests} API requests, action ${lat.requests}`)
+  trials.push({ baseline: base, action: act, successLatency: lat, baselineGood: good })
 }
 const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const baseMs = median(trials.map(t => t.baseline.ms))
@@ -323,9 +339,16 @@ const result = {
   },
   ratio: +(actMs / baseMs).toFixed(3),
   goalRatio: 0.3,
+  apiRequestsPerRelease: {
+    good: {
+      kubectl: trials.map(t => t.baselineGood.requests),
+      action: trials.map(t => t.successLatency.requests)
+    },
+    failed: { kubectl: trials.map(t => t.baseline.requests), action: trials.map(t => t.action.requests) }
+  },
   successLatencyMs: trials.map(t => +t.successLatency.delayMs.toFixed(0)),
   goalSuccessLatencyMs: 500,
-  allOk: trials.every(t => t.baseline.ok && t.action.ok && t.successLatency.ok),
+  allOk: trials.every(t => t.baseline.ok && t.action.ok && t.successLatency.ok && t.baselineGood.ok),
   raw: trials
 }
 const out = REAL ? 'bench/results/rollout-real-node.json' : 'bench/results/rollout.json'

@@ -3,6 +3,7 @@
 # on KWOK's simulated nodes and, when the test bed has one, on the real node (a real crash loop).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+node bench/rollout/startup.mjs --runs "${BENCH_STARTUP_RUNS:-9}"
 node bench/rollout/bench.mjs --trials "${BENCH_TRIALS:-3}"
 if grep -q '^export TESTBED_REAL_NODE=' "${TESTBED_ENV:-.testbed/env}" 2>/dev/null; then
   node bench/rollout/bench.mjs --trials "${BENCH_TRIALS:-3}" --real-node
