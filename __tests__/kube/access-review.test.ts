@@ -39,7 +39,6 @@ describe('the permissions a release needs', () => {
       'get pods/log',
       'list events',
       'list apps/replicasets',
-      'update apps/deployments',
       'create batch/jobs',
       'watch batch/jobs',
       'delete batch/jobs'
@@ -50,6 +49,11 @@ describe('the permissions a release needs', () => {
       { rollback: false }
     ).map(n => `${n.verb} ${n.resource}`)
     expect(noRollback).toContain('list controllerrevisions')
-    expect(noRollback).not.toContain('update statefulsets')
+    expect(noRollback).not.toContain('delete pods')
+    expect(
+      releaseAccessNeeds([{ path: '/apis/apps/v1/namespaces/web/statefulsets/db', before: undefined }], {
+        rollback: true
+      }).map(n => `${n.verb} ${n.resource}`)
+    ).toContain('delete pods')
   })
 })

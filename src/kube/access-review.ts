@@ -32,7 +32,8 @@ const WORKLOAD_RESOURCES = ['deployments', 'statefulsets', 'daemonsets']
 /**
  * What a release of these objects needs: apply each (get, patch; create when new), follow each
  * workload's pods, ReplicaSets or ControllerRevisions and events, read logs for the diagnostics,
- * and roll back (update); the smoke Job is created, watched and deleted. Pure.
+ * and roll back (a patch; a StatefulSet's broken pods deleted); the smoke Job is created, watched
+ * and deleted. Pure.
  */
 export function releaseAccessNeeds(
   planned: readonly Pick<PlannedObject, 'path' | 'before'>[],
