@@ -78,8 +78,15 @@ export function releaseAccessNeeds(
           namespace: ns,
           why: 'find the previous revision'
         })
-      if (options.rollback && p.before)
-        add({ verb: 'update', ...r, why: 'roll back to the previous revision' })
+      // The rollback patches the template back (patch is asked above); a StatefulSet's broken pods are deleted.
+      if (options.rollback && r.resource === 'statefulsets')
+        add({
+          verb: 'delete',
+          group: '',
+          resource: 'pods',
+          namespace: ns,
+          why: 'replace broken pods in a rollback'
+        })
     }
   }
   if (options.smokeJobNamespace !== undefined) {
