@@ -6,9 +6,10 @@
 import type { KubeClient } from './client.js'
 import { KubeClient as Client } from './client.js'
 import type { DoomPolicy } from './doom.js'
-import { Informer } from './informer.js'
 import type { KubeObject, LabelSelector, Pod, ReplicaSet, WorkloadKind } from './objects.js'
 import { selectorString } from './objects.js'
+import type { Decision, WaitEnd } from './release/wait-for.js'
+import { waitFor } from './release/wait-for.js'
 import { progressLine } from './status.js'
 import type { WaitVerdict } from './verdict.js'
 import { waitVerdict } from './verdict.js'
@@ -48,150 +49,109 @@ const RESOURCES: Record<WorkloadKind, string> = {
   DaemonSet: 'daemonsets'
 }
 
+/** The REST collection of a workload kind in a namespace. */
+export function workloadCollection(kind: WorkloadKind, namespace: string): string {
+  return Client.collectionPath('apps/v1', RESOURCES[kind], namespace)
+}
+
 export async function waitForRollout(
   client: KubeClient,
   target: WaitTarget,
   options: WaitOptions
 ): Promise<WaitResult> {
   const label = `${target.kind.toLowerCase()}/${target.name}`
-  const workloadPath = Client.collectionPath('apps/v1', RESOURCES[target.kind], target.namespace)
+  const workloadOf = (objects: KubeObject[]) => objects.find(o => o.metadata?.name === target.name)
   let lastLine = ''
   let lastPrinted = 0
-  let resolveDone!: (r: { verdict: WaitVerdict; timedOut: boolean }) => void
-  const done = new Promise<{ verdict: WaitVerdict; timedOut: boolean }>(r => (resolveDone = r))
-  let finished = false
-  let selector: string | undefined
-  let podInformer: Informer<Pod> | undefined
-  let rsInformer: Informer<ReplicaSet> | undefined
-  let lastVerdict: WaitVerdict | undefined
-
-  const evaluate = () => {
-    if (finished) return
-    const fatal = workloadInformer.fatal ?? podInformer?.fatal ?? rsInformer?.fatal
-    const workload = workloadInformer.items.get(target.name)
-    const verdict = waitVerdict(
-      { workload, replicaSets: rsInformer?.objects ?? [], pods: podInformer?.objects ?? [] },
-      options.policy,
-      options.tolerance,
-      Date.now()
-    )
-    lastVerdict = verdict
-    if (fatal) {
-      finished = true
-      resolveDone({
-        verdict: { ...verdict, state: 'failed', reason: `watching ${label} failed: ${fatal.message}` },
-        timedOut: false
-      })
-      return
-    }
-    const line =
-      verdict.state === 'waiting'
-        ? `${label}: ${progressLine(verdict.status)} (${verdict.status.message})`
-        : ''
-    if (line && (line !== lastLine || Date.now() - lastPrinted > (options.heartbeatMs ?? 15_000))) {
-      options.log(line)
-      lastLine = line
-      lastPrinted = Date.now()
-    }
-    if (verdict.state !== 'waiting') {
-      finished = true
-      resolveDone({ verdict, timedOut: false })
-    }
-  }
-
-  const notice = (m: string) => options.log(`${label}: ${m}`)
-  const workloadInformer = new Informer<KubeObject>(client, workloadPath, {
-    fieldSelector: `metadata.name=${target.name}`,
-    onChange: () => {
-      // The pod and ReplicaSet watches need the selector, known once the workload is seen.
-      const sel = (workloadInformer.items.get(target.name)?.spec as { selector?: LabelSelector } | undefined)
-        ?.selector
-      if (sel && selector === undefined) {
-        selector = selectorString(sel)
-        startDependents()
-      }
-      evaluate()
+  const wait = await waitFor<KubeObject, { pods: Pod[]; replicaSets: ReplicaSet[] }, WaitVerdict>(client, {
+    watch: {
+      path: workloadCollection(target.kind, target.namespace),
+      fieldSelector: `metadata.name=${target.name}`
     },
-    onNotice: notice
-  })
-  const startDependents = () => {
-    podInformer = new Informer<Pod>(client, Client.collectionPath('v1', 'pods', target.namespace), {
-      labelSelector: selector,
-      onChange: evaluate,
-      onNotice: notice
-    })
-    const starts = [podInformer.start()]
-    if (target.kind === 'Deployment') {
-      rsInformer = new Informer<ReplicaSet>(
-        client,
-        Client.collectionPath('apps/v1', 'replicasets', target.namespace),
-        {
-          labelSelector: selector,
-          onChange: evaluate,
-          onNotice: notice
+    // The pod and ReplicaSet watches need the selector, known once the workload is seen.
+    related: workloads => {
+      const selector = (workloadOf(workloads)?.spec as { selector?: LabelSelector } | undefined)?.selector
+      if (!selector) return undefined
+      const labelSelector = selectorString(selector)
+      const pods = { path: Client.collectionPath('v1', 'pods', target.namespace), labelSelector }
+      if (target.kind !== 'Deployment') return { pods }
+      return {
+        pods,
+        replicaSets: {
+          path: Client.collectionPath('apps/v1', 'replicasets', target.namespace),
+          labelSelector
         }
-      )
-      starts.push(rsInformer.start())
-    }
-    Promise.all(starts).catch(err => {
-      if (!finished) {
-        finished = true
-        resolveDone({
-          verdict: {
-            ...(lastVerdict ?? placeholder()),
-            state: 'failed',
-            reason: `watching ${label} failed: ${(err as Error).message}`
-          },
-          timedOut: false
-        })
       }
-    })
-  }
-
-  const ticker = setInterval(evaluate, 1000)
-  const timer = setTimeout(
-    () => {
-      if (finished) return
-      finished = true
-      const v = lastVerdict ?? placeholder()
-      resolveDone({
-        verdict: { ...v, state: 'failed', reason: `timed out waiting for ${label}: ${v.status.message}` },
-        timedOut: true
-      })
     },
-    Math.max(0, options.deadline - Date.now())
+    decide: (workloads, { pods = [], replicaSets = [] }, now) =>
+      decisionOf(
+        waitVerdict(
+          { workload: workloadOf(workloads), replicaSets, pods },
+          options.policy,
+          options.tolerance,
+          now
+        )
+      ),
+    onDecision: ({ state, value }) => {
+      const line =
+        state === 'pending' && value
+          ? `${label}: ${progressLine(value.status)} (${value.status.message})`
+          : ''
+      if (line && (line !== lastLine || Date.now() - lastPrinted > (options.heartbeatMs ?? 15_000))) {
+        options.log(line)
+        lastLine = line
+        lastPrinted = Date.now()
+      }
+    },
+    onNotice: m => options.log(`${label}: ${m}`),
+    deadline: options.deadline,
+    signal: options.signal
+  })
+  return {
+    verdict: finalVerdict(label, wait, wait.decision?.value),
+    timedOut: wait.end === 'timed out',
+    workload: workloadOf(wait.watched),
+    replicaSets: wait.related.replicaSets ?? [],
+    pods: wait.related.pods ?? [],
+    at: wait.at,
+    relists: wait.relists,
+    reconnects: wait.reconnects
+  }
+}
+
+/** Waits for every workload of a release at once: a release is one unit, the first workload that fails ends the wait of the others. */
+export async function waitForRelease(
+  client: KubeClient,
+  targets: readonly WaitTarget[],
+  options: Omit<WaitOptions, 'signal'>
+): Promise<WaitResult[]> {
+  const release = new AbortController()
+  return Promise.all(
+    targets.map(async target => {
+      const wait = await waitForRollout(client, target, { ...options, signal: release.signal })
+      if (wait.verdict.state === 'failed') release.abort()
+      return wait
+    })
   )
-  const stop = () => {
-    if (finished) return
-    finished = true
-    resolveDone({ verdict: lastVerdict ?? placeholder(), timedOut: false })
-  }
-  if (options.signal?.aborted) stop()
-  options.signal?.addEventListener('abort', stop, { once: true })
-  try {
-    await workloadInformer.start()
-    evaluate()
-    const { verdict, timedOut } = await done
-    const at = Date.now()
-    return {
-      verdict,
-      timedOut,
-      workload: workloadInformer.items.get(target.name),
-      replicaSets: rsInformer?.objects ?? [],
-      pods: podInformer?.objects ?? [],
-      at,
-      relists: workloadInformer.relists + (podInformer?.relists ?? 0) + (rsInformer?.relists ?? 0),
-      reconnects: workloadInformer.reconnects + (podInformer?.reconnects ?? 0) + (rsInformer?.reconnects ?? 0)
-    }
-  } finally {
-    finished = true
-    options.signal?.removeEventListener('abort', stop)
-    clearInterval(ticker)
-    clearTimeout(timer)
-    workloadInformer.stop()
-    podInformer?.stop()
-    rsInformer?.stop()
-  }
+}
+
+function decisionOf(verdict: WaitVerdict): Decision<WaitVerdict> {
+  if (verdict.state === 'waiting') return { state: 'pending', value: verdict }
+  if (verdict.state === 'complete') return { state: 'done', value: verdict }
+  return { state: 'failed', reason: verdict.reason ?? 'failed', value: verdict }
+}
+
+/**
+ * The verdict a wait ends with: the last one seen, turned failed when the deadline passed or a
+ * watch broke. A wait another workload's failure stopped keeps its last (waiting) verdict.
+ */
+export function finalVerdict(label: string, end: WaitEnd, last: WaitVerdict | undefined): WaitVerdict {
+  const v = last ?? placeholder()
+  if (end.end === 'timed out')
+    return { ...v, state: 'failed', reason: `timed out waiting for ${label}: ${v.status.message}` }
+  if (end.end === 'watch failed')
+    return { ...v, state: 'failed', reason: `watching ${label} failed: ${end.error.message}` }
+  return v
 }
 
 function placeholder(): WaitVerdict {

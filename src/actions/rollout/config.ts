@@ -2,7 +2,7 @@ import type { Inputs } from '../../runtime/index.js'
 import { parseImagePins } from '../../kube/images.js'
 import { maskKubeconfigCredentials } from '../../kube/kubeconfig.js'
 import { parseWorkloadRef, type WorkloadRef } from '../../kube/objects.js'
-import type { RolloutConfig } from '../../kube/rollout.js'
+import type { RolloutConfig } from '../../kube/release/types.js'
 import { parseSmokeExpectation, type SmokeExpectation } from '../../kube/smoke.js'
 
 /** What the rollout needs, plus where the credentials come from. */

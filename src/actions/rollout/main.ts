@@ -9,7 +9,8 @@ import {
   setOutputs
 } from '../../runtime/index.js'
 import { KubeClient } from '../../kube/client.js'
-import { rollout, type RolloutResult } from '../../kube/rollout.js'
+import { rollout } from '../../kube/release/rollout.js'
+import type { RolloutResult } from '../../kube/release/types.js'
 import { parseConfig, type ActionConfig } from './config.js'
 
 export async function main(): Promise<void> {

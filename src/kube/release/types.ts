@@ -1,0 +1,70 @@
+/** The rollout's config, adapters and result, shared by the phases of a release and their callers. */
+import type { AppliedObject } from '../apply.js'
+import type { KubeClient } from '../client.js'
+import type { Diagnostics } from '../diagnostics.js'
+import type { ImagePin } from '../images.js'
+import type { WorkloadRef } from '../objects.js'
+import type { RollbackPlan } from '../rollback.js'
+import type { SmokeExpectation, SmokeResult } from '../smoke.js'
+import type { Timeline } from '../timeline.js'
+import type { WaitResult, WaitTarget } from '../wait.js'
+
+export interface RolloutConfig {
+  manifests: string[]
+  namespace: string
+  images: ImagePin[]
+  workload: WorkloadRef | undefined
+  timeoutMs: number
+  fieldManager: string
+  forceConflicts: boolean
+  doom: { notReadyGraceMs: number; tolerance: number; oomRestarts: number }
+  logLines: number
+  smoke: {
+    urls: string[]
+    expect: SmokeExpectation | undefined
+    timeoutMs: number
+    retries: number
+    job: string
+  }
+  rollback: boolean
+}
+
+export interface RolloutAdapters {
+  client: KubeClient
+  /** Base for relative manifest paths (the workspace). */
+  cwd: string
+  log: (line: string) => void
+  warn?: (line: string) => void
+  group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+}
+
+export type RolloutResultKind = 'success' | 'rolled-back' | 'failed'
+
+export interface WorkloadOutcome {
+  target: WaitTarget
+  action: AppliedObject['action'] | 'set image'
+  previousRevision: string
+  revision: string
+  wait?: WaitResult
+  rollback?: { plan: RollbackPlan; wait?: WaitResult; error?: string }
+}
+
+export interface RolloutResult {
+  result: RolloutResultKind
+  revision: string
+  previousRevision: string
+  rolledBack: boolean
+  durationMs: number
+  failureReason: string
+  applied: { kind: string; namespace?: string; name: string; action: string; source: string }[]
+  workloads: WorkloadOutcome[]
+  timeline: Timeline
+  diagnostics: Diagnostics[]
+  smoke: SmokeResult[]
+  /** Epoch ms at which every workload's rollout was seen complete (for latency measurements). */
+  completeAt?: number
+  /** A message when the rollback itself failed: a person must act. */
+  rollbackFailure?: string
+  requests: number
+  summary: string
+}
