@@ -31613,8 +31613,8 @@ __webpack_unused_export__ = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1019);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9598);
+/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2862);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2492);
 
 
 await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW);
@@ -31624,7 +31624,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9598:
+/***/ 2492:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31637,10 +31637,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 11 modules
 var core = __nccwpck_require__(3360);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: ./src/runtime/index.ts + 10 modules
-var runtime = __nccwpck_require__(1019);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./src/runtime/index.ts + 12 modules
+var runtime = __nccwpck_require__(2862);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:os"
@@ -35083,10 +35083,9 @@ function runTool(command, args, options = {}) {
             reject(options.signal.reason);
             return;
         }
-        const env = {};
-        for (const [k, v] of Object.entries({ ...process.env, ...(options.env ?? {}) }))
-            if (v !== undefined)
-                env[k] = v;
+        // Builders get the job's environment without the action's inputs and the runner's tokens;
+        // a cache of type gha needs the runtime token, and gets it by name.
+        const env = (0,runtime/* childEnv */.gf)(process.env, { keep: options.keepEnv, add: options.env });
         const child = (0,external_node_child_process_namespaceObject.spawn)(command, [...args], {
             cwd: options.cwd,
             env,
@@ -35184,9 +35183,9 @@ function emulatorsNeeded(platforms, hostArch) {
 }
 function binfmtState(dir, name) {
     const entry = (0,external_node_path_.join)(dir, `qemu-${name}`);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(entry))
+    if (!(0,external_node_fs_.existsSync)(entry))
         return 'missing';
-    return (0,external_node_fs_namespaceObject.readFileSync)(entry, 'utf8').split('\n')[0]?.trim() === 'enabled' ? 'enabled' : 'disabled';
+    return (0,external_node_fs_.readFileSync)(entry, 'utf8').split('\n')[0]?.trim() === 'enabled' ? 'enabled' : 'disabled';
 }
 /**
  * Makes sure every needed emulator is registered: with root, mounts binfmt_misc and enables
@@ -35204,7 +35203,7 @@ async function ensureEmulators(names, options = {}) {
         return result;
     const wanted = missing();
     const commands = [
-        ...((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_.join)(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
+        ...((0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
         'apt-get install qemu-user-static binfmt-support',
         ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
     ];
@@ -35224,7 +35223,7 @@ async function ensureEmulators(names, options = {}) {
             hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
         });
     }
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_.join)(dir, 'register'))) {
+    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register'))) {
         log(`mounting binfmt_misc on ${dir}`);
         const mounted = await privileged('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir]);
         if (mounted.exitCode !== 0) {
@@ -35236,7 +35235,7 @@ async function ensureEmulators(names, options = {}) {
     }
     const hasUpdateBinfmts = (await (0,runtime/* run */.eF)('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
         0;
-    const hasQemu = wanted.every(n => (0,external_node_fs_namespaceObject.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_namespaceObject.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
+    const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
     if (!hasUpdateBinfmts || !hasQemu) {
         log('installing Debian packages qemu-user-static and binfmt-support');
         const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
@@ -35266,6 +35265,7 @@ async function ensureEmulators(names, options = {}) {
  * Docker-Content-Digest) and per-platform sizes. Basic and bearer-token authentication.
  * Loopback registries are spoken to over plain HTTP, every other one over HTTPS.
  */
+
 
 const MANIFEST_TYPES = [
     'application/vnd.oci.image.index.v1+json',
@@ -35304,7 +35304,11 @@ class RegistryClient {
     }
     async fetch(url, init) {
         try {
-            return await fetch(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
+            return await (0,runtime/* proxiedFetch */.iR)(url, {
+                ...init,
+                signal: AbortSignal.timeout(this.timeoutMs),
+                redirect: 'follow'
+            });
         }
         catch (err) {
             throw new RegistryError(`cannot reach ${this.host}: ${err.message}`);
@@ -35436,6 +35440,8 @@ async function inspectPushed(client, repository, digest, singlePlatform) {
 
 
 
+/** What BuildKit's gha cache exporter reads from the environment. */
+const GHA_CACHE_ENV = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL'];
 /** A build step failed: the step and its last lines, for the log and the summary. */
 class BuildFailure extends runtime/* ActionError */.lZ {
     builder;
@@ -35458,13 +35464,13 @@ function preflight(config, workspace) {
     if (isRemoteContext(config.context))
         return { context: config.context, file: config.file };
     const context = (0,external_node_path_.isAbsolute)(config.context) ? config.context : (0,external_node_path_.resolve)(workspace, config.context);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(context) || !(0,external_node_fs_namespaceObject.statSync)(context).isDirectory()) {
+    if (!(0,external_node_fs_.existsSync)(context) || !(0,external_node_fs_.statSync)(context).isDirectory()) {
         throw new runtime/* ActionError */.lZ(`The build context ${config.context} does not exist (looked for ${context})`, {
             hint: 'Set the context input to a directory of the checked-out repository (did the job run actions/checkout?).'
         });
     }
     const file = (0,external_node_path_.isAbsolute)(config.file) ? config.file : (0,external_node_path_.resolve)(workspace, config.file);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
+    if (!(0,external_node_fs_.existsSync)(file)) {
         throw new runtime/* ActionError */.lZ(`Dockerfile not found: ${config.file} (looked for ${file})`, {
             hint: 'Set the file input to the Dockerfile path relative to the workspace, or put a Dockerfile in the context directory.'
         });
@@ -35494,28 +35500,28 @@ function authFailure(registry, username, result) {
 function privateDockerConfig(env, dir) {
     const source = env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
     const target = (0,external_node_path_.join)(dir, 'docker-config');
-    (0,external_node_fs_namespaceObject.mkdirSync)(target, { recursive: true });
+    (0,external_node_fs_.mkdirSync)(target, { recursive: true });
     // buildx keeps its builders under buildx/: link it so builders created here outlive the step.
-    (0,external_node_fs_namespaceObject.mkdirSync)((0,external_node_path_.join)(source, 'buildx'), { recursive: true });
-    for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(source)) {
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(source, 'buildx'), { recursive: true });
+    for (const entry of (0,external_node_fs_.readdirSync)(source)) {
         if (entry === 'config.json')
             continue;
-        (0,external_node_fs_namespaceObject.symlinkSync)((0,external_node_path_.join)(source, entry), (0,external_node_path_.join)(target, entry));
+        (0,external_node_fs_.symlinkSync)((0,external_node_path_.join)(source, entry), (0,external_node_path_.join)(target, entry));
     }
     const config = (0,external_node_path_.join)(source, 'config.json');
-    if ((0,external_node_fs_namespaceObject.existsSync)(config))
-        (0,external_node_fs_namespaceObject.copyFileSync)(config, (0,external_node_path_.join)(target, 'config.json'));
+    if ((0,external_node_fs_.existsSync)(config))
+        (0,external_node_fs_.copyFileSync)(config, (0,external_node_path_.join)(target, 'config.json'));
     else
-        (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(target, 'config.json'), '{}\n');
-    (0,external_node_fs_namespaceObject.chmodSync)((0,external_node_path_.join)(target, 'config.json'), 0o600);
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(target, 'config.json'), '{}\n');
+    (0,external_node_fs_.chmodSync)((0,external_node_path_.join)(target, 'config.json'), 0o600);
     return target;
 }
 /** Reads the `auths` of a docker or containers auth file; nothing when it is absent or unreadable. */
 function authsOf(file) {
-    if (!file || !(0,external_node_fs_namespaceObject.existsSync)(file))
+    if (!file || !(0,external_node_fs_.existsSync)(file))
         return {};
     try {
-        const data = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+        const data = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
         return data.auths && typeof data.auths === 'object' ? data.auths : {};
     }
     catch {
@@ -35532,7 +35538,7 @@ function privateAuthFile(env, dir) {
     const containers = env.REGISTRY_AUTH_FILE ||
         (env.XDG_RUNTIME_DIR ? (0,external_node_path_.join)(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined);
     const auths = { ...authsOf(dockerConfig), ...authsOf(containers) };
-    (0,external_node_fs_namespaceObject.writeFileSync)(target, JSON.stringify({ auths }, null, 2) + '\n', { mode: 0o600 });
+    (0,external_node_fs_.writeFileSync)(target, JSON.stringify({ auths }, null, 2) + '\n', { mode: 0o600 });
     return target;
 }
 async function resolveBuilder(config, env) {
@@ -35606,12 +35612,12 @@ async function buildImage(config, options = {}) {
             });
         }
     }
-    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)(env.RUNNER_TEMP && (0,external_node_fs_namespaceObject.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : (0,external_node_os_namespaceObject.tmpdir)(), 'image-build-'));
-    (0,external_node_fs_namespaceObject.chmodSync)(dir, 0o700);
+    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(env.RUNNER_TEMP && (0,external_node_fs_.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : (0,external_node_os_namespaceObject.tmpdir)(), 'image-build-'));
+    (0,external_node_fs_.chmodSync)(dir, 0o700);
     try {
         const secretFiles = [...config.secrets].map(([id, value], i) => {
             const path = (0,external_node_path_.join)(dir, `secret-${i}`);
-            (0,external_node_fs_namespaceObject.writeFileSync)(path, value, { mode: 0o600 });
+            (0,external_node_fs_.writeFileSync)(path, value, { mode: 0o600 });
             return { id, path };
         });
         const request = {
@@ -35725,6 +35731,8 @@ async function buildImage(config, options = {}) {
             const buildStarted = Date.now();
             result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () => runTool('docker', buildxBuildArgs(request, { builder: builderName, metadataFile }), {
                 env: toolEnv,
+                // BuildKit's gha cache talks to the runner's cache service with the runner's token.
+                keepEnv: [...config.cacheFrom, ...config.cacheTo].some(c => c.type === 'gha') ? GHA_CACHE_ENV : [],
                 signal: options.signal
             }));
             buildMs = Date.now() - buildStarted;
@@ -35742,8 +35750,8 @@ async function buildImage(config, options = {}) {
                 throw auth ?? new BuildFailure('buildx', failed, result.exitCode);
             }
             cache = buildxCacheUse(result.output);
-            if ((0,external_node_fs_namespaceObject.existsSync)(metadataFile))
-                digest = parseBuildxMetadata((0,external_node_fs_namespaceObject.readFileSync)(metadataFile, 'utf8')).digest;
+            if ((0,external_node_fs_.existsSync)(metadataFile))
+                digest = parseBuildxMetadata((0,external_node_fs_.readFileSync)(metadataFile, 'utf8')).digest;
             if (config.push && !digest)
                 throw new runtime/* ActionError */.lZ('buildx pushed, but its metadata file has no containerimage.digest', {
                     hint: 'Use buildx 0.10 or newer.'
@@ -35761,14 +35769,14 @@ async function buildImage(config, options = {}) {
                 const file = (0,external_node_path_.join)(dir, 'Containerfile');
                 let text;
                 try {
-                    text = withLabelInstruction((0,external_node_fs_namespaceObject.readFileSync)(paths.file, 'utf8'), request.labels, config.target);
+                    text = withLabelInstruction((0,external_node_fs_.readFileSync)(paths.file, 'utf8'), request.labels, config.target);
                 }
                 catch (err) {
                     throw new runtime/* ActionError */.lZ(`target: ${err.message} (${config.file})`, {
                         hint: 'Set target to a stage named in the Dockerfile (FROM ... AS <name>), or leave it empty.'
                     });
                 }
-                (0,external_node_fs_namespaceObject.writeFileSync)(file, text);
+                (0,external_node_fs_.writeFileSync)(file, text);
                 buildahRequest = { ...request, file, labels: {} };
             }
             const buildStarted = Date.now();
@@ -35792,7 +35800,7 @@ async function buildImage(config, options = {}) {
                                         details: pushed.output.trim().split('\n').slice(-5)
                                     }));
                             }
-                            const d = (0,external_node_fs_namespaceObject.readFileSync)(digestFile, 'utf8').trim();
+                            const d = (0,external_node_fs_.readFileSync)(digestFile, 'utf8').trim();
                             digests.add(d);
                             if (!digest)
                                 digest = d;
@@ -35844,7 +35852,7 @@ async function buildImage(config, options = {}) {
         };
     }
     finally {
-        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
     }
 }
 function describeTiming(result) {
@@ -35913,10 +35921,10 @@ function parseConfig(inputs) {
 
 function eventPayload() {
     const path = process.env.GITHUB_EVENT_PATH;
-    if (!path || !(0,external_node_fs_namespaceObject.existsSync)(path))
+    if (!path || !(0,external_node_fs_.existsSync)(path))
         return {};
     try {
-        return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
     }
     catch (err) {
         throw new runtime/* ActionError */.lZ(`The event payload ${path} is not JSON: ${err.message}`);
@@ -35989,7 +35997,7 @@ async function runImageBuild(config) {
 
 /***/ }),
 
-/***/ 1019:
+/***/ 2862:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35997,11 +36005,13 @@ async function runImageBuild(config) {
 __nccwpck_require__.d(__webpack_exports__, {
   lZ: () => (/* reexport */ ActionError),
   fe: () => (/* reexport */ appendSummary),
+  gf: () => (/* reexport */ childEnv),
   a3: () => (/* reexport */ formatDuration),
   Os: () => (/* reexport */ group),
   w$: () => (/* reexport */ lastLines),
   $l: () => (/* reexport */ maskSecret),
   md: () => (/* reexport */ markdown_namespaceObject),
+  iR: () => (/* reexport */ proxiedFetch),
   Ko: () => (/* reexport */ readInputs),
   eF: () => (/* reexport */ run),
   Cs: () => (/* reexport */ runAction),
@@ -36009,7 +36019,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ry: () => (/* reexport */ splitList)
 });
 
-// UNUSED EXPORTS: InputError, Inputs, childEnv, envInputSource, environmentProxy, errorMessage, inputEnvName, isLoopbackHost, maskPem, maskValue, outputText, parseDuration, proxiedFetch
+// UNUSED EXPORTS: InputError, Inputs, envInputSource, environmentProxy, errorMessage, inputEnvName, isLoopbackHost, maskPem, maskValue, outputText, parseDuration
 
 // NAMESPACE OBJECT: ./src/runtime/markdown.ts
 var markdown_namespaceObject = {};
@@ -36377,18 +36387,54 @@ function outputText(value) {
     return JSON.stringify(value);
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/runtime/summary.ts
 
+
+/** GitHub refuses a step's summary over 1 MiB and shows none of it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
  * Appends markdown to the job summary. Outside a runner (no GITHUB_STEP_SUMMARY) it logs a
- * notice instead of failing: the summary is a report, never a reason for a step to fail.
+ * notice instead of failing: the summary is a report, never a reason for a step to fail. What
+ * would pass GitHub's limit is cut at a line and says so.
  */
 async function appendSummary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file) {
         lib_core/* info */.pq('(no GITHUB_STEP_SUMMARY: job summary not written)');
         return;
     }
-    await lib_core/* summary */.z.addRaw(markdown, true).write();
+    let used = 0;
+    try {
+        used = (0,external_node_fs_.statSync)(file).size;
+    }
+    catch {
+        // a file not written yet holds nothing
+    }
+    const fitted = fitSummary(markdown, used);
+    if (fitted !== markdown)
+        lib_core/* warning */.$e('The job summary was cut to stay within GitHub’s 1 MiB limit.');
+    await lib_core/* summary */.z.addRaw(fitted, true).write();
+}
+/** `markdown` cut (at a line, with a note) so that `used` bytes plus it stay within `limit`. Pure. */
+function fitSummary(markdown, used, limit = SUMMARY_LIMIT_BYTES) {
+    const size = Buffer.byteLength(markdown) + 1;
+    if (used + size <= limit)
+        return markdown;
+    const note = (cut) => `\n\n> ✂️ **Summary truncated**: ${Math.ceil(cut / 1024)} KiB more than GitHub’s 1 MiB limit for a step’s summary were left out; the step’s log has the details.\n`;
+    const room = limit - used - Buffer.byteLength(note(size)) - 1;
+    if (room <= 0)
+        return '';
+    const bytes = Buffer.from(markdown);
+    let end = bytes.subarray(0, room).lastIndexOf(0x0a);
+    if (end < 0)
+        end = 0;
+    // An open code fence would swallow the note.
+    let head = bytes.subarray(0, end).toString('utf8');
+    if ((head.match(/^```/gm) ?? []).length % 2 === 1)
+        head += '\n```';
+    return head + note(size - end);
 }
 /** Runs `fn` inside a collapsible log group. */
 function group(name, fn) {
@@ -36502,8 +36548,147 @@ function join(...sections) {
         .join('\n\n') + '\n');
 }
 
+;// CONCATENATED MODULE: ./src/runtime/child-env.ts
+/**
+ * The environment a child process gets (exec credential plugins, builders, test commands): the
+ * job's environment without the action's inputs (`INPUT_*`, which carry passwords and tokens) and
+ * without the runner's own credentials. A child that needs one of them gets it by name (`keep`).
+ */
+const RUNNER_CREDENTIALS = [
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_RUNTIME_URL',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'ACTIONS_CACHE_URL',
+    'ACTIONS_RESULTS_URL',
+    'GITHUB_TOKEN'
+];
+function childEnv(base = process.env, options = {}) {
+    const keep = new Set(options.keep ?? []);
+    const env = {};
+    for (const [name, value] of Object.entries(base)) {
+        if (value === undefined || keep.has(name))
+            continue;
+        if (name.startsWith('INPUT_') || RUNNER_CREDENTIALS.includes(name))
+            continue;
+        env[name] = value;
+    }
+    for (const name of keep)
+        if (base[name] !== undefined)
+            env[name] = base[name];
+    for (const [name, value] of Object.entries(options.add ?? {}))
+        if (value !== undefined)
+            env[name] = value;
+    return env;
+}
+
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./node_modules/proxy-from-env/index.js
+
+
+var DEFAULT_PORTS = {
+  ftp: 21,
+  gopher: 70,
+  http: 80,
+  https: 443,
+  ws: 80,
+  wss: 443,
+};
+
+function parseUrl(urlString) {
+  try {
+    return new URL(urlString);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @param {string|object|URL} url - The URL as a string or URL instance, or a
+ *   compatible object (such as the result from legacy url.parse).
+ * @return {string} The URL of the proxy that should handle the request to the
+ *  given URL. If no proxy is set, this will be an empty string.
+ */
+function getProxyForUrl(url) {
+  var parsedUrl = (typeof url === 'string' ? parseUrl(url) : url) || {};
+  var proto = parsedUrl.protocol;
+  var hostname = parsedUrl.host;
+  var port = parsedUrl.port;
+  if (typeof hostname !== 'string' || !hostname || typeof proto !== 'string') {
+    return '';  // Don't proxy URLs without a valid scheme or host.
+  }
+
+  proto = proto.split(':', 1)[0];
+  // Stripping ports in this way instead of using parsedUrl.hostname to make
+  // sure that the brackets around IPv6 addresses are kept.
+  hostname = hostname.replace(/:\d*$/, '');
+  port = parseInt(port) || DEFAULT_PORTS[proto] || 0;
+  if (!shouldProxy(hostname, port)) {
+    return '';  // Don't proxy URLs that match NO_PROXY.
+  }
+
+  var proxy = getEnv(proto + '_proxy') || getEnv('all_proxy');
+  if (proxy && proxy.indexOf('://') === -1) {
+    // Missing scheme in proxy, default to the requested URL's scheme.
+    proxy = proto + '://' + proxy;
+  }
+  return proxy;
+}
+
+/**
+ * Determines whether a given URL should be proxied.
+ *
+ * @param {string} hostname - The host name of the URL.
+ * @param {number} port - The effective port of the URL.
+ * @returns {boolean} Whether the given URL should be proxied.
+ * @private
+ */
+function shouldProxy(hostname, port) {
+  var NO_PROXY = getEnv('no_proxy').toLowerCase();
+  if (!NO_PROXY) {
+    return true;  // Always proxy if NO_PROXY is not set.
+  }
+  if (NO_PROXY === '*') {
+    return false;  // Never proxy if wildcard is set.
+  }
+
+  return NO_PROXY.split(/[,\s]/).every(function(proxy) {
+    if (!proxy) {
+      return true;  // Skip zero-length hosts.
+    }
+    var parsedProxy = proxy.match(/^(.+):(\d+)$/);
+    var parsedProxyHostname = parsedProxy ? parsedProxy[1] : proxy;
+    var parsedProxyPort = parsedProxy ? parseInt(parsedProxy[2]) : 0;
+    if (parsedProxyPort && parsedProxyPort !== port) {
+      return true;  // Skip if ports don't match.
+    }
+
+    if (!/^[.*]/.test(parsedProxyHostname)) {
+      // No wildcards, so stop proxying if there is an exact match.
+      return hostname !== parsedProxyHostname;
+    }
+
+    if (parsedProxyHostname.charAt(0) === '*') {
+      // Remove leading wildcard.
+      parsedProxyHostname = parsedProxyHostname.slice(1);
+    }
+    // Stop proxying if the hostname ends with the no_proxy host.
+    return !hostname.endsWith(parsedProxyHostname);
+  });
+}
+
+/**
+ * Get the value for an environment variable.
+ *
+ * @param {string} key - The name of the environment variable.
+ * @return {string} The value of the environment variable.
+ * @private
+ */
+function getEnv(key) {
+  return process.env[key.toLowerCase()] || process.env[key.toUpperCase()] || '';
+}
+
 ;// CONCATENATED MODULE: ./src/runtime/proxy.ts
 /**
  * Which proxy a request goes through, as Go's net/http (and so kubectl) chooses it: the
@@ -36523,9 +36708,9 @@ function isLoopbackHost(hostname) {
     const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
     if (host === 'localhost')
         return true;
-    if (isIP(host) === 4)
+    if ((0,external_node_net_.isIP)(host) === 4)
         return host.startsWith('127.');
-    if (isIP(host) === 6)
+    if ((0,external_node_net_.isIP)(host) === 6)
         return host === '::1' || host === '0:0:0:0:0:0:0:1';
     return false;
 }
@@ -36655,6 +36840,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 

@@ -28375,26 +28375,26 @@ __webpack_unused_export__ = debug; // for test
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2862);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2686);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4011);
 
 
-await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
+await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2686:
+/***/ 4011:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  i: () => (/* binding */ main)
+  iW: () => (/* binding */ main)
 });
 
-// UNUSED EXPORTS: runRollout
+// UNUSED EXPORTS: checkRelease, runRollout
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var lib_core = __nccwpck_require__(7264);
@@ -28496,9 +28496,10 @@ class ExecCredentials {
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_.spawn)(this.exec.command, this.exec.args, {
                 env: (0,runtime/* childEnv */.gf)(this.env, { add }),
-                stdio: ['ignore', 'pipe', 'pipe'],
-                timeout: this.timeoutMs
+                stdio: ['ignore', 'pipe', 'pipe']
             });
+            const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
+            timer.unref();
             let stdout = '';
             let stderr = '';
             child.stdout.on('data', (d) => {
@@ -28510,6 +28511,7 @@ class ExecCredentials {
                     stderr += d.toString('utf8');
             });
             child.on('error', (err) => {
+                clearTimeout(timer);
                 const hint = err.code === 'ENOENT'
                     ? (this.exec.installHint?.trim() ??
                         `Install ${this.exec.command} on the runner (an earlier step), or pass a kubeconfig with a token or client certificate.`)
@@ -28517,6 +28519,7 @@ class ExecCredentials {
                 reject(new runtime/* ActionError */.lZ(`${who} could not be started: ${err.code ?? err.message}`, { hint }));
             });
             child.on('close', (code, signal) => {
+                clearTimeout(timer);
                 if (code !== 0) {
                     const tail = stderr.trim().split('\n').slice(-5).join('\n');
                     reject(new runtime/* ActionError */.lZ(`${who} failed (${signal ? `killed by ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}`, {
@@ -28557,7 +28560,9 @@ function parseExecCredential(stdout, apiVersion) {
         throw new Error(`apiVersion ${JSON.stringify(doc.apiVersion)} does not match the requested ${apiVersion}`);
     const s = doc.status ?? {};
     const token = typeof s.token === 'string' && s.token ? s.token : undefined;
-    const cert = typeof s.clientCertificateData === 'string' && s.clientCertificateData ? s.clientCertificateData : undefined;
+    const cert = typeof s.clientCertificateData === 'string' && s.clientCertificateData
+        ? s.clientCertificateData
+        : undefined;
     const key = typeof s.clientKeyData === 'string' && s.clientKeyData ? s.clientKeyData : undefined;
     if (!token && !(cert && key))
         throw new Error('status has neither a token nor a client certificate and key');
@@ -28862,11 +28867,17 @@ const EXEC_VERSIONS = ['client.authentication.k8s.io/v1', 'client.authentication
 function execConfigOf(e, where) {
     const apiVersion = String(e.apiVersion ?? '');
     if (!EXEC_VERSIONS.includes(apiVersion))
-        throw new runtime/* ActionError */.lZ(`${where}: exec apiVersion ${JSON.stringify(apiVersion)} is not supported; use ${EXEC_VERSIONS.join(' or ')}`, { hint: 'client.authentication.k8s.io/v1alpha1 was removed in Kubernetes 1.24; regenerate the kubeconfig.' });
+        throw new runtime/* ActionError */.lZ(`${where}: exec apiVersion ${JSON.stringify(apiVersion)} is not supported; use ${EXEC_VERSIONS.join(' or ')}`, {
+            hint: 'client.authentication.k8s.io/v1alpha1 was removed in Kubernetes 1.24; regenerate the kubeconfig.'
+        });
     if (typeof e.command !== 'string' || e.command === '')
         throw new runtime/* ActionError */.lZ(`${where}: exec has no command`);
     // v1 requires interactiveMode (client-go refuses it missing); v1beta1 defaults to IfAvailable.
-    const interactiveMode = typeof e.interactiveMode === 'string' ? e.interactiveMode : apiVersion.endsWith('/v1') ? '' : 'IfAvailable';
+    const interactiveMode = typeof e.interactiveMode === 'string'
+        ? e.interactiveMode
+        : apiVersion.endsWith('/v1')
+            ? ''
+            : 'IfAvailable';
     if (interactiveMode === '')
         throw new runtime/* ActionError */.lZ(`${where}: exec with ${apiVersion} must set interactiveMode`, {
             hint: 'Add interactiveMode: Never (a workflow has no terminal).'
@@ -28987,7 +28998,9 @@ function maskKubeconfigCredentials(text) {
         const exec = fieldsOf(user.exec);
         // Plugin environment often carries a secret (AWS_SECRET_ACCESS_KEY, a client secret).
         for (const v of Array.isArray(exec.env) ? exec.env : [])
-            if (typeof v.value === 'string' && v.value.length >= 8 && /secret|token|key|password/i.test(String(v.name)))
+            if (typeof v.value === 'string' &&
+                v.value.length >= 8 &&
+                /secret|token|key|password/i.test(String(v.name)))
                 (0,runtime/* maskValue */.QS)(v.value);
     }
 }
@@ -29042,7 +29055,9 @@ async function connectAccess(selected) {
     return {
         server,
         namespace: selected.namespace,
-        user: selected.impersonation ? `${selected.userName} as ${selected.impersonation.user}` : selected.userName,
+        user: selected.impersonation
+            ? `${selected.userName} as ${selected.impersonation.user}`
+            : selected.userName,
         origin: selected.origin,
         description,
         async requestOptions() {
@@ -29222,7 +29237,10 @@ class KubeClient {
                 return await this.once(method, path, options);
             }
             catch (err) {
-                if (err instanceof KubeApiError && err.status === 401 && !reauthenticated && this.access.invalidate()) {
+                if (err instanceof KubeApiError &&
+                    err.status === 401 &&
+                    !reauthenticated &&
+                    this.access.invalidate()) {
                     reauthenticated = true;
                     this.reauthentications++;
                     continue;
@@ -29439,7 +29457,7 @@ function verbOf(method, url) {
  * Turns an API error into the suite's error type with a message a person can act on. A 403 names
  * the verb, the resource and the namespace the credentials lack.
  */
-function describeApiError(err, doing) {
+function client_describeApiError(err, doing) {
     if (err instanceof runtime/* ActionError */.lZ)
         return err;
     if (err instanceof KubeApiError) {
@@ -29521,6 +29539,130 @@ function retryDelay(err, backoffMs, hasBudget) {
 }
 function sleep(ms) {
     return new Promise(r => setTimeout(r, ms));
+}
+
+;// CONCATENATED MODULE: ./src/kube/access-review.ts
+/**
+ * Whether the credentials may do what a release needs, asked before anything changes: one
+ * SelfSubjectAccessReview per verb and resource. The one-step action asks it before it builds, so a
+ * deployer that may not watch pods or roll back learns it before an image is pushed.
+ */
+
+
+/** The group, resource and namespace of an object's REST path. Pure. */
+function resourceOfPath(path) {
+    const parts = path.split('/').filter(Boolean);
+    // /api/v1/... or /apis/<group>/<version>/...
+    const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+    const group = parts[0] === 'api' ? '' : (parts[1] ?? '');
+    if (rest[0] === 'namespaces' && rest.length >= 3)
+        return { group, resource: rest[2], namespace: rest[1] };
+    return { group, resource: rest[0] ?? '' };
+}
+const WORKLOAD_RESOURCES = (/* unused pure expression or super */ null && (['deployments', 'statefulsets', 'daemonsets']));
+/**
+ * What a release of these objects needs: apply each (get, patch; create when new), follow each
+ * workload's pods, ReplicaSets or ControllerRevisions and events, read logs for the diagnostics,
+ * and roll back (a patch; a StatefulSet's broken pods deleted); the smoke Job is created, watched
+ * and deleted. Pure.
+ */
+function access_review_releaseAccessNeeds(planned, options) {
+    const needs = new Map();
+    const add = (n) => {
+        const key = `${n.verb} ${n.group}/${n.resource} ${n.namespace ?? ''}`;
+        if (!needs.has(key))
+            needs.set(key, n);
+    };
+    for (const p of planned) {
+        const r = resourceOfPath(p.path);
+        add({ verb: 'get', ...r, why: 'read before applying' });
+        add({ verb: 'patch', ...r, why: 'server-side apply' });
+        if (!p.before)
+            add({ verb: 'create', ...r, why: 'create with server-side apply' });
+        if (r.group === 'apps' && WORKLOAD_RESOURCES.includes(r.resource)) {
+            const ns = r.namespace;
+            add({ verb: 'watch', ...r, why: 'wait for the rollout' });
+            add({ verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'watch the new pods' });
+            add({ verb: 'watch', group: '', resource: 'pods', namespace: ns, why: 'watch the new pods' });
+            add({
+                verb: 'get',
+                group: '',
+                resource: 'pods/log',
+                namespace: ns,
+                why: 'show a failing container’s log'
+            });
+            add({ verb: 'list', group: '', resource: 'events', namespace: ns, why: 'explain a failing pod' });
+            if (r.resource === 'deployments')
+                add({
+                    verb: 'list',
+                    group: 'apps',
+                    resource: 'replicasets',
+                    namespace: ns,
+                    why: 'find the new ReplicaSet'
+                });
+            else
+                add({
+                    verb: 'list',
+                    group: 'apps',
+                    resource: 'controllerrevisions',
+                    namespace: ns,
+                    why: 'find the previous revision'
+                });
+            // The rollback patches the template back (patch is asked above); a StatefulSet's broken pods are deleted.
+            if (options.rollback && r.resource === 'statefulsets')
+                add({
+                    verb: 'delete',
+                    group: '',
+                    resource: 'pods',
+                    namespace: ns,
+                    why: 'replace broken pods in a rollback'
+                });
+        }
+    }
+    if (options.smokeJobNamespace !== undefined) {
+        const ns = options.smokeJobNamespace;
+        for (const verb of ['create', 'watch', 'delete'])
+            add({ verb, group: 'batch', resource: 'jobs', namespace: ns, why: 'run the smoke Job' });
+    }
+    return [...needs.values()];
+}
+/** Asks the API server about every need at once; throws one error listing those denied. */
+async function access_review_checkAccess(client, needs) {
+    const denied = [];
+    await Promise.all(needs.map(async (need) => {
+        const [resource, subresource] = need.resource.split('/');
+        let review;
+        try {
+            review = await client.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+                body: {
+                    apiVersion: 'authorization.k8s.io/v1',
+                    kind: 'SelfSubjectAccessReview',
+                    spec: {
+                        resourceAttributes: {
+                            verb: need.verb,
+                            group: need.group,
+                            resource,
+                            subresource,
+                            namespace: need.namespace
+                        }
+                    }
+                },
+                retryForMs: 30_000
+            });
+        }
+        catch (err) {
+            throw describeApiError(err, 'checking the deployer’s permissions (SelfSubjectAccessReview)');
+        }
+        if (!review.status?.allowed)
+            denied.push(need);
+    }));
+    if (denied.length === 0)
+        return;
+    const line = (n) => `${n.verb} ${n.resource}${n.group ? `.${n.group}` : ''} ${n.namespace ? `in namespace ${n.namespace}` : 'at cluster scope'} (to ${n.why})`;
+    throw new ActionError(`Forbidden: the credentials may not ${line(denied[0])}${denied.length > 1 ? `, and ${denied.length - 1} more` : ''}`, {
+        hint: 'Grant these verbs to the deployer (a Role and RoleBinding), or use credentials that have them; nothing was built or changed.',
+        details: denied.map(line)
+    });
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -33510,7 +33652,7 @@ async function planApply(client, manifests, defaultNamespace, options) {
             resource = await client.resourceFor(obj.apiVersion, obj.kind);
         }
         catch (err) {
-            throw describeApiError(err, `discovering the API of ${obj.apiVersion}`);
+            throw client_describeApiError(err, `discovering the API of ${obj.apiVersion}`);
         }
         if (!resource) {
             problems.push(`${source}: unknown kind ${obj.kind} in apiVersion ${obj.apiVersion}: the API server does not serve it (a typo, or a CRD not installed yet?)`);
@@ -33544,7 +33686,7 @@ async function planApply(client, manifests, defaultNamespace, options) {
         catch (err) {
             if (!(err instanceof KubeApiError && err.status === 404)) {
                 if (err instanceof KubeApiError && err.status === 403)
-                    throw describeApiError(err, `reading ${describeObject(p.object)}`);
+                    throw client_describeApiError(err, `reading ${describeObject(p.object)}`);
                 problems.push(`${p.source}: reading ${describeObject(p.object)}: ${err.message}`);
                 return;
             }
@@ -33572,7 +33714,7 @@ async function planApply(client, manifests, defaultNamespace, options) {
                 /namespaces? .*not found/i.test(err.message))
                 return;
             if (err instanceof KubeApiError && err.status === 403)
-                throw describeApiError(err, `validating ${describeObject(p.object)} (server-side dry-run)`);
+                throw client_describeApiError(err, `validating ${describeObject(p.object)} (server-side dry-run)`);
             problems.push(`${p.source}: ${describeObject(p.object)}: ${applyErrorText(err, options)}`);
         }
     });
@@ -33624,7 +33766,7 @@ async function applyPlan(client, planned, options, log) {
             after = await applyObject(client, p, options, false);
         }
         catch (err) {
-            throw describeApiError(err, `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`);
+            throw client_describeApiError(err, `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`);
         }
         const action = !p.before
             ? 'created'
@@ -33651,178 +33793,6 @@ async function forEachLimit(items, limit, fn) {
             await fn(items[next++]);
     });
     await Promise.all(workers);
-}
-
-;// CONCATENATED MODULE: ./src/kube/diagnostics.ts
-
-
-function describeState(state) {
-    if (!state)
-        return '';
-    if (state.waiting)
-        return `waiting: ${state.waiting.reason ?? ''}${state.waiting.message ? ` (${state.waiting.message})` : ''}`;
-    if (state.terminated) {
-        const t = state.terminated;
-        return `terminated: ${t.reason ?? ''} exit ${t.exitCode ?? '?'}${t.message ? ` (${t.message})` : ''}`;
-    }
-    if (state.running)
-        return `running since ${state.running.startedAt ?? '?'}`;
-    return '';
-}
-function diagnosePods(pods, doomed) {
-    const byName = new Map(doomed.map(d => [d.pod, d]));
-    return [...pods]
-        .sort((a, b) => Number(byName.has(b.metadata?.name ?? '')) - Number(byName.has(a.metadata?.name ?? '')) ||
-        (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
-        .map(p => ({
-        name: p.metadata?.name ?? '?',
-        phase: p.status?.phase ?? '?',
-        doomed: byName.get(p.metadata?.name ?? ''),
-        containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map(cs => ({
-            name: cs.name,
-            ready: cs.ready ?? false,
-            restarts: cs.restartCount ?? 0,
-            state: describeState(cs.state),
-            lastState: describeState(cs.lastState)
-        }))
-    }));
-}
-/** Events sorted newest last, as `kubectl describe` shows them. */
-function eventLines(events, limit) {
-    const when = (e) => e.series?.lastObservedTime ??
-        e.lastTimestamp ??
-        e.eventTime ??
-        e.firstTimestamp ??
-        e.metadata?.creationTimestamp ??
-        '';
-    return [...events]
-        .sort((a, b) => when(a).localeCompare(when(b)))
-        .slice(-limit)
-        .map(e => ({
-        object: `${e.involvedObject?.kind ?? '?'}/${e.involvedObject?.name ?? '?'}`,
-        type: e.type ?? '',
-        reason: e.reason ?? '',
-        message: (e.message ?? '').trim(),
-        count: e.series?.count ?? e.count ?? 1,
-        last: when(e)
-    }));
-}
-async function gatherDiagnostics(client, input) {
-    const ns = input.workload.metadata?.namespace ?? 'default';
-    const failing = input.pods.filter(p => input.doomed.some(d => d.pod === p.metadata?.name));
-    const notReady = input.pods.filter(p => !p.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True'));
-    const focus = (failing.length ? failing : notReady).slice(0, 3);
-    const objects = [input.workload, input.newReplicaSet, ...focus].filter((o) => o !== undefined);
-    const events = [];
-    await Promise.all(objects.map(async (o) => {
-        try {
-            const list = await client.request('GET', KubeClient.collectionPath('v1', 'events', ns), {
-                query: {
-                    fieldSelector: `involvedObject.name=${o.metadata?.name},involvedObject.kind=${o.kind ?? 'Pod'}`
-                },
-                timeoutMs: 10_000
-            });
-            // An earlier object of the same name (a replaced Job) left events of its own.
-            const uid = o.metadata?.uid;
-            events.push(...(list.items ?? []).filter(e => !uid || !e.involvedObject?.uid || e.involvedObject?.uid === uid));
-        }
-        catch {
-            // Diagnostics are best effort: a missing right to list events must not hide the verdict.
-        }
-    }));
-    const logs = [];
-    if (input.logLines > 0) {
-        for (const pod of focus) {
-            const statuses = [
-                ...(pod.status?.initContainerStatuses ?? []),
-                ...(pod.status?.containerStatuses ?? [])
-            ];
-            for (const cs of statuses.filter(c => !c.ready).slice(0, 2)) {
-                const previous = (cs.restartCount ?? 0) > 0;
-                const name = pod.metadata?.name ?? '?';
-                try {
-                    const text = await client.request('GET', `${KubeClient.collectionPath('v1', 'pods', ns)}/${name}/log`, {
-                        query: { container: cs.name, tailLines: input.logLines, previous: previous ? true : undefined },
-                        timeoutMs: 5000
-                    });
-                    logs.push({
-                        pod: name,
-                        container: cs.name,
-                        previous,
-                        lines: String(text)
-                            .split('\n')
-                            .filter(l => l !== '')
-                            .slice(-input.logLines)
-                    });
-                }
-                catch (err) {
-                    logs.push({
-                        pod: name,
-                        container: cs.name,
-                        previous,
-                        lines: [],
-                        unavailable: diagnostics_firstLine(err.message)
-                    });
-                }
-            }
-        }
-    }
-    return {
-        workload: `${input.workload.kind}/${input.workload.metadata?.name}`,
-        reason: input.reason,
-        pods: diagnosePods(focus.length ? focus : input.pods.slice(0, 5), input.doomed),
-        events: eventLines(events, 20),
-        logs
-    };
-}
-function diagnostics_firstLine(text) {
-    return text.split('\n')[0].slice(0, 300);
-}
-/** Diagnostics as plain log lines. */
-function diagnosticsLog(d) {
-    const lines = [`Diagnostics for ${d.workload}: ${d.reason}`];
-    for (const p of d.pods) {
-        lines.push(`  pod ${p.name} (${p.phase})${p.doomed ? `: doomed, ${p.doomed.reason}` : ''}`);
-        for (const c of p.containers) {
-            lines.push(`    container ${c.name}: ready=${c.ready} restarts=${c.restarts} ${c.state}${c.lastState ? `; last ${c.lastState}` : ''}`);
-        }
-    }
-    if (d.events.length)
-        lines.push('  events:');
-    for (const e of d.events)
-        lines.push(`    ${e.last} ${e.type} ${e.reason} ${e.object}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`);
-    for (const l of d.logs) {
-        if (l.unavailable)
-            lines.push(`  logs of ${l.pod}/${l.container}: not available (${l.unavailable})`);
-        else {
-            lines.push(`  last ${l.lines.length} log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}:`);
-            for (const line of l.lines)
-                lines.push(`    | ${line}`);
-        }
-    }
-    return lines;
-}
-/** Diagnostics for the job summary. */
-function diagnosticsMarkdown(d) {
-    const pods = runtime.md.table(['pod', 'phase', 'container', 'ready', 'restarts', 'state', 'last state', 'verdict'], d.pods.flatMap(p => (p.containers.length
-        ? p.containers
-        : [{ name: '', ready: false, restarts: 0, state: '', lastState: '' }]).map(c => [
-        p.name,
-        p.phase,
-        c.name,
-        c.ready ? 'yes' : 'no',
-        c.restarts,
-        c.state,
-        c.lastState,
-        p.doomed ? `doomed: ${p.doomed.reason}` : ''
-    ])));
-    const events = d.events.length
-        ? runtime.md.table(['last seen', 'type', 'reason', 'object', 'count', 'message'], d.events.map(e => [e.last, e.type, e.reason, e.object, e.count, e.message]))
-        : '_No events recorded for these objects._\n';
-    const logs = d.logs.map(l => l.unavailable
-        ? `Logs of \`${l.pod}/${l.container}\`: not available (${runtime.md.escapeHtml(l.unavailable)})\n`
-        : runtime.md.details(`Last ${l.lines.length} log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}`, runtime.md.codeBlock(l.lines.join('\n') || '(empty)')));
-    return runtime.md.join(runtime.md.heading(`Diagnostics: ${d.workload}`, 3), `**Why:** ${runtime.md.escapeHtml(d.reason)}\n`, pods, runtime.md.heading('Recent events', 4), events, ...logs);
 }
 
 ;// CONCATENATED MODULE: ./src/kube/images.ts
@@ -33989,7 +33959,7 @@ class Informer {
                 if (gone) {
                     this.relists++;
                     this.options.onNotice?.(`watch ${this.path}: resourceVersion expired; listing again`);
-                    await sleep(backoff.next());
+                    await pause(backoff.next(), signal);
                     await this.list();
                     continue;
                 }
@@ -33997,7 +33967,7 @@ class Informer {
                 // otherwise be reopened in a tight loop; client-go's reflector backs off the same way.
                 if (events === 0 && Date.now() - opened < 1000) {
                     this.reconnects++;
-                    await sleep(backoff.next());
+                    await pause(backoff.next(), signal);
                 }
                 else {
                     backoff.reset();
@@ -34009,7 +33979,7 @@ class Informer {
                     return;
                 if (err instanceof KubeApiError && err.status === 410) {
                     this.relists++;
-                    await sleep(backoff.next());
+                    await pause(backoff.next(), signal);
                     try {
                         await this.list();
                     }
@@ -34024,7 +33994,7 @@ class Informer {
                 this.reconnects++;
                 this.options.onNotice?.(`watch ${this.path}: ${err.message}; reconnecting`);
                 const retryAfter = err instanceof KubeApiError ? err.retryAfterSeconds : undefined;
-                await sleep(Math.max(backoff.next(), (retryAfter ?? 0) * 1000));
+                await pause(Math.max(backoff.next(), (retryAfter ?? 0) * 1000), signal);
                 // After a restart the old version may be gone; the next watch answers 410 and we re-list.
             }
         }
@@ -34069,330 +34039,99 @@ class WatchBackoff {
         this.attempt = 0;
     }
 }
-
-;// CONCATENATED MODULE: ./src/kube/rollback.ts
-
-const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
-const POD_TEMPLATE_HASH = 'pod-template-hash';
-/** Annotations kubectl never copies from a ReplicaSet onto the Deployment it rolls back. */
-const ROLLBACK_SKIPPED_ANNOTATIONS = new Set([
-    'kubectl.kubernetes.io/last-applied-configuration',
-    REVISION_ANNOTATION,
-    'deployment.kubernetes.io/revision-history',
-    'deployment.kubernetes.io/desired-replicas',
-    'deployment.kubernetes.io/max-replicas',
-    'deprecated.deployment.rollback.to'
-]);
-function revisionOf(obj) {
-    const text = obj?.metadata?.annotations?.[REVISION_ANNOTATION];
-    const n = text === undefined ? NaN : Number(text);
-    return Number.isInteger(n) ? n : 0;
-}
-/** kubectl's choice of target: the given revision, or the highest one below the newest. */
-function targetRevision(revisions, toRevision) {
-    if (toRevision > 0)
-        return revisions.includes(toRevision) ? toRevision : undefined;
-    const sorted = [...new Set(revisions)].sort((a, b) => a - b);
-    return sorted.length >= 2 ? sorted[sorted.length - 2] : undefined;
-}
-function deploymentRollbackPlan(deployment, replicaSets, toRevision = 0) {
-    const name = deployment.metadata?.name ?? '?';
-    if (deployment.spec?.paused) {
-        return {
-            kind: 'impossible',
-            description: `deployment "${name}" is paused; kubectl cannot roll back a paused deployment: resume it first`
+/** A pause that ends early when the informer stops. */
+function pause(ms, signal) {
+    return new Promise(resolve => {
+        if (signal.aborted)
+            return resolve();
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
         };
-    }
-    const owned = replicaSets.filter(rs => isControlledBy(rs, deployment));
-    const target = targetRevision(owned.map(revisionOf).filter(r => r > 0), toRevision);
-    if (target === undefined) {
-        return {
-            kind: 'impossible',
-            description: toRevision > 0
-                ? `deployment "${name}" has no revision ${toRevision} in its history`
-                : `deployment "${name}" has no previous revision to roll back to`
-        };
-    }
-    const rs = owned.find(r => revisionOf(r) === target);
-    const template = clone(rs.spec?.template ?? {});
-    if (templatesEqualIgnoringHash(template, deployment.spec?.template ?? {})) {
-        return {
-            kind: 'skip',
-            revision: target,
-            description: `skipped rollback: the current template already matches revision ${target}`
-        };
-    }
-    if (template.metadata?.labels)
-        delete template.metadata.labels[POD_TEMPLATE_HASH];
-    const annotations = {};
-    for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {}))
-        if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k))
-            annotations[k] = v;
-    for (const [k, v] of Object.entries(rs.metadata?.annotations ?? {}))
-        if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k))
-            annotations[k] = v;
-    return {
-        kind: 'patch',
-        revision: target,
-        patchType: 'json',
-        patch: [
-            { op: 'replace', path: '/spec/template', value: template },
-            { op: 'replace', path: '/metadata/annotations', value: annotations }
-        ],
-        description: `roll back deployment "${name}" to revision ${target} (ReplicaSet ${rs.metadata?.name})`
-    };
-}
-function controllerRevisionRollbackPlan(owner, revisions, toRevision = 0) {
-    const what = `${owner.kind?.toLowerCase()} "${owner.metadata?.name}"`;
-    const owned = revisions.filter(r => isControlledBy(r, owner));
-    const target = targetRevision(owned.map(r => r.revision), toRevision);
-    if (target === undefined) {
-        return {
-            kind: 'impossible',
-            description: toRevision > 0
-                ? `${what} has no revision ${toRevision} in its history`
-                : `${what} has no previous revision to roll back to`
-        };
-    }
-    const history = owned.find(r => r.revision === target);
-    const data = history.data;
-    const current = owner.spec?.template ?? {};
-    const wanted = stripPatchDirectives(clone(data?.spec?.template ?? {}));
-    if (templatesEqualIgnoringHash(wanted, current)) {
-        return {
-            kind: 'skip',
-            revision: target,
-            description: `skipped rollback: the current template already matches revision ${target}`
-        };
-    }
-    return {
-        kind: 'patch',
-        revision: target,
-        patchType: 'strategic-merge',
-        patch: data,
-        description: `roll back ${what} to revision ${target} (ControllerRevision ${history.metadata?.name})`
-    };
-}
-/** The ControllerRevision number a StatefulSet or DaemonSet currently rolls towards. */
-function currentControllerRevision(owner, revisions) {
-    const owned = revisions.filter(r => isControlledBy(r, owner));
-    const updateRevision = owner.status?.updateRevision;
-    if (updateRevision) {
-        const named = owned.find(r => r.metadata?.name === updateRevision);
-        if (named)
-            return named.revision;
-    }
-    return owned.reduce((max, r) => Math.max(max, r.revision), 0);
-}
-function templatesEqualIgnoringHash(a, b) {
-    const strip = (t) => {
-        const c = clone(t);
-        if (c.metadata?.labels) {
-            delete c.metadata.labels[POD_TEMPLATE_HASH];
-            delete c.metadata.labels['controller-revision-hash'];
-        }
-        return c;
-    };
-    return canonical(strip(a)) === canonical(strip(b));
-}
-function stripPatchDirectives(value) {
-    if (Array.isArray(value))
-        return value.map(stripPatchDirectives);
-    if (value && typeof value === 'object') {
-        const out = {};
-        for (const [k, v] of Object.entries(value))
-            if (!k.startsWith('$'))
-                out[k] = stripPatchDirectives(v);
-        return out;
-    }
-    return value;
-}
-/** JSON with sorted keys and empty maps dropped, so equal objects compare equal. */
-function canonical(value) {
-    const norm = (v) => {
-        if (Array.isArray(v))
-            return v.map(norm);
-        if (v && typeof v === 'object') {
-            const out = {};
-            for (const k of Object.keys(v).sort()) {
-                const x = norm(v[k]);
-                if (x === undefined || x === null)
-                    continue;
-                if (typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0)
-                    continue;
-                out[k] = x;
-            }
-            return out;
-        }
-        return v;
-    };
-    return JSON.stringify(norm(value));
-}
-function clone(v) {
-    return JSON.parse(JSON.stringify(v));
-}
-
-;// CONCATENATED MODULE: ./src/kube/smoke.ts
-/**
- * Smoke tests over HTTP: each URL must answer 2xx (and, when asked, contain a substring or a JSON
- * value), retried with exponential backoff within a time budget.
- */
-/** `json:path.to.field=value` or any other text (a substring the body must contain). */
-function parseSmokeExpectation(text) {
-    if (!text.startsWith('json:'))
-        return { kind: 'substring', text };
-    const body = text.slice('json:'.length);
-    const eq = body.indexOf('=');
-    if (eq <= 0)
-        return `${JSON.stringify(text)} is not json:path=value (e.g. json:status=ok)`;
-    const path = body.slice(0, eq).split('.');
-    if (path.some(p => p === ''))
-        return `${JSON.stringify(text)} has an empty path segment`;
-    return { kind: 'json', path, value: body.slice(eq + 1) };
-}
-/** Why a response fails the smoke test, or undefined when it passes. */
-function smokeResponseProblem(status, body, expect) {
-    if (status < 200 || status > 299)
-        return `HTTP ${status}${body ? `: ${truncate(body, 200)}` : ''}`;
-    if (!expect)
-        return undefined;
-    if (expect.kind === 'substring') {
-        return body.includes(expect.text)
-            ? undefined
-            : `the body does not contain ${JSON.stringify(expect.text)}: ${truncate(body, 200)}`;
-    }
-    let value;
-    try {
-        value = JSON.parse(body);
-    }
-    catch {
-        return `the body is not JSON: ${truncate(body, 200)}`;
-    }
-    for (const key of expect.path) {
-        if (value === null || typeof value !== 'object')
-            return `the JSON has no ${expect.path.join('.')}`;
-        value = value[key];
-    }
-    if (value === undefined)
-        return `the JSON has no ${expect.path.join('.')}`;
-    const actual = typeof value === 'string' ? value : JSON.stringify(value);
-    return actual === expect.value
-        ? undefined
-        : `${expect.path.join('.')} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expect.value)}`;
-}
-/** Delay before attempt n (n >= 1 is the second attempt): 1s, 2s, 4s... capped at 10s. */
-function smokeBackoffMs(attempt) {
-    return Math.min(10_000, 1000 * 2 ** Math.max(0, attempt - 1));
-}
-function truncate(text, n) {
-    const one = text.replace(/\s+/g, ' ').trim();
-    return one.length > n ? `${one.slice(0, n)}...` : one;
-}
-/** Checks one URL, retrying until it passes, attempts run out, or the budget is spent. */
-async function smokeUrl(url, options) {
-    const started = Date.now();
-    const deadline = started + options.timeoutMs;
-    const backoff = options.backoffMs ?? smokeBackoffMs;
-    let problem = 'not attempted';
-    let attempts = 0;
-    for (let attempt = 0; attempt < options.retries; attempt++) {
-        if (attempt > 0) {
-            const wait = Math.min(backoff(attempt), deadline - Date.now());
-            if (wait <= 0)
-                break;
-            await new Promise(r => setTimeout(r, wait));
-        }
-        const left = deadline - Date.now();
-        if (left <= 0)
-            break;
-        attempts++;
-        try {
-            const response = await fetch(url, {
-                signal: AbortSignal.timeout(Math.min(10_000, left)),
-                redirect: 'follow'
-            });
-            const body = await response.text();
-            const p = smokeResponseProblem(response.status, body, options.expect);
-            if (!p)
-                return { url, ok: true, attempts, durationMs: Date.now() - started };
-            problem = p;
-        }
-        catch (err) {
-            const e = err;
-            problem =
-                e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.code ?? e.cause?.message ?? e.message);
-        }
-        options.log?.(`smoke ${url}: attempt ${attempts} failed: ${problem}`);
-    }
-    return { url, ok: false, attempts, problem, durationMs: Date.now() - started };
-}
-
-;// CONCATENATED MODULE: ./src/kube/timeline.ts
-/**
- * The rollout timeline: each phase with its start, end and outcome, rendered as a markdown table
- * and as a Mermaid gantt chart for the job summary. Pure.
- */
-
-class Timeline {
-    origin;
-    entries = [];
-    constructor(origin = Date.now()) {
-        this.origin = origin;
-    }
-    /** Runs `fn` as a phase; its outcome is failed when it throws or returns `false`-like verdicts via `outcomeOf`. */
-    async phase(phase, fn, outcomeOf) {
-        const start = Date.now();
-        try {
-            const result = await fn();
-            const o = outcomeOf ? outcomeOf(result) : { outcome: 'ok' };
-            this.entries.push({ phase, start, end: Date.now(), ...o });
-            return result;
-        }
-        catch (err) {
-            this.entries.push({
-                phase,
-                start,
-                end: Date.now(),
-                outcome: 'failed',
-                detail: err.message.split('\n')[0]
-            });
-            throw err;
-        }
-    }
-    record(entry) {
-        this.entries.push(entry);
-    }
-}
-const ICON = { ok: '✅', failed: '❌', skipped: '⏭️' };
-function timelineTable(entries, origin) {
-    return runtime.md.table(['phase', 'start', 'duration', 'outcome', 'detail'], entries.map(e => [
-        e.phase,
-        `+${(0,runtime/* formatDuration */.a3)(e.start - origin)}`,
-        (0,runtime/* formatDuration */.a3)(e.end - e.start),
-        `${ICON[e.outcome]} ${e.outcome}`,
-        e.detail ?? ''
-    ]), ['left', 'right', 'right', 'left', 'left']);
-}
-/** Mermaid names may not contain `:`, `#` or `;`, which end a task definition. */
-function mermaidName(text) {
-    return text.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim() || 'phase';
-}
-function timelineGantt(entries, origin) {
-    const lines = [
-        'gantt',
-        '  title Rollout timeline',
-        '  dateFormat x',
-        '  axisFormat %M:%S',
-        '  section rollout'
-    ];
-    entries.forEach((e, i) => {
-        // Mermaid draws nothing for a zero-length task; give each at least a millisecond.
-        const start = e.start - origin;
-        const end = Math.max(e.end - origin, start + 1);
-        const tag = e.outcome === 'failed' ? 'crit, ' : e.outcome === 'skipped' ? '' : 'done, ';
-        lines.push(`  ${mermaidName(e.phase)} :${tag}p${i}, ${start}, ${end}`);
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
     });
-    return runtime.md.codeBlock(lines.join('\n'), 'mermaid');
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/wait-for.ts
+
+/** Watches until a decision is not pending, the deadline passes, the signal aborts or a watch cannot go on. */
+async function waitFor(client, options) {
+    let decision;
+    let finished = false;
+    let resolveEnd;
+    const ending = new Promise(r => (resolveEnd = r));
+    const finish = (end) => {
+        if (finished)
+            return;
+        finished = true;
+        resolveEnd(end);
+    };
+    const related = new Map();
+    const informers = () => [watched, ...related.values()];
+    // An informer holds what its watch selects: the caller names those kinds.
+    const watchedObjects = () => watched.objects;
+    const relatedObjects = () => Object.fromEntries([...related].map(([key, informer]) => [key, informer.objects]));
+    const evaluate = () => {
+        if (finished)
+            return;
+        const fatal = informers().find(i => i.fatal)?.fatal;
+        decision = options.decide(watchedObjects(), relatedObjects(), Date.now());
+        if (fatal)
+            return finish({ end: 'watch failed', error: fatal });
+        options.onDecision?.(decision);
+        if (decision.state !== 'pending')
+            finish({ end: 'decided' });
+    };
+    const newInformer = ({ path, ...selectors }, onChange) => new Informer(client, path, { ...selectors, onChange, onNotice: options.onNotice });
+    // Started once, as soon as the watched objects tell where the related ones are.
+    const startRelated = () => {
+        const watches = related.size || finished ? undefined : options.related?.(watchedObjects());
+        if (!watches)
+            return;
+        const starts = [];
+        for (const [key, watch] of Object.entries(watches)) {
+            if (!watch)
+                continue;
+            const informer = newInformer(watch, evaluate);
+            related.set(key, informer);
+            starts.push(informer.start());
+        }
+        Promise.all(starts).catch((err) => finish({ end: 'watch failed', error: err }));
+    };
+    const watched = newInformer(options.watch, () => {
+        startRelated();
+        evaluate();
+    });
+    const ticker = setInterval(evaluate, 1000);
+    const timer = setTimeout(() => finish({ end: 'timed out' }), Math.max(0, options.deadline - Date.now()));
+    const abort = () => finish({ end: 'aborted' });
+    if (options.signal?.aborted)
+        abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    try {
+        await watched.start();
+        evaluate();
+        const end = await ending;
+        return {
+            ...end,
+            decision,
+            watched: watchedObjects(),
+            related: relatedObjects(),
+            at: Date.now(),
+            relists: informers().reduce((n, i) => n + i.relists, 0),
+            reconnects: informers().reduce((n, i) => n + i.reconnects, 0)
+        };
+    }
+    finally {
+        finished = true;
+        options.signal?.removeEventListener('abort', abort);
+        clearInterval(ticker);
+        clearTimeout(timer);
+        for (const i of informers())
+            i.stop();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/kube/status.ts
@@ -34655,6 +34394,168 @@ function doomSummary(verdict) {
     return `pod ${first.pod} is doomed (${first.reason}: ${first.message})${others > 0 ? ` and ${others} more pod${others > 1 ? 's' : ''}` : ''}`;
 }
 
+;// CONCATENATED MODULE: ./src/kube/rollback.ts
+
+const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const POD_TEMPLATE_HASH = 'pod-template-hash';
+/** Annotations kubectl never copies from a ReplicaSet onto the Deployment it rolls back. */
+const ROLLBACK_SKIPPED_ANNOTATIONS = new Set([
+    'kubectl.kubernetes.io/last-applied-configuration',
+    REVISION_ANNOTATION,
+    'deployment.kubernetes.io/revision-history',
+    'deployment.kubernetes.io/desired-replicas',
+    'deployment.kubernetes.io/max-replicas',
+    'deprecated.deployment.rollback.to'
+]);
+function revisionOf(obj) {
+    const text = obj?.metadata?.annotations?.[REVISION_ANNOTATION];
+    const n = text === undefined ? NaN : Number(text);
+    return Number.isInteger(n) ? n : 0;
+}
+/** kubectl's choice of target: the given revision, or the highest one below the newest. */
+function targetRevision(revisions, toRevision) {
+    if (toRevision > 0)
+        return revisions.includes(toRevision) ? toRevision : undefined;
+    const sorted = [...new Set(revisions)].sort((a, b) => a - b);
+    return sorted.length >= 2 ? sorted[sorted.length - 2] : undefined;
+}
+function deploymentRollbackPlan(deployment, replicaSets, toRevision = 0) {
+    const name = deployment.metadata?.name ?? '?';
+    if (deployment.spec?.paused) {
+        return {
+            kind: 'impossible',
+            description: `deployment "${name}" is paused; kubectl cannot roll back a paused deployment: resume it first`
+        };
+    }
+    const owned = replicaSets.filter(rs => isControlledBy(rs, deployment));
+    const target = targetRevision(owned.map(revisionOf).filter(r => r > 0), toRevision);
+    if (target === undefined) {
+        return {
+            kind: 'impossible',
+            description: toRevision > 0
+                ? `deployment "${name}" has no revision ${toRevision} in its history`
+                : `deployment "${name}" has no previous revision to roll back to`
+        };
+    }
+    const rs = owned.find(r => revisionOf(r) === target);
+    const template = clone(rs.spec?.template ?? {});
+    if (templatesEqualIgnoringHash(template, deployment.spec?.template ?? {})) {
+        return {
+            kind: 'skip',
+            revision: target,
+            description: `skipped rollback: the current template already matches revision ${target}`
+        };
+    }
+    if (template.metadata?.labels)
+        delete template.metadata.labels[POD_TEMPLATE_HASH];
+    const annotations = {};
+    for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {}))
+        if (ROLLBACK_SKIPPED_ANNOTATIONS.has(k))
+            annotations[k] = v;
+    for (const [k, v] of Object.entries(rs.metadata?.annotations ?? {}))
+        if (!ROLLBACK_SKIPPED_ANNOTATIONS.has(k))
+            annotations[k] = v;
+    return {
+        kind: 'patch',
+        revision: target,
+        patchType: 'json',
+        patch: [
+            { op: 'replace', path: '/spec/template', value: template },
+            { op: 'replace', path: '/metadata/annotations', value: annotations }
+        ],
+        description: `roll back deployment "${name}" to revision ${target} (ReplicaSet ${rs.metadata?.name})`
+    };
+}
+function controllerRevisionRollbackPlan(owner, revisions, toRevision = 0) {
+    const what = `${owner.kind?.toLowerCase()} "${owner.metadata?.name}"`;
+    const owned = revisions.filter(r => isControlledBy(r, owner));
+    const target = targetRevision(owned.map(r => r.revision), toRevision);
+    if (target === undefined) {
+        return {
+            kind: 'impossible',
+            description: toRevision > 0
+                ? `${what} has no revision ${toRevision} in its history`
+                : `${what} has no previous revision to roll back to`
+        };
+    }
+    const history = owned.find(r => r.revision === target);
+    const data = history.data;
+    const current = owner.spec?.template ?? {};
+    const wanted = stripPatchDirectives(clone(data?.spec?.template ?? {}));
+    if (templatesEqualIgnoringHash(wanted, current)) {
+        return {
+            kind: 'skip',
+            revision: target,
+            description: `skipped rollback: the current template already matches revision ${target}`
+        };
+    }
+    return {
+        kind: 'patch',
+        revision: target,
+        patchType: 'strategic-merge',
+        patch: data,
+        description: `roll back ${what} to revision ${target} (ControllerRevision ${history.metadata?.name})`
+    };
+}
+/** The ControllerRevision number a StatefulSet or DaemonSet currently rolls towards. */
+function currentControllerRevision(owner, revisions) {
+    const owned = revisions.filter(r => isControlledBy(r, owner));
+    const updateRevision = owner.status?.updateRevision;
+    if (updateRevision) {
+        const named = owned.find(r => r.metadata?.name === updateRevision);
+        if (named)
+            return named.revision;
+    }
+    return owned.reduce((max, r) => Math.max(max, r.revision), 0);
+}
+function templatesEqualIgnoringHash(a, b) {
+    const strip = (t) => {
+        const c = clone(t);
+        if (c.metadata?.labels) {
+            delete c.metadata.labels[POD_TEMPLATE_HASH];
+            delete c.metadata.labels['controller-revision-hash'];
+        }
+        return c;
+    };
+    return canonical(strip(a)) === canonical(strip(b));
+}
+function stripPatchDirectives(value) {
+    if (Array.isArray(value))
+        return value.map(stripPatchDirectives);
+    if (value && typeof value === 'object') {
+        const out = {};
+        for (const [k, v] of Object.entries(value))
+            if (!k.startsWith('$'))
+                out[k] = stripPatchDirectives(v);
+        return out;
+    }
+    return value;
+}
+/** JSON with sorted keys and empty maps dropped, so equal objects compare equal. */
+function canonical(value) {
+    const norm = (v) => {
+        if (Array.isArray(v))
+            return v.map(norm);
+        if (v && typeof v === 'object') {
+            const out = {};
+            for (const k of Object.keys(v).sort()) {
+                const x = norm(v[k]);
+                if (x === undefined || x === null)
+                    continue;
+                if (typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0)
+                    continue;
+                out[k] = x;
+            }
+            return out;
+        }
+        return v;
+    };
+    return JSON.stringify(norm(value));
+}
+function clone(v) {
+    return JSON.parse(JSON.stringify(v));
+}
+
 ;// CONCATENATED MODULE: ./src/kube/verdict.ts
 
 
@@ -34756,135 +34657,91 @@ const RESOURCES = {
     StatefulSet: 'statefulsets',
     DaemonSet: 'daemonsets'
 };
+/** The REST collection of a workload kind in a namespace. */
+function workloadCollection(kind, namespace) {
+    return KubeClient.collectionPath('apps/v1', RESOURCES[kind], namespace);
+}
 async function waitForRollout(client, target, options) {
     const label = `${target.kind.toLowerCase()}/${target.name}`;
-    const workloadPath = KubeClient.collectionPath('apps/v1', RESOURCES[target.kind], target.namespace);
+    const workloadOf = (objects) => objects.find(o => o.metadata?.name === target.name);
     let lastLine = '';
     let lastPrinted = 0;
-    let resolveDone;
-    const done = new Promise(r => (resolveDone = r));
-    let finished = false;
-    let selector;
-    let podInformer;
-    let rsInformer;
-    let lastVerdict;
-    const evaluate = () => {
-        if (finished)
-            return;
-        const fatal = workloadInformer.fatal ?? podInformer?.fatal ?? rsInformer?.fatal;
-        const workload = workloadInformer.items.get(target.name);
-        const verdict = waitVerdict({ workload, replicaSets: rsInformer?.objects ?? [], pods: podInformer?.objects ?? [] }, options.policy, options.tolerance, Date.now());
-        lastVerdict = verdict;
-        if (fatal) {
-            finished = true;
-            resolveDone({
-                verdict: { ...verdict, state: 'failed', reason: `watching ${label} failed: ${fatal.message}` },
-                timedOut: false
-            });
-            return;
-        }
-        const line = verdict.state === 'waiting'
-            ? `${label}: ${progressLine(verdict.status)} (${verdict.status.message})`
-            : '';
-        if (line && (line !== lastLine || Date.now() - lastPrinted > (options.heartbeatMs ?? 15_000))) {
-            options.log(line);
-            lastLine = line;
-            lastPrinted = Date.now();
-        }
-        if (verdict.state !== 'waiting') {
-            finished = true;
-            resolveDone({ verdict, timedOut: false });
-        }
-    };
-    const notice = (m) => options.log(`${label}: ${m}`);
-    const workloadInformer = new Informer(client, workloadPath, {
-        fieldSelector: `metadata.name=${target.name}`,
-        onChange: () => {
-            // The pod and ReplicaSet watches need the selector, known once the workload is seen.
-            const sel = workloadInformer.items.get(target.name)?.spec
-                ?.selector;
-            if (sel && selector === undefined) {
-                selector = selectorString(sel);
-                startDependents();
-            }
-            evaluate();
+    const wait = await waitFor(client, {
+        watch: {
+            path: workloadCollection(target.kind, target.namespace),
+            fieldSelector: `metadata.name=${target.name}`
         },
-        onNotice: notice
-    });
-    const startDependents = () => {
-        podInformer = new Informer(client, KubeClient.collectionPath('v1', 'pods', target.namespace), {
-            labelSelector: selector,
-            onChange: evaluate,
-            onNotice: notice
-        });
-        const starts = [podInformer.start()];
-        if (target.kind === 'Deployment') {
-            rsInformer = new Informer(client, KubeClient.collectionPath('apps/v1', 'replicasets', target.namespace), {
-                labelSelector: selector,
-                onChange: evaluate,
-                onNotice: notice
-            });
-            starts.push(rsInformer.start());
-        }
-        Promise.all(starts).catch(err => {
-            if (!finished) {
-                finished = true;
-                resolveDone({
-                    verdict: {
-                        ...(lastVerdict ?? placeholder()),
-                        state: 'failed',
-                        reason: `watching ${label} failed: ${err.message}`
-                    },
-                    timedOut: false
-                });
+        // The pod and ReplicaSet watches need the selector, known once the workload is seen.
+        related: workloads => {
+            const selector = workloadOf(workloads)?.spec?.selector;
+            if (!selector)
+                return undefined;
+            const labelSelector = selectorString(selector);
+            const pods = { path: KubeClient.collectionPath('v1', 'pods', target.namespace), labelSelector };
+            if (target.kind !== 'Deployment')
+                return { pods };
+            return {
+                pods,
+                replicaSets: {
+                    path: KubeClient.collectionPath('apps/v1', 'replicasets', target.namespace),
+                    labelSelector
+                }
+            };
+        },
+        decide: (workloads, { pods = [], replicaSets = [] }, now) => decisionOf(waitVerdict({ workload: workloadOf(workloads), replicaSets, pods }, options.policy, options.tolerance, now)),
+        onDecision: ({ state, value }) => {
+            const line = state === 'pending' && value
+                ? `${label}: ${progressLine(value.status)} (${value.status.message})`
+                : '';
+            if (line && (line !== lastLine || Date.now() - lastPrinted > (options.heartbeatMs ?? 15_000))) {
+                options.log(line);
+                lastLine = line;
+                lastPrinted = Date.now();
             }
-        });
+        },
+        onNotice: m => options.log(`${label}: ${m}`),
+        deadline: options.deadline,
+        signal: options.signal
+    });
+    return {
+        verdict: finalVerdict(label, wait, wait.decision?.value),
+        timedOut: wait.end === 'timed out',
+        workload: workloadOf(wait.watched),
+        replicaSets: wait.related.replicaSets ?? [],
+        pods: wait.related.pods ?? [],
+        at: wait.at,
+        relists: wait.relists,
+        reconnects: wait.reconnects
     };
-    const ticker = setInterval(evaluate, 1000);
-    const timer = setTimeout(() => {
-        if (finished)
-            return;
-        finished = true;
-        const v = lastVerdict ?? placeholder();
-        resolveDone({
-            verdict: { ...v, state: 'failed', reason: `timed out waiting for ${label}: ${v.status.message}` },
-            timedOut: true
-        });
-    }, Math.max(0, options.deadline - Date.now()));
-    const stop = () => {
-        if (finished)
-            return;
-        finished = true;
-        resolveDone({ verdict: lastVerdict ?? placeholder(), timedOut: false });
-    };
-    if (options.signal?.aborted)
-        stop();
-    options.signal?.addEventListener('abort', stop, { once: true });
-    try {
-        await workloadInformer.start();
-        evaluate();
-        const { verdict, timedOut } = await done;
-        const at = Date.now();
-        return {
-            verdict,
-            timedOut,
-            workload: workloadInformer.items.get(target.name),
-            replicaSets: rsInformer?.objects ?? [],
-            pods: podInformer?.objects ?? [],
-            at,
-            relists: workloadInformer.relists + (podInformer?.relists ?? 0) + (rsInformer?.relists ?? 0),
-            reconnects: workloadInformer.reconnects + (podInformer?.reconnects ?? 0) + (rsInformer?.reconnects ?? 0)
-        };
-    }
-    finally {
-        finished = true;
-        options.signal?.removeEventListener('abort', stop);
-        clearInterval(ticker);
-        clearTimeout(timer);
-        workloadInformer.stop();
-        podInformer?.stop();
-        rsInformer?.stop();
-    }
+}
+/** Waits for every workload of a release at once: a release is one unit, the first workload that fails ends the wait of the others. */
+async function waitForRelease(client, targets, options) {
+    const release = new AbortController();
+    return Promise.all(targets.map(async (target) => {
+        const wait = await waitForRollout(client, target, { ...options, signal: release.signal });
+        if (wait.verdict.state === 'failed')
+            release.abort();
+        return wait;
+    }));
+}
+function decisionOf(verdict) {
+    if (verdict.state === 'waiting')
+        return { state: 'pending', value: verdict };
+    if (verdict.state === 'complete')
+        return { state: 'done', value: verdict };
+    return { state: 'failed', reason: verdict.reason ?? 'failed', value: verdict };
+}
+/**
+ * The verdict a wait ends with: the last one seen, turned failed when the deadline passed or a
+ * watch broke. A wait another workload's failure stopped keeps its last (waiting) verdict.
+ */
+function finalVerdict(label, end, last) {
+    const v = last ?? placeholder();
+    if (end.end === 'timed out')
+        return { ...v, state: 'failed', reason: `timed out waiting for ${label}: ${v.status.message}` };
+    if (end.end === 'watch failed')
+        return { ...v, state: 'failed', reason: `watching ${label} failed: ${end.error.message}` };
+    return v;
 }
 function placeholder() {
     return {
@@ -34895,326 +34752,293 @@ function placeholder() {
     };
 }
 
-;// CONCATENATED MODULE: ./src/kube/rollout.ts
-/**
- * The rollout story, shared by the rollout action and the one-step deploy action:
- * load and validate everything -> apply -> wait (fail fast on doomed pods) -> smoke test ->
- * on failure: diagnostics, rollback with `kubectl rollout undo` semantics, wait, smoke again.
- * Everything it touches goes through the adapters, so the caller decides where logs go.
- */
+;// CONCATENATED MODULE: ./src/kube/diagnostics.ts
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-const rollout_RESOURCES = {
-    Deployment: 'deployments',
-    StatefulSet: 'statefulsets',
-    DaemonSet: 'daemonsets'
-};
-async function rollout(config, adapters) {
-    const { client, log } = adapters;
-    const group = adapters.group ?? ((_, fn) => fn());
-    const timeline = new Timeline();
-    const started = timeline.origin;
-    const deadline = started + config.timeoutMs;
-    const namespace = config.namespace || client.defaultNamespace;
-    const policy = { notReadyGraceMs: config.doom.notReadyGraceMs, oomRestarts: config.doom.oomRestarts };
-    // 1. Everything is read and validated before the first change.
-    const { planned, setImage, smokeJob } = await group('Validate', () => timeline.phase('validate', async () => {
-        const smokeJob = config.smoke.job
-            ? await loadSmokeJob(config.smoke.job, adapters.cwd, namespace)
-            : undefined;
-        if (config.workload)
-            return {
-                planned: [],
-                setImage: await planSetImage(client, config, namespace, log),
-                smokeJob
-            };
-        const loaded = await loadManifests(config.manifests, adapters.cwd);
-        const problems = [...loaded.problems];
-        if (problems.length === 0 && loaded.manifests.length === 0)
-            problems.push(`${config.manifests.join(', ')}: no Kubernetes objects found`);
-        const objects = loaded.manifests.map(m => m.object);
-        if (config.images.length) {
-            const { pinned, unmatched } = pinImages(objects, config.images);
-            for (const p of pinned)
-                log(`image ${p.object} ${p.init ? 'init ' : ''}container ${p.container}: ${p.from ?? '(none)'} -> ${p.to}`);
-            for (const u of unmatched)
-                problems.push(`images: no container named ${u.container} in any workload of the manifests`);
-        }
-        if (problems.length)
-            throw validationError(problems);
-        const plan = await planApply(client, loaded.manifests, namespace, {
-            fieldManager: config.fieldManager,
-            force: config.forceConflicts
-        });
-        if (plan.problems.length)
-            throw validationError(plan.problems);
-        log(`${plan.planned.length} objects validated by a server-side dry-run`);
-        return { planned: plan.planned, setImage: undefined, smokeJob };
-    }));
-    // What rollback needs to know: the revision of each workload before the change.
-    const workloads = [];
-    for (const p of planned.filter(p => isWorkload(p.object))) {
-        workloads.push({
-            target: {
-                kind: p.object.kind,
-                name: p.object.metadata.name,
-                namespace: p.object.metadata.namespace
-            },
-            action: 'unchanged',
-            previousRevision: p.before ? await revisionNow(client, p.before) : '',
-            revision: ''
-        });
-    }
-    if (setImage) {
-        workloads.push({
-            target: setImage.target,
-            action: 'set image',
-            previousRevision: await revisionNow(client, setImage.before),
-            revision: ''
-        });
-    }
-    // 2. Apply.
-    let applied = [];
-    await group('Apply', () => timeline.phase('apply', async () => {
-        if (setImage) {
-            await setImage.apply();
-            return;
-        }
-        applied = await applyPlan(client, planned, { fieldManager: config.fieldManager, force: config.forceConflicts }, log);
-        for (const w of workloads) {
-            const a = applied.find(x => x.kind === w.target.kind && x.name === w.target.name && x.namespace === w.target.namespace);
-            if (a)
-                w.action = a.action;
-        }
-    }));
-    // 3. Wait for every workload, failing fast.
-    const waits = await group('Wait for the rollout', () => timeline.phase('rollout', () => {
-        // A release is one unit: the first workload that fails ends the wait of the others.
-        const release = new AbortController();
-        return Promise.all(workloads.map(async (w) => {
-            const r = await waitForRollout(client, w.target, {
-                deadline,
-                policy,
-                tolerance: config.doom.tolerance,
-                log,
-                signal: release.signal
-            });
-            if (r.verdict.state === 'failed')
-                release.abort();
-            return r;
-        }));
-    }, results => {
-        const failed = results.find(r => r.verdict.state === 'failed') ?? results.find(r => r.verdict.state !== 'complete');
-        return failed
-            ? { outcome: 'failed', detail: failed.verdict.reason }
-            : { outcome: 'ok', detail: results.map(r => r.verdict.status.message).join('; ') };
-    }));
-    let completeAt;
-    workloads.forEach((w, i) => (w.wait = waits[i]));
-    let failureReason = '';
-    const failedWait = waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete');
-    if (failedWait) {
-        const w = workloads[waits.indexOf(failedWait)];
-        failureReason = `${w.target.kind.toLowerCase()}/${w.target.name}: ${failedWait.verdict.reason ?? 'failed'}`;
-    }
-    else {
-        completeAt = Math.max(...waits.map(w => w.at), Date.now() - 0);
-        if (waits.length)
-            log(`rollout complete: ${waits.map(w => w.verdict.status.message).join('; ')}`);
-    }
-    for (const w of workloads)
-        w.revision = await revisionNow(client, w.wait?.workload).catch(() => '');
-    // 4. Diagnostics of what failed.
-    const diagnostics = [];
-    if (failedWait) {
-        await group('Diagnostics', async () => {
-            for (const w of workloads.filter(x => x.wait?.verdict.state === 'failed')) {
-                const v = w.wait.verdict;
-                if (!w.wait.workload)
-                    continue;
-                const d = await gatherDiagnostics(client, {
-                    workload: w.wait.workload,
-                    newReplicaSet: v.newReplicaSet,
-                    pods: v.newPods,
-                    doomed: v.doom.doomed,
-                    reason: v.reason ?? '',
-                    logLines: config.logLines
-                });
-                diagnostics.push(d);
-                for (const line of diagnosticsLog(d))
-                    log(line);
-            }
-        });
-    }
-    // 5. Smoke test a complete rollout.
-    const smoke = [];
-    if (!failedWait && (config.smoke.urls.length || smokeJob)) {
-        const results = await group('Smoke test', () => timeline.phase('smoke test', () => runSmoke(client, config, smokeJob, log), r => smokeOutcome(r)));
-        smoke.push(...results);
-        const bad = results.find(r => !r.ok);
-        if (bad)
-            failureReason = `smoke test failed: ${bad.url}: ${bad.problem}`;
-    }
-    // 6. Roll back a failed release.
-    let rolledBack = false;
-    let rollbackFailure;
-    if (failureReason && config.rollback) {
-        const toRollBack = workloads.filter(w => w.action !== 'unchanged');
-        if (toRollBack.length === 0) {
-            log('rollback: no workload was changed by this release, nothing to roll back');
-        }
-        else {
-            rollbackFailure = await group('Roll back', () => timeline.phase('rollback', () => rollBack(client, toRollBack, config, deadline, log), r => (r ? { outcome: 'failed', detail: r } : { outcome: 'ok' })));
-            if (!rollbackFailure) {
-                rolledBack = true;
-                if (config.smoke.urls.length || smokeJob) {
-                    const results = await group('Smoke test after rollback', () => timeline.phase('smoke test after rollback', () => runSmoke(client, config, smokeJob, log), r => smokeOutcome(r)));
-                    smoke.push(...results);
-                    const bad = results.find(r => !r.ok);
-                    if (bad) {
-                        rollbackFailure = `A person must act: the rollback completed, but the restored previous revision fails the smoke test too: ${bad.url}: ${bad.problem}`;
-                    }
-                }
-            }
-        }
-    }
-    const result = !failureReason
-        ? 'success'
-        : rolledBack && !rollbackFailure
-            ? 'rolled-back'
-            : 'failed';
-    const first = workloads[0];
-    const durationMs = Date.now() - started;
-    const out = {
-        result,
-        revision: first?.revision ?? '',
-        previousRevision: first?.previousRevision ?? '',
-        rolledBack,
-        durationMs,
-        failureReason,
-        applied: setImage
-            ? [
-                {
-                    kind: setImage.target.kind,
-                    namespace: setImage.target.namespace,
-                    name: setImage.target.name,
-                    action: 'set image',
-                    source: 'workload input'
-                }
-            ]
-            : applied.map(a => ({
-                kind: a.kind,
-                namespace: a.namespace,
-                name: a.name,
-                action: a.action,
-                source: a.source
-            })),
-        workloads,
-        timeline,
-        diagnostics,
-        smoke,
-        completeAt,
-        rollbackFailure,
-        requests: client.requests,
-        summary: ''
-    };
-    out.summary = rolloutSummary(out);
-    return out;
-}
-function validationError(problems) {
-    return new runtime/* ActionError */.lZ(problems.length === 1
-        ? `Validation failed, nothing was applied: ${problems[0]}`
-        : `Validation failed (${problems.length} problems), nothing was applied:\n${problems.map(p => `- ${p}`).join('\n')}`, { hint: 'Fix the documents named above and run the step again.' });
-}
-/** The current revision of a workload: the Deployment's annotation, or its ControllerRevision number. */
-async function revisionNow(client, obj) {
-    if (!obj)
+/** The most of a container's log fetched for the summary. */
+const LOG_LIMIT_BYTES = 16 * 1024;
+function describeState(state) {
+    if (!state)
         return '';
-    if (obj.kind === 'Deployment')
-        return String(revisionOf(obj) || '');
-    const revisions = await listControllerRevisions(client, obj);
-    const n = currentControllerRevision(obj, revisions);
-    return n ? String(n) : '';
+    if (state.waiting)
+        return `waiting: ${state.waiting.reason ?? ''}${state.waiting.message ? ` (${state.waiting.message})` : ''}`;
+    if (state.terminated) {
+        const t = state.terminated;
+        return `terminated: ${t.reason ?? ''} exit ${t.exitCode ?? '?'}${t.message ? ` (${t.message})` : ''}`;
+    }
+    if (state.running)
+        return `running since ${state.running.startedAt ?? '?'}`;
+    return '';
 }
-async function listControllerRevisions(client, owner) {
-    const selector = selectorString(owner.spec?.selector);
-    const list = await client.request('GET', KubeClient.collectionPath('apps/v1', 'controllerrevisions', owner.metadata?.namespace), { query: { labelSelector: selector }, retryForMs: 60_000 });
-    return list.items ?? [];
+function diagnosePods(pods, doomed) {
+    const byName = new Map(doomed.map(d => [d.pod, d]));
+    return [...pods]
+        .sort((a, b) => Number(byName.has(b.metadata?.name ?? '')) - Number(byName.has(a.metadata?.name ?? '')) ||
+        (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+        .map(p => ({
+        name: p.metadata?.name ?? '?',
+        phase: p.status?.phase ?? '?',
+        doomed: byName.get(p.metadata?.name ?? ''),
+        containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map(cs => ({
+            name: cs.name,
+            ready: cs.ready ?? false,
+            restarts: cs.restartCount ?? 0,
+            state: describeState(cs.state),
+            lastState: describeState(cs.lastState)
+        }))
+    }));
 }
-/** `workload` mode: a strategic merge patch of the named containers' images (what `kubectl set image` sends). */
-async function planSetImage(client, config, namespace, log) {
-    const ref = config.workload;
-    const target = { kind: ref.kind, name: ref.name, namespace };
-    const path = `${KubeClient.collectionPath('apps/v1', rollout_RESOURCES[ref.kind], namespace)}/${ref.name}`;
-    let before;
-    try {
-        before = await client.request('GET', path, { retryForMs: 30_000 });
-    }
-    catch (err) {
-        if (err instanceof KubeApiError && err.status === 404) {
-            throw new runtime/* ActionError */.lZ(`workload ${ref.kind.toLowerCase()}/${ref.name} does not exist in namespace ${namespace}`, {
-                hint: 'Deploy it once with manifests, or fix the workload and namespace inputs. Nothing was changed.'
+/** Events sorted newest last, as `kubectl describe` shows them. */
+function eventLines(events, limit) {
+    const when = (e) => e.series?.lastObservedTime ??
+        e.lastTimestamp ??
+        e.eventTime ??
+        e.firstTimestamp ??
+        e.metadata?.creationTimestamp ??
+        '';
+    return [...events]
+        .sort((a, b) => when(a).localeCompare(when(b)))
+        .slice(-limit)
+        .map(e => ({
+        object: `${e.involvedObject?.kind ?? '?'}/${e.involvedObject?.name ?? '?'}`,
+        type: e.type ?? '',
+        reason: e.reason ?? '',
+        message: (e.message ?? '').trim(),
+        count: e.series?.count ?? e.count ?? 1,
+        last: when(e)
+    }));
+}
+async function gatherDiagnostics(client, input) {
+    const ns = input.workload.metadata?.namespace ?? 'default';
+    const failing = input.pods.filter(p => input.doomed.some(d => d.pod === p.metadata?.name));
+    const notReady = input.pods.filter(p => !p.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True'));
+    const focus = (failing.length ? failing : notReady).slice(0, 3);
+    const objects = [input.workload, input.newReplicaSet, ...focus].filter((o) => o !== undefined);
+    const events = [];
+    await Promise.all(objects.map(async (o) => {
+        try {
+            const list = await client.request('GET', KubeClient.collectionPath('v1', 'events', ns), {
+                query: {
+                    fieldSelector: `involvedObject.name=${o.metadata?.name},involvedObject.kind=${o.kind ?? 'Pod'}`
+                },
+                timeoutMs: 10_000
             });
+            // An earlier object of the same name (a replaced Job) left events of its own.
+            const uid = o.metadata?.uid;
+            events.push(...(list.items ?? []).filter(e => !uid || !e.involvedObject?.uid || e.involvedObject?.uid === uid));
         }
-        throw describeApiError(err, `reading ${ref.kind.toLowerCase()}/${ref.name}`);
-    }
-    const spec = podTemplateOf(before)?.spec ?? {};
-    const containers = [];
-    const initContainers = [];
-    for (const pin of config.images) {
-        const main = (spec.containers ?? []).filter(c => c.name === pin.container);
-        const init = (spec.initContainers ?? []).filter(c => c.name === pin.container);
-        containers.push(...main.map(c => ({ name: c.name, image: pin.image })));
-        initContainers.push(...init.map(c => ({ name: c.name, image: pin.image })));
-        if (main.length + init.length === 0) {
-            const names = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map(c => c.name).join(', ');
-            throw new runtime/* ActionError */.lZ(`images: ${ref.kind.toLowerCase()}/${ref.name} has no container named ${pin.container} (it has ${names})`, {
-                hint: 'Nothing was changed.'
-            });
+        catch {
+            // Diagnostics are best effort: a missing right to list events must not hide the verdict.
         }
-    }
-    const patch = {
-        spec: { template: { spec: { containers, ...(initContainers.length ? { initContainers } : {}) } } }
-    };
-    const send = (dryRun) => client.request('PATCH', path, {
-        query: { fieldManager: config.fieldManager, dryRun: dryRun ? 'All' : undefined },
-        body: patch,
-        contentType: 'application/strategic-merge-patch+json',
-        retryForMs: 30_000
-    });
-    try {
-        await send(true);
-    }
-    catch (err) {
-        throw describeApiError(err, `validating the image change of ${ref.kind.toLowerCase()}/${ref.name} (server-side dry-run)`);
+    }));
+    const logs = [];
+    if (input.logLines > 0) {
+        for (const pod of focus) {
+            const statuses = [
+                ...(pod.status?.initContainerStatuses ?? []),
+                ...(pod.status?.containerStatuses ?? [])
+            ];
+            for (const cs of statuses.filter(c => !c.ready).slice(0, 2)) {
+                const previous = (cs.restartCount ?? 0) > 0;
+                const name = pod.metadata?.name ?? '?';
+                try {
+                    const text = await client.request('GET', `${KubeClient.collectionPath('v1', 'pods', ns)}/${name}/log`, {
+                        query: {
+                            container: cs.name,
+                            tailLines: input.logLines,
+                            // A line can be megabytes (a JSON dump): the kubelet stops at this many bytes.
+                            limitBytes: LOG_LIMIT_BYTES,
+                            previous: previous ? true : undefined
+                        },
+                        timeoutMs: 5000
+                    });
+                    logs.push({
+                        pod: name,
+                        container: cs.name,
+                        previous,
+                        lines: String(text)
+                            .split('\n')
+                            .filter(l => l !== '')
+                            .slice(-input.logLines)
+                    });
+                }
+                catch (err) {
+                    logs.push({
+                        pod: name,
+                        container: cs.name,
+                        previous,
+                        lines: [],
+                        unavailable: diagnostics_firstLine(err.message)
+                    });
+                }
+            }
+        }
     }
     return {
-        target,
-        before,
-        apply: async () => {
-            try {
-                await send(false);
-            }
-            catch (err) {
-                throw describeApiError(err, `setting the images of ${ref.kind.toLowerCase()}/${ref.name}`);
-            }
-            for (const c of [...initContainers, ...containers])
-                log(`${ref.kind.toLowerCase()}/${ref.name}: container ${c.name} image set to ${c.image}`);
-        }
+        workload: `${input.workload.kind}/${input.workload.metadata?.name}`,
+        reason: input.reason,
+        pods: diagnosePods(focus.length ? focus : input.pods.slice(0, 5), input.doomed),
+        events: eventLines(events, 20),
+        logs
     };
 }
+function diagnostics_firstLine(text) {
+    return text.split('\n')[0].slice(0, 300);
+}
+/** Diagnostics as plain log lines. */
+function diagnosticsLog(d) {
+    const lines = [`Diagnostics for ${d.workload}: ${d.reason}`];
+    for (const p of d.pods) {
+        lines.push(`  pod ${p.name} (${p.phase})${p.doomed ? `: doomed, ${p.doomed.reason}` : ''}`);
+        for (const c of p.containers) {
+            lines.push(`    container ${c.name}: ready=${c.ready} restarts=${c.restarts} ${c.state}${c.lastState ? `; last ${c.lastState}` : ''}`);
+        }
+    }
+    if (d.events.length)
+        lines.push('  events:');
+    for (const e of d.events)
+        lines.push(`    ${e.last} ${e.type} ${e.reason} ${e.object}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`);
+    for (const l of d.logs) {
+        if (l.unavailable)
+            lines.push(`  logs of ${l.pod}/${l.container}: not available (${l.unavailable})`);
+        else {
+            lines.push(`  last ${l.lines.length} log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}:`);
+            for (const line of l.lines)
+                lines.push(`    | ${line}`);
+        }
+    }
+    return lines;
+}
+/** Diagnostics for the job summary. */
+function diagnosticsMarkdown(d) {
+    const pods = runtime.md.table(['pod', 'phase', 'container', 'ready', 'restarts', 'state', 'last state', 'verdict'], d.pods.flatMap(p => (p.containers.length
+        ? p.containers
+        : [{ name: '', ready: false, restarts: 0, state: '', lastState: '' }]).map(c => [
+        p.name,
+        p.phase,
+        c.name,
+        c.ready ? 'yes' : 'no',
+        c.restarts,
+        c.state,
+        c.lastState,
+        p.doomed ? `doomed: ${p.doomed.reason}` : ''
+    ])));
+    const events = d.events.length
+        ? runtime.md.table(['last seen', 'type', 'reason', 'object', 'count', 'message'], d.events.map(e => [e.last, e.type, e.reason, e.object, e.count, e.message]))
+        : '_No events recorded for these objects._\n';
+    const logs = d.logs.map(l => l.unavailable
+        ? `Logs of \`${l.pod}/${l.container}\`: not available (${runtime.md.escapeHtml(l.unavailable)})\n`
+        : runtime.md.details(`Last ${l.lines.length} log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}`, runtime.md.codeBlock(l.lines.join('\n') || '(empty)')));
+    return runtime.md.join(runtime.md.heading(`Diagnostics: ${d.workload}`, 3), `**Why:** ${runtime.md.escapeHtml(d.reason)}\n`, pods, runtime.md.heading('Recent events', 4), events, ...logs);
+}
+
+;// CONCATENATED MODULE: ./src/kube/smoke.ts
+/**
+ * Smoke tests over HTTP: each URL must answer 2xx (and, when asked, contain a substring or a JSON
+ * value), retried with exponential backoff within a time budget.
+ */
+
+/** `json:path.to.field=value` or any other text (a substring the body must contain). */
+function parseSmokeExpectation(text) {
+    if (!text.startsWith('json:'))
+        return { kind: 'substring', text };
+    const body = text.slice('json:'.length);
+    const eq = body.indexOf('=');
+    if (eq <= 0)
+        return `${JSON.stringify(text)} is not json:path=value (e.g. json:status=ok)`;
+    const path = body.slice(0, eq).split('.');
+    if (path.some(p => p === ''))
+        return `${JSON.stringify(text)} has an empty path segment`;
+    return { kind: 'json', path, value: body.slice(eq + 1) };
+}
+/** Why a response fails the smoke test, or undefined when it passes. */
+function smokeResponseProblem(status, body, expect) {
+    if (status < 200 || status > 299)
+        return `HTTP ${status}${body ? `: ${truncate(body, 200)}` : ''}`;
+    if (!expect)
+        return undefined;
+    if (expect.kind === 'substring') {
+        return body.includes(expect.text)
+            ? undefined
+            : `the body does not contain ${JSON.stringify(expect.text)}: ${truncate(body, 200)}`;
+    }
+    let value;
+    try {
+        value = JSON.parse(body);
+    }
+    catch {
+        return `the body is not JSON: ${truncate(body, 200)}`;
+    }
+    for (const key of expect.path) {
+        if (value === null || typeof value !== 'object')
+            return `the JSON has no ${expect.path.join('.')}`;
+        value = value[key];
+    }
+    if (value === undefined)
+        return `the JSON has no ${expect.path.join('.')}`;
+    const actual = typeof value === 'string' ? value : JSON.stringify(value);
+    return actual === expect.value
+        ? undefined
+        : `${expect.path.join('.')} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expect.value)}`;
+}
+/** Delay before attempt n (n >= 1 is the second attempt): 1s, 2s, 4s... capped at 10s. */
+function smokeBackoffMs(attempt) {
+    return Math.min(10_000, 1000 * 2 ** Math.max(0, attempt - 1));
+}
+function truncate(text, n) {
+    const one = text.replace(/\s+/g, ' ').trim();
+    return one.length > n ? `${one.slice(0, n)}...` : one;
+}
+/** Checks one URL, retrying until it passes, attempts run out, or the budget is spent. */
+async function smokeUrl(url, options) {
+    const started = Date.now();
+    const deadline = started + options.timeoutMs;
+    const backoff = options.backoffMs ?? smokeBackoffMs;
+    let problem = 'not attempted';
+    let attempts = 0;
+    for (let attempt = 0; attempt < options.retries; attempt++) {
+        if (attempt > 0) {
+            const wait = Math.min(backoff(attempt), deadline - Date.now());
+            if (wait <= 0)
+                break;
+            await new Promise(r => setTimeout(r, wait));
+        }
+        const left = deadline - Date.now();
+        if (left <= 0)
+            break;
+        attempts++;
+        try {
+            // Through HTTPS_PROXY/HTTP_PROXY (NO_PROXY honoured) as curl or kubectl would go.
+            const response = await (0,runtime/* proxiedFetch */.iR)(url, {
+                signal: AbortSignal.timeout(Math.min(10_000, left)),
+                redirect: 'follow'
+            });
+            const body = await response.text();
+            const p = smokeResponseProblem(response.status, body, options.expect);
+            if (!p)
+                return { url, ok: true, attempts, durationMs: Date.now() - started };
+            problem = p;
+        }
+        catch (err) {
+            const e = err;
+            problem =
+                e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.code ?? e.cause?.message ?? e.message);
+        }
+        options.log?.(`smoke ${url}: attempt ${attempts} failed: ${problem}`);
+    }
+    return { url, ok: false, attempts, problem, durationMs: Date.now() - started };
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/smoke-job.ts
+
+
+
+
+
+
+
+
+/** The `smoke-job` file as one batch/v1 Job in the release's namespace, or what is wrong with it. */
 async function loadSmokeJob(file, cwd, namespace) {
     const full = (0,external_node_path_.isAbsolute)(file) ? file : (0,external_node_path_.resolve)(cwd, file);
     let text;
@@ -35222,33 +35046,38 @@ async function loadSmokeJob(file, cwd, namespace) {
         text = await (0,promises_.readFile)(full, 'utf8');
     }
     catch {
-        throw new runtime/* ActionError */.lZ(`smoke-job: cannot read ${file} (relative paths start at ${cwd})`, {
-            hint: 'Nothing was changed.'
-        });
+        return { problems: [`smoke-job: cannot read ${file} (relative paths start at ${cwd})`] };
     }
     const parsed = parseManifests(text, file);
     if (parsed.problems.length)
-        throw validationError(parsed.problems.map(p => `smoke-job ${p.source.file}:${p.source.line}: ${p.message}`));
+        return { problems: parsed.problems.map(p => `smoke-job ${p.source.file}:${p.source.line}: ${p.message}`) };
     const jobs = parsed.manifests;
     if (jobs.length !== 1 || jobs[0].object.kind !== 'Job' || jobs[0].object.apiVersion !== 'batch/v1') {
-        throw validationError([
-            `smoke-job ${file}: must hold exactly one batch/v1 Job (found ${jobs.map(j => j.object.kind).join(', ') || 'nothing'})`
-        ]);
+        return {
+            problems: [
+                `smoke-job ${file}: must hold exactly one batch/v1 Job (found ${jobs.map(j => j.object.kind).join(', ') || 'nothing'})`
+            ]
+        };
     }
     const object = jobs[0].object;
     object.metadata.namespace ??= namespace;
     return {
-        object,
-        source: file,
-        path: `${KubeClient.collectionPath('batch/v1', 'jobs', object.metadata.namespace)}/${object.metadata.name}`
+        job: {
+            object,
+            source: file,
+            path: `${KubeClient.collectionPath('batch/v1', 'jobs', object.metadata.namespace)}/${object.metadata.name}`
+        },
+        problems: []
     };
 }
+/** The timeline outcome of a smoke test. */
 function smokeOutcome(results) {
     const bad = results.find(r => !r.ok);
     return bad
         ? { outcome: 'failed', detail: `${bad.url}: ${bad.problem}` }
         : { outcome: 'ok', detail: `${results.length} check${results.length === 1 ? '' : 's'} passed` };
 }
+/** Checks every smoke URL (concurrently), then runs the smoke Job. */
 async function runSmoke(client, config, job, log) {
     const results = await Promise.all(config.smoke.urls.map(url => smokeUrl(url, {
         expect: config.smoke.expect,
@@ -35289,35 +35118,13 @@ async function runSmokeJob(client, job, config, log) {
             retryForMs: 30_000
         });
         log(`smoke ${label}: created`);
-        const verdict = await new Promise((resolveVerdict, reject) => {
-            const judge = () => {
-                const j = informer.items.get(name);
-                const cond = (t) => j?.status?.conditions?.find(c => c.type === t && c.status === 'True');
-                if (cond('Complete') ?? cond('SuccessCriteriaMet'))
-                    finish({ ok: true });
-                else if (cond('Failed') ?? cond('FailureTarget')) {
-                    const c = cond('Failed') ?? cond('FailureTarget');
-                    finish({ ok: false, problem: `the Job failed: ${c.reason ?? ''} ${c.message ?? ''}`.trim() });
-                }
-                else if (informer.fatal)
-                    finish({ ok: false, problem: informer.fatal.message });
-            };
-            const informer = new Informer(client, KubeClient.collectionPath('batch/v1', 'jobs', ns), {
-                fieldSelector: `metadata.name=${name}`,
-                onChange: judge
-            });
-            const timer = setTimeout(() => finish({
-                ok: false,
-                problem: `the Job did not complete within ${(0,runtime/* formatDuration */.a3)(config.smoke.timeoutMs)}`
-            }), config.smoke.timeoutMs);
-            const finish = (v) => {
-                clearTimeout(timer);
-                informer.stop();
-                resolveVerdict(v);
-            };
-            informer.start().catch(reject);
+        const wait = await waitFor(client, {
+            watch: { path: KubeClient.collectionPath('batch/v1', 'jobs', ns), fieldSelector: `metadata.name=${name}` },
+            decide: jobs => jobDecision(jobs.find(j => j.metadata?.name === name)),
+            deadline: Date.now() + config.smoke.timeoutMs
         });
-        if (!verdict.ok) {
+        const problem = jobProblem(wait, config.smoke.timeoutMs);
+        if (problem) {
             const pods = await client.request('GET', KubeClient.collectionPath('v1', 'pods', ns), {
                 query: { labelSelector: `job-name=${name}` }
             });
@@ -35325,27 +35132,342 @@ async function runSmokeJob(client, job, config, log) {
                 workload: job.object,
                 pods: pods.items ?? [],
                 doomed: [],
-                reason: verdict.problem ?? '',
+                reason: problem,
                 logLines: config.logLines
             });
             for (const line of diagnosticsLog(d))
                 log(line);
         }
-        log(`smoke ${label}: ${verdict.ok ? 'complete' : `FAILED (${verdict.problem})`}`);
-        return {
-            url: label,
-            ok: verdict.ok,
-            attempts: 1,
-            problem: verdict.problem,
-            durationMs: Date.now() - started
-        };
+        log(`smoke ${label}: ${problem ? `FAILED (${problem})` : 'complete'}`);
+        return { url: label, ok: !problem, attempts: 1, problem, durationMs: Date.now() - started };
     }
     catch (err) {
-        const e = describeApiError(err, `running the smoke Job ${name}`);
+        const e = client_describeApiError(err, `running the smoke Job ${name}`);
         return { url: label, ok: false, attempts: 1, problem: e.describe(), durationMs: Date.now() - started };
     }
 }
-/** Rolls every changed workload back and waits for each. Returns a message when it failed. */
+/** A Job is done when it completed (or met its success policy), failed when it failed or will. */
+function jobDecision(job) {
+    if (!job)
+        return { state: 'pending' };
+    const condition = (type) => job.status?.conditions?.find(c => c.type === type && c.status === 'True');
+    if (condition('Complete') ?? condition('SuccessCriteriaMet'))
+        return { state: 'done', value: job };
+    const failed = condition('Failed') ?? condition('FailureTarget');
+    if (failed)
+        return {
+            state: 'failed',
+            reason: `the Job failed: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim()
+        };
+    return { state: 'pending', value: job };
+}
+/** Why the smoke Job failed, or undefined when it completed. */
+function jobProblem(wait, timeoutMs) {
+    if (wait.end === 'timed out')
+        return `the Job did not complete within ${(0,runtime/* formatDuration */.a3)(timeoutMs)}`;
+    if (wait.end === 'watch failed')
+        return wait.error.message;
+    return wait.decision?.state === 'failed' ? wait.decision.reason : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/plan.ts
+/**
+ * Everything a release checks before its first change, as a typed plan: the manifests loaded,
+ * their images pinned and every object dry-run on the server (or, in `workload` mode, the image
+ * patch dry-run), and the smoke Job loaded. It only reads and dry-runs, within a budget of its own,
+ * so a caller can check a release before its image exists (placeholder pins) and a slow API server
+ * never eats the release's wait.
+ */
+
+
+
+
+
+
+
+/**
+ * Reads, pins and dry-runs the release; throws one error naming every problem (input, file, line).
+ * Pins with a placeholder image (the one-step action before its build) check everything but the
+ * digest: that plan is for checking only, the release prepares again with the pushed digest.
+ */
+async function plan_prepareRelease(config, adapters) {
+    let timer;
+    // Nothing is changed before the plan is returned: abandoning a slow validation is safe.
+    const budget = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new runtime/* ActionError */.lZ(`Validation failed, nothing was applied: it did not finish within ${(0,runtime/* formatDuration */.a3)(config.timeoutMs)} (timeout)`, { hint: 'The API server answers slowly: run the step again, or raise timeout.' })), config.timeoutMs);
+    });
+    try {
+        return await Promise.race([planRelease(config, adapters), budget]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+async function planRelease(config, { client, cwd, log }) {
+    const namespace = config.namespace || client.defaultNamespace;
+    const smoke = config.smoke.job ? await loadSmokeJob(config.smoke.job, cwd, namespace) : { problems: [] };
+    const change = config.workload
+        ? await planSetImage(client, config, config.workload, namespace)
+        : await planManifests(client, config, cwd, namespace, log);
+    const problems = [...change.problems, ...smoke.problems];
+    if (problems.length)
+        throw validationError(problems);
+    return { namespace, objects: change.objects ?? [], setImage: change.setImage, smokeJob: smoke.job };
+}
+async function planManifests(client, config, cwd, namespace, log) {
+    const loaded = await loadManifests(config.manifests, cwd);
+    const problems = [...loaded.problems];
+    if (problems.length === 0 && loaded.manifests.length === 0)
+        problems.push(`${config.manifests.join(', ')}: no Kubernetes objects found`);
+    if (config.images.length) {
+        const { pinned, unmatched } = pinImages(loaded.manifests.map(m => m.object), config.images);
+        for (const p of pinned)
+            log(`image ${p.object} ${p.init ? 'init ' : ''}container ${p.container}: ${p.from ?? '(none)'} -> ${p.to}`);
+        for (const u of unmatched)
+            problems.push(`images: no container named ${u.container} in any workload of the manifests`);
+    }
+    if (problems.length)
+        return { problems };
+    const plan = await planApply(client, loaded.manifests, namespace, {
+        fieldManager: config.fieldManager,
+        force: config.forceConflicts
+    });
+    if (plan.problems.length === 0)
+        log(`${plan.planned.length} objects validated by a server-side dry-run`);
+    return { objects: plan.planned, problems: plan.problems };
+}
+async function planSetImage(client, config, ref, namespace) {
+    const label = `${ref.kind.toLowerCase()}/${ref.name}`;
+    const path = `${workloadCollection(ref.kind, namespace)}/${ref.name}`;
+    let before;
+    try {
+        before = await client.request('GET', path, { retryForMs: 30_000 });
+    }
+    catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) {
+            return {
+                problems: [
+                    `workload ${label} does not exist in namespace ${namespace}: deploy it once with manifests, or fix the workload and namespace inputs`
+                ]
+            };
+        }
+        throw client_describeApiError(err, `reading ${label}`);
+    }
+    const spec = podTemplateOf(before)?.spec ?? {};
+    const plan = {
+        target: { kind: ref.kind, name: ref.name, namespace },
+        before,
+        path,
+        containers: [],
+        initContainers: []
+    };
+    const problems = [];
+    for (const pin of config.images) {
+        const main = (spec.containers ?? []).filter(c => c.name === pin.container);
+        const init = (spec.initContainers ?? []).filter(c => c.name === pin.container);
+        plan.containers.push(...main.map(c => ({ name: c.name, image: pin.image })));
+        plan.initContainers.push(...init.map(c => ({ name: c.name, image: pin.image })));
+        if (main.length + init.length === 0) {
+            const names = [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map(c => c.name).join(', ');
+            problems.push(`images: ${label} has no container named ${pin.container} (it has ${names})`);
+        }
+    }
+    if (problems.length)
+        return { problems };
+    try {
+        await patchImages(client, plan, config.fieldManager, true);
+    }
+    catch (err) {
+        throw client_describeApiError(err, `validating the image change of ${label} (server-side dry-run)`);
+    }
+    return { setImage: plan, problems };
+}
+/** Sets the planned images, the change `kubectl set image` makes. */
+async function applySetImage(client, plan, fieldManager, log) {
+    const label = `${plan.target.kind.toLowerCase()}/${plan.target.name}`;
+    try {
+        await patchImages(client, plan, fieldManager, false);
+    }
+    catch (err) {
+        throw client_describeApiError(err, `setting the images of ${label}`);
+    }
+    for (const c of [...plan.initContainers, ...plan.containers])
+        log(`${label}: container ${c.name} image set to ${c.image}`);
+}
+/** A strategic merge patch of the named containers' images (what `kubectl set image` sends). */
+function patchImages(client, plan, fieldManager, dryRun) {
+    const { containers, initContainers } = plan;
+    return client.request('PATCH', plan.path, {
+        query: { fieldManager, dryRun: dryRun ? 'All' : undefined },
+        body: {
+            spec: { template: { spec: { containers, ...(initContainers.length ? { initContainers } : {}) } } }
+        },
+        contentType: 'application/strategic-merge-patch+json',
+        retryForMs: 30_000
+    });
+}
+function validationError(problems) {
+    return new runtime/* ActionError */.lZ(problems.length === 1
+        ? `Validation failed, nothing was applied: ${problems[0]}`
+        : `Validation failed (${problems.length} problems), nothing was applied:\n${problems.map(p => `- ${p}`).join('\n')}`, { hint: 'Fix the documents named above and run the step again.' });
+}
+
+;// CONCATENATED MODULE: ./src/kube/timeline.ts
+/**
+ * The rollout timeline: each phase with its start, end and outcome, rendered as a markdown table
+ * and as a Mermaid gantt chart for the job summary. Pure.
+ */
+
+class Timeline {
+    origin;
+    entries = [];
+    constructor(origin = Date.now()) {
+        this.origin = origin;
+    }
+    /** Runs `fn` as a phase; its outcome is failed when it throws or returns `false`-like verdicts via `outcomeOf`. */
+    async phase(phase, fn, outcomeOf) {
+        const start = Date.now();
+        try {
+            const result = await fn();
+            const o = outcomeOf ? outcomeOf(result) : { outcome: 'ok' };
+            this.entries.push({ phase, start, end: Date.now(), ...o });
+            return result;
+        }
+        catch (err) {
+            this.entries.push({
+                phase,
+                start,
+                end: Date.now(),
+                outcome: 'failed',
+                detail: err.message.split('\n')[0]
+            });
+            throw err;
+        }
+    }
+    record(entry) {
+        this.entries.push(entry);
+    }
+}
+const ICON = { ok: '✅', failed: '❌', skipped: '⏭️' };
+function timelineTable(entries, origin) {
+    return runtime.md.table(['phase', 'start', 'duration', 'outcome', 'detail'], entries.map(e => [
+        e.phase,
+        `+${(0,runtime/* formatDuration */.a3)(e.start - origin)}`,
+        (0,runtime/* formatDuration */.a3)(e.end - e.start),
+        `${ICON[e.outcome]} ${e.outcome}`,
+        e.detail ?? ''
+    ]), ['left', 'right', 'right', 'left', 'left']);
+}
+/** Mermaid names may not contain `:`, `#` or `;`, which end a task definition. */
+function mermaidName(text) {
+    return text.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim() || 'phase';
+}
+function timelineGantt(entries, origin) {
+    const lines = [
+        'gantt',
+        '  title Rollout timeline',
+        '  dateFormat x',
+        '  axisFormat %M:%S',
+        '  section rollout'
+    ];
+    entries.forEach((e, i) => {
+        // Mermaid draws nothing for a zero-length task; give each at least a millisecond.
+        const start = e.start - origin;
+        const end = Math.max(e.end - origin, start + 1);
+        const tag = e.outcome === 'failed' ? 'crit, ' : e.outcome === 'skipped' ? '' : 'done, ';
+        lines.push(`  ${mermaidName(e.phase)} :${tag}p${i}, ${start}, ${end}`);
+    });
+    return runtime.md.codeBlock(lines.join('\n'), 'mermaid');
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/outcome.ts
+/** The wait that fails the release: the first failed one, else the first that did not complete. */
+function failedWait(waits) {
+    return waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete');
+}
+/** The timeline outcome of the release's wait. */
+function waitsOutcome(waits) {
+    const failed = failedWait(waits);
+    return failed
+        ? { outcome: 'failed', detail: failed.verdict.reason }
+        : { outcome: 'ok', detail: waits.map(w => w.verdict.status.message).join('; ') };
+}
+/** The one line saying that a rollback failed, or undefined when there were no problems. */
+function rollbackFailureMessage(problems) {
+    return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined;
+}
+function releaseOutcome({ waits, smoke, rollback }) {
+    const failed = failedWait(waits);
+    const badSmoke = smoke.find(r => !r.ok);
+    const failureReason = failed
+        ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
+        : badSmoke
+            ? `smoke test failed: ${badSmoke.url}: ${badSmoke.problem}`
+            : '';
+    if (!failureReason)
+        return { result: 'success', failureReason, rolledBack: false };
+    if (rollback?.state !== 'ran')
+        return { result: 'failed', failureReason, rolledBack: false };
+    const rollbackFailure = rollbackFailureMessage(rollback.problems);
+    if (rollbackFailure)
+        return { result: 'failed', failureReason, rolledBack: false, rollbackFailure };
+    const badAfter = rollback.smoke.find(r => !r.ok);
+    if (badAfter)
+        return {
+            result: 'failed',
+            failureReason,
+            rolledBack: true,
+            rollbackFailure: `A person must act: the rollback completed, but the restored previous revision fails the smoke test too: ${badAfter.url}: ${badAfter.problem}`
+        };
+    return { result: 'rolled-back', failureReason, rolledBack: true };
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/rollback.ts
+
+
+
+
+/** What a rollback needs to know: each workload of the release and its revision before the change. */
+async function revisionsBefore(client, plan) {
+    const workloads = [];
+    for (const p of plan.objects.filter(p => isWorkload(p.object))) {
+        workloads.push({
+            target: {
+                kind: p.object.kind,
+                name: p.object.metadata.name,
+                namespace: p.object.metadata.namespace
+            },
+            action: 'unchanged',
+            previousRevision: p.before ? await revisionNow(client, p.before) : '',
+            revision: ''
+        });
+    }
+    if (plan.setImage) {
+        workloads.push({
+            target: plan.setImage.target,
+            action: 'set image',
+            previousRevision: await revisionNow(client, plan.setImage.before),
+            revision: ''
+        });
+    }
+    return workloads;
+}
+/** The current revision of a workload: the Deployment's annotation, or its ControllerRevision number. */
+async function revisionNow(client, obj) {
+    if (!obj)
+        return '';
+    if (obj.kind === 'Deployment')
+        return String(revisionOf(obj) || '');
+    const revisions = await listControllerRevisions(client, obj);
+    const n = currentControllerRevision(obj, revisions);
+    return n ? String(n) : '';
+}
+async function listControllerRevisions(client, owner) {
+    const selector = selectorString(owner.spec?.selector);
+    const list = await client.request('GET', KubeClient.collectionPath('apps/v1', 'controllerrevisions', owner.metadata?.namespace), { query: { labelSelector: selector }, retryForMs: 60_000 });
+    return list.items ?? [];
+}
+/** Rolls every changed workload back and waits for each. Returns a line per workload it could not restore. */
 async function rollBack(client, workloads, config, deadlineOfRelease, log) {
     const problems = [];
     // The rollback gets its own full budget: a person is better served by a finished rollback.
@@ -35353,7 +35475,7 @@ async function rollBack(client, workloads, config, deadlineOfRelease, log) {
     await Promise.all(workloads.map(async (w) => {
         const label = `${w.target.kind.toLowerCase()}/${w.target.name}`;
         try {
-            const path = `${KubeClient.collectionPath('apps/v1', rollout_RESOURCES[w.target.kind], w.target.namespace)}/${w.target.name}`;
+            const path = `${workloadCollection(w.target.kind, w.target.namespace)}/${w.target.name}`;
             const current = await client.request('GET', path, { retryForMs: 60_000 });
             if (w.action === 'created' || !w.previousRevision) {
                 const plan = {
@@ -35395,10 +35517,9 @@ async function rollBack(client, workloads, config, deadlineOfRelease, log) {
                 if (w.target.kind === 'StatefulSet')
                     await replaceBrokenStatefulSetPods(client, path, current, log);
             }
-            const policy = { notReadyGraceMs: config.doom.notReadyGraceMs, oomRestarts: config.doom.oomRestarts };
             const wait = await waitForRollout(client, w.target, {
                 deadline,
-                policy,
+                policy: config.doom,
                 tolerance: config.doom.tolerance,
                 log
             });
@@ -35411,12 +35532,12 @@ async function rollBack(client, workloads, config, deadlineOfRelease, log) {
                 log(`${label}: rolled back to revision ${plan.revision}: ${wait.verdict.status.message}`);
         }
         catch (err) {
-            const e = describeApiError(err, `rolling back ${label}`);
+            const e = client_describeApiError(err, `rolling back ${label}`);
             w.rollback = { plan: { kind: 'impossible', description: e.message }, error: e.message };
             problems.push(`${label}: ${e.message}`);
         }
     }));
-    return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined;
+    return problems;
 }
 /**
  * A StatefulSet never replaces a pod of the failed revision that is not Ready: the documented
@@ -35430,19 +35551,18 @@ async function replaceBrokenStatefulSetPods(client, path, before, log) {
         return;
     // Deleting before the controller has seen the reverted template would recreate the broken pod.
     for (let i = 0; i < 100; i++) {
-        const sts = await client.request('GET', path, {
-            retryForMs: 30_000
-        });
+        const sts = await client.request('GET', path, { retryForMs: 30_000 });
         if ((sts.status?.observedGeneration ?? 0) >= generation && sts.status?.updateRevision !== failedRevision)
             break;
         await sleep(100);
     }
-    const selector = selectorString(before.spec?.selector);
     const pods = await client.request('GET', KubeClient.collectionPath('v1', 'pods', before.metadata?.namespace), {
-        query: { labelSelector: `${selector},controller-revision-hash=${failedRevision}` },
+        query: {
+            labelSelector: `${selectorString(before.spec?.selector)},controller-revision-hash=${failedRevision}`
+        },
         retryForMs: 30_000
     });
-    for (const pod of pods.items ?? []) {
+    for (const pod of pods.items) {
         if (pod.metadata?.deletionTimestamp)
             continue;
         if (pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True'))
@@ -35458,6 +35578,12 @@ async function replaceBrokenStatefulSetPods(client, path, before, log) {
         }
     }
 }
+
+;// CONCATENATED MODULE: ./src/kube/release/summary.ts
+/** The job summary of a rollout, a pure function of its result. */
+
+
+
 const VERDICT_ICON = { success: '✅', 'rolled-back': '↩️', failed: '❌' };
 /** The job summary: verdict, objects applied, timeline (table and gantt), diagnostics. */
 function rolloutSummary(r) {
@@ -35491,6 +35617,144 @@ function rolloutSummary(r) {
         ]))
         : '';
     return runtime.md.join(runtime.md.heading('Rollout', 2), verdict, runtime.md.heading('Objects applied', 3), objects, workloads && runtime.md.heading('Workloads', 3), workloads, smoke && runtime.md.heading('Smoke tests', 3), smoke, runtime.md.heading('Timeline', 3), timelineTable(r.timeline.entries, r.timeline.origin), timelineGantt(r.timeline.entries, r.timeline.origin), ...r.diagnostics.map(diagnosticsMarkdown), `<sub>${r.requests} API requests</sub>`);
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/rollout.ts
+/**
+ * The rollout story, shared by the rollout action and the one-step deploy action, told as phases
+ * over one context: validate -> record the revisions -> apply -> wait (fail fast on doomed pods) ->
+ * diagnose -> smoke test -> on failure roll back (`kubectl rollout undo`) and smoke again -> the
+ * outcome (pure) -> the job summary. Everything it touches goes through the adapters, so the
+ * caller decides where logs go.
+ */
+
+
+
+
+
+
+
+
+
+async function rollout(config, adapters) {
+    const { client, log } = adapters;
+    const group = adapters.group ?? ((_, fn) => fn());
+    const ctx = { config, client, log, group, timeline: new Timeline() };
+    const plan = await phase(ctx, 'Validate', 'validate', () => plan_prepareRelease(config, adapters));
+    const workloads = await revisionsBefore(client, plan);
+    const applied = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads));
+    // The wait's budget starts once the change is made: a slow validation never eats it.
+    const deadline = Date.now() + config.timeoutMs;
+    const { waits, completeAt } = await waitForWorkloads(ctx, workloads, deadline);
+    const diagnostics = await diagnose(ctx, workloads);
+    const smoke = failedWait(waits) ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test');
+    // The outcome so far says whether there is anything to roll back.
+    const failed = releaseOutcome({ waits, smoke }).failureReason !== '';
+    const rollback = failed ? await rollBackRelease(ctx, workloads, plan.smokeJob, deadline) : undefined;
+    const result = {
+        ...releaseOutcome({ waits, smoke, rollback }),
+        revision: workloads[0]?.revision ?? '',
+        previousRevision: workloads[0]?.previousRevision ?? '',
+        durationMs: Date.now() - ctx.timeline.origin,
+        applied,
+        workloads,
+        timeline: ctx.timeline,
+        diagnostics,
+        smoke: [...smoke, ...(rollback?.state === 'ran' ? rollback.smoke : [])],
+        completeAt,
+        requests: client.requests,
+        summary: ''
+    };
+    result.summary = rolloutSummary(result);
+    return result;
+}
+/** A phase: a log group around a timeline entry. */
+function phase(ctx, group, name, fn, outcomeOf) {
+    return ctx.group(group, () => ctx.timeline.phase(name, fn, outcomeOf));
+}
+/** The image change in `workload` mode, else every planned object in order. */
+async function apply(ctx, plan, workloads) {
+    if (plan.setImage) {
+        await applySetImage(ctx.client, plan.setImage, ctx.config.fieldManager, ctx.log);
+        const { kind, namespace, name } = plan.setImage.target;
+        return [{ kind, namespace, name, action: 'set image', source: 'workload input' }];
+    }
+    const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts };
+    const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log);
+    for (const w of workloads) {
+        const { kind, name, namespace } = w.target;
+        w.action =
+            applied.find(a => a.kind === kind && a.name === name && a.namespace === namespace)?.action ?? w.action;
+    }
+    return applied.map(({ kind, namespace, name, action, source }) => ({
+        kind,
+        namespace,
+        name,
+        action,
+        source
+    }));
+}
+/** The release's wait, then the revision each workload reached. */
+async function waitForWorkloads(ctx, workloads, deadline) {
+    const { client, config, log } = ctx;
+    const options = { deadline, policy: config.doom, tolerance: config.doom.tolerance, log };
+    const targets = workloads.map(w => w.target);
+    const results = await phase(ctx, 'Wait for the rollout', 'rollout', () => waitForRelease(client, targets, options), waitsOutcome);
+    workloads.forEach((w, i) => (w.wait = results[i]));
+    const complete = !failedWait(results);
+    const completeAt = complete ? Math.max(...results.map(w => w.at), Date.now()) : undefined;
+    if (complete && results.length)
+        log(`rollout complete: ${results.map(w => w.verdict.status.message).join('; ')}`);
+    for (const w of workloads)
+        w.revision = await revisionNow(client, w.wait?.workload).catch(() => '');
+    const waits = results.map((w, i) => ({ target: targets[i], verdict: w.verdict }));
+    return { waits, completeAt };
+}
+/** Events, pods and logs of every workload whose wait failed. */
+async function diagnose(ctx, workloads) {
+    const failed = workloads.filter(w => w.wait?.verdict.state === 'failed');
+    if (failed.length === 0)
+        return [];
+    return ctx.group('Diagnostics', async () => {
+        const diagnostics = [];
+        for (const { wait } of failed) {
+            if (!wait?.workload)
+                continue;
+            const v = wait.verdict;
+            const d = await gatherDiagnostics(ctx.client, {
+                workload: wait.workload,
+                newReplicaSet: v.newReplicaSet,
+                pods: v.newPods,
+                doomed: v.doom.doomed,
+                reason: v.reason ?? '',
+                logLines: ctx.config.logLines
+            });
+            diagnostics.push(d);
+            for (const line of diagnosticsLog(d))
+                ctx.log(line);
+        }
+        return diagnostics;
+    });
+}
+async function smokeTest(ctx, job, group, name) {
+    if (!ctx.config.smoke.urls.length && !job)
+        return [];
+    return phase(ctx, group, name, () => runSmoke(ctx.client, ctx.config, job, ctx.log), smokeOutcome);
+}
+/** A failed release is rolled back when that is wanted and it changed something, then smoke-tested again. */
+async function rollBackRelease(ctx, workloads, job, deadline) {
+    if (!ctx.config.rollback)
+        return { state: 'disabled' };
+    const changed = workloads.filter(w => w.action !== 'unchanged');
+    if (changed.length === 0) {
+        ctx.log('rollback: no workload was changed by this release, nothing to roll back');
+        return { state: 'nothing changed' };
+    }
+    const problems = await phase(ctx, 'Roll back', 'rollback', () => rollBack(ctx.client, changed, ctx.config, deadline, ctx.log), p => (p.length ? { outcome: 'failed', detail: rollbackFailureMessage(p) } : { outcome: 'ok' }));
+    const smoke = problems.length
+        ? []
+        : await smokeTest(ctx, job, 'Smoke test after rollback', 'smoke test after rollback');
+    return { state: 'ran', problems, smoke };
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollout/config.ts
@@ -35583,6 +35847,8 @@ function parseConfig(inputs) {
 
 
 
+
+
 async function main() {
     await runRollout((0,runtime/* readInputs */.Ko)(parseConfig));
 }
@@ -35590,13 +35856,45 @@ async function main() {
  * Connects, rolls out, sets the outputs and the job summary, and throws when the release failed.
  * The one-step deploy action calls it with its own parsed config after the image is pushed.
  */
+async function connect(config) {
+    const client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context });
+    lib_core/* info */.pq(`API server ${client.server.origin}, user ${client.user} (${client.access.description}), namespace ${config.namespace || client.defaultNamespace}; from ${client.access.origin}`);
+    return client;
+}
+/**
+ * Everything the release will need, checked without changing anything: the kubeconfig and
+ * context, the manifests (read, pinned, dry-run on the server) and the credentials' rights
+ * (SelfSubjectAccessReview for each verb). The one-step action runs it before it builds, with
+ * placeholder pins, so a bad deploy input means no image is pushed.
+ */
+async function checkRelease(config) {
+    const client = await connect(config);
+    try {
+        const plan = await prepareRelease(config, {
+            client,
+            cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
+            log: line => core.info(line)
+        });
+        const objects = plan.setImage
+            ? [{ path: plan.setImage.path, before: plan.setImage.before }]
+            : plan.objects;
+        const needs = releaseAccessNeeds(objects, {
+            rollback: config.rollback,
+            smokeJobNamespace: plan.smokeJob ? plan.namespace : undefined
+        });
+        await checkAccess(client, needs);
+        core.info(`the credentials may do all ${needs.length} things the release needs`);
+    }
+    finally {
+        client.close();
+    }
+}
 async function runRollout(config) {
     const started = Date.now();
     let result;
     let client;
     try {
-        client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context });
-        lib_core/* info */.pq(`API server ${client.server.origin}, user ${client.user}, namespace ${config.namespace || client.defaultNamespace}`);
+        client = await connect(config);
         result = await rollout(config, {
             client,
             cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
@@ -35675,12 +35973,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   rL: () => (/* reexport */ maskPem),
   QS: () => (/* reexport */ maskValue),
   md: () => (/* reexport */ markdown_namespaceObject),
+  iR: () => (/* reexport */ proxiedFetch),
   Ko: () => (/* reexport */ readInputs),
   Cs: () => (/* reexport */ runAction),
   n0: () => (/* reexport */ setOutputs)
 });
 
-// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, isLoopbackHost, lastLines, maskSecret, outputText, parseDuration, proxiedFetch, run, splitList
+// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, isLoopbackHost, lastLines, maskSecret, outputText, parseDuration, run, splitList
 
 // NAMESPACE OBJECT: ./src/runtime/markdown.ts
 var markdown_namespaceObject = {};
@@ -36048,18 +36347,54 @@ function outputText(value) {
     return JSON.stringify(value);
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/runtime/summary.ts
 
+
+/** GitHub refuses a step's summary over 1 MiB and shows none of it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
  * Appends markdown to the job summary. Outside a runner (no GITHUB_STEP_SUMMARY) it logs a
- * notice instead of failing: the summary is a report, never a reason for a step to fail.
+ * notice instead of failing: the summary is a report, never a reason for a step to fail. What
+ * would pass GitHub's limit is cut at a line and says so.
  */
 async function appendSummary(markdown) {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file) {
         core/* info */.pq('(no GITHUB_STEP_SUMMARY: job summary not written)');
         return;
     }
-    await core/* summary */.z.addRaw(markdown, true).write();
+    let used = 0;
+    try {
+        used = (0,external_node_fs_.statSync)(file).size;
+    }
+    catch {
+        // a file not written yet holds nothing
+    }
+    const fitted = fitSummary(markdown, used);
+    if (fitted !== markdown)
+        core/* warning */.$e('The job summary was cut to stay within GitHub’s 1 MiB limit.');
+    await core/* summary */.z.addRaw(fitted, true).write();
+}
+/** `markdown` cut (at a line, with a note) so that `used` bytes plus it stay within `limit`. Pure. */
+function fitSummary(markdown, used, limit = SUMMARY_LIMIT_BYTES) {
+    const size = Buffer.byteLength(markdown) + 1;
+    if (used + size <= limit)
+        return markdown;
+    const note = (cut) => `\n\n> ✂️ **Summary truncated**: ${Math.ceil(cut / 1024)} KiB more than GitHub’s 1 MiB limit for a step’s summary were left out; the step’s log has the details.\n`;
+    const room = limit - used - Buffer.byteLength(note(size)) - 1;
+    if (room <= 0)
+        return '';
+    const bytes = Buffer.from(markdown);
+    let end = bytes.subarray(0, room).lastIndexOf(0x0a);
+    if (end < 0)
+        end = 0;
+    // An open code fence would swallow the note.
+    let head = bytes.subarray(0, end).toString('utf8');
+    if ((head.match(/^```/gm) ?? []).length % 2 === 1)
+        head += '\n```';
+    return head + note(size - end);
 }
 /** Runs `fn` inside a collapsible log group. */
 function group(name, fn) {

@@ -1,16 +1,18 @@
 import * as core from '@actions/core'
-import { ActionError, readInputs } from '../../runtime/index.js'
+import { ActionError, group, readInputs } from '../../runtime/index.js'
 import { runImageBuild } from '../image-build/main.js'
-import { runRollout } from '../rollout/main.js'
+import { checkRelease, runRollout } from '../rollout/main.js'
 import { parseConfig } from './config.js'
 
 /**
  * The one-step path: build and push (image-build), pin the pushed digest into the named containers,
  * then roll out, smoke-test and roll back on failure (rollout). Every input of both steps is
- * validated before the build starts.
+ * validated, and the release checked against the cluster (connection, dry-run, permissions),
+ * before the build starts: a bad deploy input pushes no image and moves no tag.
  */
 export async function main(): Promise<void> {
   const config = readInputs(parseConfig)
+  await group('Check the release before building', () => checkRelease(config.rollout))
   const built = await runImageBuild(config.build)
   if (!built.imageRef) {
     throw new ActionError('The image was built but not pushed, so there is no digest to roll out', {

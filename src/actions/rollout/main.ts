@@ -8,7 +8,9 @@ import {
   readInputs,
   setOutputs
 } from '../../runtime/index.js'
+import { checkAccess, releaseAccessNeeds } from '../../kube/access-review.js'
 import { KubeClient } from '../../kube/client.js'
+import { prepareRelease } from '../../kube/release/plan.js'
 import { rollout } from '../../kube/release/rollout.js'
 import type { RolloutResult } from '../../kube/release/types.js'
 import { parseConfig, type ActionConfig } from './config.js'
@@ -21,15 +23,48 @@ export async function main(): Promise<void> {
  * Connects, rolls out, sets the outputs and the job summary, and throws when the release failed.
  * The one-step deploy action calls it with its own parsed config after the image is pushed.
  */
+async function connect(config: ActionConfig): Promise<KubeClient> {
+  const client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context })
+  core.info(
+    `API server ${client.server.origin}, user ${client.user} (${client.access.description}), namespace ${config.namespace || client.defaultNamespace}; from ${client.access.origin}`
+  )
+  return client
+}
+
+/**
+ * Everything the release will need, checked without changing anything: the kubeconfig and
+ * context, the manifests (read, pinned, dry-run on the server) and the credentials' rights
+ * (SelfSubjectAccessReview for each verb). The one-step action runs it before it builds, with
+ * placeholder pins, so a bad deploy input means no image is pushed.
+ */
+export async function checkRelease(config: ActionConfig): Promise<void> {
+  const client = await connect(config)
+  try {
+    const plan = await prepareRelease(config, {
+      client,
+      cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
+      log: line => core.info(line)
+    })
+    const objects = plan.setImage
+      ? [{ path: plan.setImage.path, before: plan.setImage.before }]
+      : plan.objects
+    const needs = releaseAccessNeeds(objects, {
+      rollback: config.rollback,
+      smokeJobNamespace: plan.smokeJob ? plan.namespace : undefined
+    })
+    await checkAccess(client, needs)
+    core.info(`the credentials may do all ${needs.length} things the release needs`)
+  } finally {
+    client.close()
+  }
+}
+
 export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
   const started = Date.now()
   let result: RolloutResult | undefined
   let client: KubeClient | undefined
   try {
-    client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context })
-    core.info(
-      `API server ${client.server.origin}, user ${client.user}, namespace ${config.namespace || client.defaultNamespace}`
-    )
+    client = await connect(config)
     result = await rollout(config, {
       client,
       cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
