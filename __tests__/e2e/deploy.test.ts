@@ -144,4 +144,29 @@ describe('the one-step action', () => {
     expect(error).toMatch(/timeout: "later" is not a duration/)
     expect(run.outputs).toEqual({})
   })
+
+  it('checks the deploy half before building: a broken kubeconfig or a missing manifest pushes nothing', async () => {
+    const tag = `never-pushed-${nonce}`
+    const tags = async () => {
+      const auth = Buffer.from(`${tb.REGISTRY_USERNAME}:${tb.REGISTRY_PASSWORD}`).toString('base64')
+      const res = await fetch(`http://${tb.REGISTRY}/v2/e2e/one-step/tags/list`, {
+        headers: { Authorization: `Basic ${auth}` }
+      })
+      return res.ok ? (((await res.json()) as { tags?: string[] }).tags ?? []) : []
+    }
+    const broken = await deploy('ready', 'never built', {
+      tags: `type=raw,value=${tag}`,
+      'kube-context': 'no-such-context'
+    })
+    expect(broken.exitCode).toBe(1)
+    expect(broken.log).toMatch(/context "no-such-context" is not in KUBECONFIG/)
+    expect(broken.log).not.toMatch(/Build .* with buildx/)
+    const missing = await deploy('ready', 'never built', {
+      tags: `type=raw,value=${tag}`,
+      manifests: 'deploy/missing.yaml'
+    })
+    expect(missing.exitCode).toBe(1)
+    expect(missing.log).toMatch(/deploy\/missing\.yaml/)
+    expect(await tags()).not.toContain(tag)
+  })
 })

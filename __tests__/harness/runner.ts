@@ -45,6 +45,8 @@ export interface RunActionOptions {
   github?: Record<string, string>
   cwd?: string
   timeoutMs?: number
+  /** A command the bundle runs under (e.g. unshare for a mount of its own); the Node binary and script follow it. */
+  wrap?: string[]
 }
 
 export interface Annotation {
@@ -159,7 +161,8 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
 
   const started = Date.now()
-  const child = spawn(node, [script], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const [command, ...args] = [...(options.wrap ?? []), node, script]
+  const child = spawn(command!, args, { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let rawLog = ''
   child.stdout.on('data', (d: Buffer) => (rawLog += d.toString()))
   child.stderr.on('data', (d: Buffer) => (rawLog += d.toString()))
