@@ -2,7 +2,7 @@
 // Bundles each action (src/actions/<name>/index.ts) into dist/<name>/index.js with @vercel/ncc.
 // `node scripts/build.mjs [name...]` builds only the named actions.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
@@ -15,14 +15,16 @@ for (const name of wanted)
 
 for (const name of wanted.length ? wanted : all) {
   const out = join(root, 'dist', name)
-  rmSync(out, { recursive: true, force: true })
+  // Built beside the bundle and swapped in only when ncc succeeds: a failed build leaves dist/ as it was.
+  const tmp = join(root, 'dist', `.${name}.tmp`)
+  rmSync(tmp, { recursive: true, force: true })
   execFileSync(
     join(root, 'node_modules/.bin/ncc'),
     [
       'build',
       join(root, 'src/actions', name, 'index.ts'),
       '-o',
-      out,
+      tmp,
       '--license',
       'licenses.txt',
       '--quiet',
@@ -31,5 +33,7 @@ for (const name of wanted.length ? wanted : all) {
     ],
     { stdio: 'inherit', cwd: root }
   )
+  rmSync(out, { recursive: true, force: true })
+  renameSync(tmp, out)
   console.log(`built dist/${name}/index.js`)
 }
