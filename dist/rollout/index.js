@@ -28414,7 +28414,7 @@ var external_node_fs_ = __nccwpck_require__(3024);
  * again after a 401. The library's own exec authenticator hands the plugin the whole environment
  * (the action's INPUT_* values included), never re-runs it after a 401, ignores provideClusterInfo,
  * installHint and the kubeconfig's folder, and drops the plugin's stderr; its token-file reader
- * cannot be told to read again. Those two are written here; OIDC refresh stays the library's.
+ * cannot be told to read again; its OIDC refresh does not work (see OidcCredentials).
  */
 
 
@@ -28628,41 +28628,90 @@ class TokenFileCredentials {
     }
 }
 /**
- * The library's OIDC refresh (openid-client, the issuer's CA honoured), with its expiry kept from
- * the id-token itself: after a refresh the library stores the seconds left as if they were a
- * timestamp, so it would refresh on every request or never again.
+ * An OIDC id-token (kubectl's `auth-provider: oidc`), refreshed with openid-client at the issuer
+ * when it expires or after a 401. @kubernetes/client-node 2.0's own refresh cannot be used: it
+ * hands openid-client the issuer as a string (openid-client 6 needs a URL), drops the client
+ * secret, and after a refresh stores the seconds left as if they were a timestamp.
  */
 class OidcCredentials {
-    inner;
-    expiryOf;
     config;
+    userName;
     description = 'OIDC id-token (refreshed by its issuer)';
-    constructor(inner, expiryOf, config) {
-        this.inner = inner;
-        this.expiryOf = expiryOf;
+    refreshes = 0;
+    idToken;
+    refreshToken;
+    expiresAt;
+    pending;
+    constructor(config, userName) {
         this.config = config;
+        this.userName = userName;
+        this.idToken = config['id-token'] ?? '';
+        this.refreshToken = config['refresh-token'] ?? '';
+        this.expiresAt = jwtExpiry(this.idToken);
     }
     isAuthProvider(user) {
         return user.authProvider?.name === REFRESHED_PROVIDER;
     }
-    async applyAuthentication(user, opts) {
-        const oidcUser = { ...user, authProvider: { name: 'oidc', config: this.config } };
-        await this.inner.applyAuthentication(oidcUser, opts);
-        this.setExpiry(this.expiryOf(this.config['id-token'] ?? ''));
-        if (this.config['id-token'])
-            (0,runtime/* maskValue */.QS)(this.config['id-token']);
-        if (this.config['refresh-token'])
-            (0,runtime/* maskValue */.QS)(this.config['refresh-token']);
+    async applyAuthentication(_user, opts) {
+        if (!this.idToken || Date.now() >= this.expiresAt) {
+            this.pending ??= this.refresh().finally(() => (this.pending = undefined));
+            await this.pending;
+        }
+        setBearer(opts, this.idToken);
     }
     invalidate() {
-        if (!this.config['refresh-token'])
+        if (!this.refreshToken)
             return false;
-        this.setExpiry(1); // in the past: the next request refreshes
+        this.expiresAt = 0;
         return true;
     }
-    setExpiry(seconds) {
-        ;
-        this.inner.currentTokenExpiration = seconds;
+    async refresh() {
+        const c = this.config;
+        const who = `the OIDC auth-provider of user ${this.userName}`;
+        if (!this.refreshToken || !c['idp-issuer-url'] || !c['client-id'])
+            throw new runtime/* ActionError */.lZ(`${who}: the id-token has expired and there is no refresh-token, idp-issuer-url or client-id to renew it`, {
+                hint: "Log in again (kubectl oidc-login, or your identity provider's CLI) and store the new kubeconfig."
+            });
+        const oidc = await __nccwpck_require__.e(/* import() */ 935).then(__nccwpck_require__.bind(__nccwpck_require__, 3935));
+        const ca = c['idp-certificate-authority-data']
+            ? Buffer.from(c['idp-certificate-authority-data'], 'base64')
+            : c['idp-certificate-authority']
+                ? (0,external_node_fs_.readFileSync)(c['idp-certificate-authority'])
+                : undefined;
+        const options = {};
+        if (ca) {
+            const undici = await __nccwpck_require__.e(/* import() */ 752).then(__nccwpck_require__.t.bind(__nccwpck_require__, 4371, 19));
+            const dispatcher = new undici.Agent({ connect: { ca } });
+            options[oidc.customFetch] = (url, init) => undici.fetch(url, { ...init, dispatcher });
+        }
+        try {
+            const config = await oidc.discovery(new URL(c['idp-issuer-url']), c['client-id'], c['client-secret'] || undefined, undefined, options);
+            const tokens = await oidc.refreshTokenGrant(config, this.refreshToken);
+            if (!tokens.id_token)
+                throw new Error('the issuer answered without an id_token');
+            this.refreshes++;
+            this.idToken = tokens.id_token;
+            if (tokens.refresh_token)
+                this.refreshToken = tokens.refresh_token;
+            (0,runtime/* maskValue */.QS)(this.idToken);
+            (0,runtime/* maskValue */.QS)(this.refreshToken);
+            this.expiresAt = jwtExpiry(this.idToken);
+        }
+        catch (err) {
+            throw new runtime/* ActionError */.lZ(`${who} could not refresh its id-token at ${c['idp-issuer-url']}: ${err.message}`, {
+                hint: 'The refresh token may have expired or been revoked: log in again and store the new kubeconfig.'
+            });
+        }
+    }
+}
+/** The `exp` of a JWT in epoch ms; 0 (expired) when it has none or is not a JWT. */
+function jwtExpiry(token) {
+    try {
+        const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+        return typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
+    }
+    catch {
+        return 0;
     }
 }
 
@@ -29010,7 +29059,7 @@ function maskKubeconfigCredentials(text) {
 
 
 async function connectAccess(selected) {
-    const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(418)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5748));
+    const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(935), __nccwpck_require__.e(778)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2778));
     const server = new URL(selected.cluster.server);
     const cluster = { ...selected.cluster };
     // No proxy-url: the proxy of the environment, chosen as Go's net/http chooses it.
@@ -29020,7 +29069,7 @@ async function connectAccess(selected) {
     // The library refuses http servers unless TLS checks are off; for http there is nothing to check.
     if (server.protocol === 'http:')
         cluster['insecure-skip-tls-verify'] = true;
-    const source = await credentialSource(selected);
+    const source = credentialSource(selected);
     const user = { ...selected.user };
     // Impersonation headers are set here, all of them (the library knows only `as`).
     delete user.as;
@@ -29075,7 +29124,7 @@ async function connectAccess(selected) {
         }
     };
 }
-async function credentialSource(selected) {
+function credentialSource(selected) {
     const auth = selected.authentication;
     switch (auth.kind) {
         case 'exec':
@@ -29083,11 +29132,8 @@ async function credentialSource(selected) {
         case 'token-file':
             return new TokenFileCredentials(auth.path);
         case 'oidc': {
-            const { OpenIDConnectAuth } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(418)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5195));
             const provider = selected.user['auth-provider'];
-            return new OidcCredentials(new OpenIDConnectAuth(), t => OpenIDConnectAuth.expirationFromToken(t), {
-                ...(provider.config ?? {})
-            });
+            return new OidcCredentials({ ...(provider.config ?? {}) }, selected.userName);
         }
         default:
             return undefined;

@@ -1,8 +1,8 @@
 /**
  * Access to one API server through @kubernetes/client-node: the checked context (kubeconfig.ts)
- * becomes the library's KubeConfig, which supplies TLS, client certificates, basic auth, OIDC
- * refresh and the proxy agent (http, https, socks5) of every request; credentials that expire come
- * from credentials.ts. The library is loaded only here, when the action connects: it is most of the
+ * becomes the library's KubeConfig, which supplies TLS, client certificates, basic auth and the
+ * proxy agent (http, https, socks5) of every request; credentials that expire (exec plugins, token
+ * files, OIDC) come from credentials.ts. The library is loaded only here, when the action connects: it is most of the
  * bundle, and an input error should not wait for it.
  */
 import type { RequestOptions } from 'node:https'
@@ -36,7 +36,7 @@ export async function connectAccess(selected: SelectedConfig): Promise<KubeAcces
   // The library refuses http servers unless TLS checks are off; for http there is nothing to check.
   if (server.protocol === 'http:') cluster['insecure-skip-tls-verify'] = true
 
-  const source = await credentialSource(selected)
+  const source = credentialSource(selected)
   const user: Record<string, unknown> = { ...selected.user }
   // Impersonation headers are set here, all of them (the library knows only `as`).
   delete user.as
@@ -93,7 +93,7 @@ export async function connectAccess(selected: SelectedConfig): Promise<KubeAcces
   }
 }
 
-async function credentialSource(selected: SelectedConfig): Promise<CredentialSource | undefined> {
+function credentialSource(selected: SelectedConfig): CredentialSource | undefined {
   const auth = selected.authentication
   switch (auth.kind) {
     case 'exec':
@@ -101,11 +101,8 @@ async function credentialSource(selected: SelectedConfig): Promise<CredentialSou
     case 'token-file':
       return new TokenFileCredentials(auth.path)
     case 'oidc': {
-      const { OpenIDConnectAuth } = await import('@kubernetes/client-node/dist/oidc_auth.js')
       const provider = selected.user['auth-provider'] as { config?: Record<string, string> }
-      return new OidcCredentials(new OpenIDConnectAuth(), t => OpenIDConnectAuth.expirationFromToken(t), {
-        ...(provider.config ?? {})
-      })
+      return new OidcCredentials({ ...(provider.config ?? {}) }, selected.userName)
     }
     default:
       return undefined

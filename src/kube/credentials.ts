@@ -3,14 +3,13 @@
  * again after a 401. The library's own exec authenticator hands the plugin the whole environment
  * (the action's INPUT_* values included), never re-runs it after a 401, ignores provideClusterInfo,
  * installHint and the kubeconfig's folder, and drops the plugin's stderr; its token-file reader
- * cannot be told to read again. Those two are written here; OIDC refresh stays the library's.
+ * cannot be told to read again; its OIDC refresh does not work (see OidcCredentials).
  */
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import type { RequestOptions } from 'node:https'
 import type { Authenticator } from '@kubernetes/client-node/dist/auth.js'
 import type { User } from '@kubernetes/client-node/dist/config_types.js'
-import type { OpenIDConnectAuth } from '@kubernetes/client-node/dist/oidc_auth.js'
 import { ActionError, childEnv, maskPem, maskValue } from '../runtime/index.js'
 import type { ExecConfig } from './kubeconfig.js'
 
@@ -256,38 +255,104 @@ export class TokenFileCredentials implements CredentialSource {
 }
 
 /**
- * The library's OIDC refresh (openid-client, the issuer's CA honoured), with its expiry kept from
- * the id-token itself: after a refresh the library stores the seconds left as if they were a
- * timestamp, so it would refresh on every request or never again.
+ * An OIDC id-token (kubectl's `auth-provider: oidc`), refreshed with openid-client at the issuer
+ * when it expires or after a 401. @kubernetes/client-node 2.0's own refresh cannot be used: it
+ * hands openid-client the issuer as a string (openid-client 6 needs a URL), drops the client
+ * secret, and after a refresh stores the seconds left as if they were a timestamp.
  */
 export class OidcCredentials implements CredentialSource {
   readonly description = 'OIDC id-token (refreshed by its issuer)'
+  refreshes = 0
+  private idToken: string
+  private refreshToken: string
+  private expiresAt: number
+  private pending: Promise<void> | undefined
 
   constructor(
-    private readonly inner: OpenIDConnectAuth,
-    private readonly expiryOf: (token: string) => number,
-    private readonly config: Record<string, string>
-  ) {}
+    private readonly config: Record<string, string>,
+    private readonly userName: string
+  ) {
+    this.idToken = config['id-token'] ?? ''
+    this.refreshToken = config['refresh-token'] ?? ''
+    this.expiresAt = jwtExpiry(this.idToken)
+  }
 
   isAuthProvider(user: User): boolean {
     return (user.authProvider as { name?: string } | undefined)?.name === REFRESHED_PROVIDER
   }
 
-  async applyAuthentication(user: User, opts: RequestOptions): Promise<void> {
-    const oidcUser = { ...user, authProvider: { name: 'oidc', config: this.config } } as User
-    await this.inner.applyAuthentication(oidcUser, opts)
-    this.setExpiry(this.expiryOf(this.config['id-token'] ?? ''))
-    if (this.config['id-token']) maskValue(this.config['id-token'])
-    if (this.config['refresh-token']) maskValue(this.config['refresh-token'])
+  async applyAuthentication(_user: User, opts: RequestOptions): Promise<void> {
+    if (!this.idToken || Date.now() >= this.expiresAt) {
+      this.pending ??= this.refresh().finally(() => (this.pending = undefined))
+      await this.pending
+    }
+    setBearer(opts, this.idToken)
   }
 
   invalidate(): boolean {
-    if (!this.config['refresh-token']) return false
-    this.setExpiry(1) // in the past: the next request refreshes
+    if (!this.refreshToken) return false
+    this.expiresAt = 0
     return true
   }
 
-  private setExpiry(seconds: number): void {
-    ;(this.inner as unknown as { currentTokenExpiration: number }).currentTokenExpiration = seconds
+  private async refresh(): Promise<void> {
+    const c = this.config
+    const who = `the OIDC auth-provider of user ${this.userName}`
+    if (!this.refreshToken || !c['idp-issuer-url'] || !c['client-id'])
+      throw new ActionError(
+        `${who}: the id-token has expired and there is no refresh-token, idp-issuer-url or client-id to renew it`,
+        {
+          hint: "Log in again (kubectl oidc-login, or your identity provider's CLI) and store the new kubeconfig."
+        }
+      )
+    const oidc = await import('openid-client')
+    const ca = c['idp-certificate-authority-data']
+      ? Buffer.from(c['idp-certificate-authority-data'], 'base64')
+      : c['idp-certificate-authority']
+        ? readFileSync(c['idp-certificate-authority'])
+        : undefined
+    const options: Record<symbol, unknown> = {}
+    if (ca) {
+      const undici = await import('undici')
+      const dispatcher = new undici.Agent({ connect: { ca } })
+      options[oidc.customFetch] = (url: string, init: Record<string, unknown>) =>
+        undici.fetch(url, { ...init, dispatcher } as never)
+    }
+    try {
+      const config = await oidc.discovery(
+        new URL(c['idp-issuer-url']),
+        c['client-id'],
+        c['client-secret'] || undefined,
+        undefined,
+        options
+      )
+      const tokens = await oidc.refreshTokenGrant(config, this.refreshToken)
+      if (!tokens.id_token) throw new Error('the issuer answered without an id_token')
+      this.refreshes++
+      this.idToken = tokens.id_token
+      if (tokens.refresh_token) this.refreshToken = tokens.refresh_token
+      maskValue(this.idToken)
+      maskValue(this.refreshToken)
+      this.expiresAt = jwtExpiry(this.idToken)
+    } catch (err) {
+      throw new ActionError(
+        `${who} could not refresh its id-token at ${c['idp-issuer-url']}: ${(err as Error).message}`,
+        {
+          hint: 'The refresh token may have expired or been revoked: log in again and store the new kubeconfig.'
+        }
+      )
+    }
+  }
+}
+
+/** The `exp` of a JWT in epoch ms; 0 (expired) when it has none or is not a JWT. */
+export function jwtExpiry(token: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: number
+    }
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : 0
+  } catch {
+    return 0
   }
 }
