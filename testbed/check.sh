@@ -16,7 +16,8 @@ NS=testbed-check-$$
 PASSED=0
 k() { "$KUBECTL" --request-timeout=20s "$@"; }
 
-cleanup() { k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; }
+SCRATCH=$(mktemp -d)
+cleanup() { k delete namespace "$NS" --wait=false >/dev/null 2>&1 || true; rm -rf "$SCRATCH"; }
 trap cleanup EXIT
 
 pass() { PASSED=$((PASSED + 1)); printf 'ok   %s\n' "$*"; }
@@ -234,5 +235,87 @@ EOF
     'length == 1 and .[0].status.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .[0].status.containerStatuses[0].lastState.terminated.exitCode == 1'
   pass "a container that exits 1 really crash-loops (CrashLoopBackOff, lastState exit code 1)"
 fi
+
+# 7. authentication stand-ins (testbed/auth/authd.mjs): exec plugin, token webhook, OIDC, gha
+# whoami_bearer TOKEN : the user name the API server sees for TOKEN, or "HTTP <code>" when it refuses it.
+whoami_bearer() {
+  local out
+  out=$(curl -sS --max-time 10 --cacert "$TESTBED_CA_FILE" -H "Authorization: Bearer $1" \
+    -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' \
+    -w '\n%{http_code}' "$TESTBED_APISERVER/apis/authentication.k8s.io/v1/selfsubjectreviews") || { echo "no answer"; return; }
+  if [ "${out##*$'\n'}" = 201 ]; then jq -r .status.userInfo.username <<< "${out%$'\n'*}"; else echo "HTTP ${out##*$'\n'}"; fi
+}
+exec_token() { "$TESTBED_EXEC_PLUGIN" "$@" | jq -r .status.token; } # ARGS: a token from the exec plugin
+cat > "$SCRATCH/kubeconfig-exec" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: testbed
+  cluster: {server: "$TESTBED_APISERVER", certificate-authority: "$TESTBED_CA_FILE"}
+users:
+- name: exec
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: "$TESTBED_EXEC_PLUGIN"
+      env: [{name: TB_EXEC_LOG, value: "$SCRATCH/exec.log"}]
+      interactiveMode: Never
+contexts:
+- name: exec
+  context: {cluster: testbed, user: exec}
+current-context: exec
+EOF
+who=$("$KUBECTL" --kubeconfig "$SCRATCH/kubeconfig-exec" auth whoami -o json | jq -r .status.userInfo.username) || who="(kubectl failed)"
+[ "$who" = exec-deployer ] || fail "a kubeconfig with the exec plugin authenticates as '$who', expected 'exec-deployer'"
+[ "$(wc -l < "$SCRATCH/exec.log")" = 1 ] || fail "kubectl ran the exec plugin $(wc -l < "$SCRATCH/exec.log") times for one request, expected once"
+pass "an exec-plugin kubeconfig authenticates through the token webhook as exec-deployer (plugin ran once)"
+if err=$(TB_EXEC_FAIL=1 "$KUBECTL" --kubeconfig "$SCRATCH/kubeconfig-exec" auth whoami 2>&1); then
+  fail "kubectl succeeded although the exec plugin failed (TB_EXEC_FAIL=1)"
+fi
+grep -q 'told to fail' <<< "$err" || fail "kubectl did not show the failing exec plugin's message; it said: $err"
+pass "a failing exec plugin (TB_EXEC_FAIL=1) fails kubectl, which shows the plugin's message"
+
+# The API server keeps a successful token authentication for 10 s (a fixed cache, no flag), so a token used
+# before it expired is refused from 10 s after that use: used now, it is tested again after the checks below.
+expiring=$(TB_TOKEN_TTL=2 exec_token --user=check-expiry) || fail "the exec plugin did not print a token"
+expiring_used=$SECONDS
+unused=$(TB_TOKEN_TTL=1 exec_token --user=check-unused) || fail "the exec plugin did not print a token"
+who=$(whoami_bearer "$expiring")
+[ "$who" = check-expiry ] || fail "a fresh exec-plugin token authenticates as '$who', expected 'check-expiry'"
+
+oidc=$(node "$TESTBED_AUTH_CLI" mint-oidc check-oidc) || fail "authd.mjs mint-oidc failed"
+who=$(whoami_bearer "$(jq -r .id_token <<< "$oidc")")
+[ "$who" = oidc:check-oidc ] || fail "a minted OIDC id_token authenticates as '$who', expected 'oidc:check-oidc'"
+pass "an OIDC id_token from $TESTBED_OIDC_ISSUER authenticates as oidc:check-oidc"
+secret=$(cat "$TESTBED_OIDC_CLIENT_SECRET_FILE")
+refresh() { # REFRESH_TOKEN CURL_ARGS... : the token endpoint's JSON answer
+  curl -sS --max-time 10 --cacert "$TESTBED_CA_FILE" -d grant_type=refresh_token --data-urlencode "refresh_token=$1" \
+    "${@:2}" "$TESTBED_OIDC_ISSUER/token"
+}
+basic=$(refresh "$(jq -r .refresh_token <<< "$oidc")" -u "$TESTBED_OIDC_CLIENT_ID:$secret")
+post=$(refresh "$(jq -r .refresh_token <<< "$basic")" -d "client_id=$TESTBED_OIDC_CLIENT_ID" -d "client_secret=$secret")
+for answer in "$basic" "$post"; do
+  who=$(whoami_bearer "$(jq -r '.id_token // empty' <<< "$answer")")
+  [ "$who" = oidc:check-oidc ] || fail "a refreshed id_token authenticates as '$who', expected 'oidc:check-oidc' (token endpoint said: $answer)"
+done
+[ "$(refresh "$(jq -r .refresh_token <<< "$post")" -u "$TESTBED_OIDC_CLIENT_ID:wrong" | jq -r .error)" = invalid_client ] \
+  || fail "the token endpoint accepted a wrong client secret"
+pass "refresh_token grants (client secret by basic auth and in the body) give working id_tokens; a wrong secret is refused"
+
+gha=$(node "$TESTBED_AUTH_CLI" mint-gha --repository=otlp/check --environment=testbed --aud="$TESTBED_GHA_AUDIENCE") \
+  || fail "authd.mjs mint-gha failed"
+who=$(whoami_bearer "$gha")
+[ "$who" = gha:otlp/check:testbed ] || fail "a gha token authenticates as '$who', expected 'gha:otlp/check:testbed'"
+who=$(whoami_bearer "$(node "$TESTBED_AUTH_CLI" mint-gha --repository=otlp/check --environment=testbed --aud=someone-else)")
+[ "$who" = "HTTP 401" ] || fail "a gha token for another audience got '$who', expected HTTP 401"
+pass "a gha token ($TESTBED_GHA_ISSUER) authenticates as gha:otlp/check:testbed; another audience is refused"
+
+who=$(whoami_bearer "$unused")
+[ "$who" = "HTTP 401" ] || fail "an expired exec-plugin token never used before got '$who', expected HTTP 401"
+until [ "$(whoami_bearer "$expiring")" = "HTTP 401" ]; do
+  [ $((SECONDS - expiring_used)) -le 13 ] || fail "an exec-plugin token is still accepted 13 s after its first use (it expired 2 s after it)"
+  sleep 0.5
+done
+pass "expired exec-plugin tokens are refused (401): at once when unused, $((SECONDS - expiring_used)) s after first use when used"
 
 echo "testbed: $PASSED passed, 0 failed"

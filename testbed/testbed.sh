@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local test bed, cluster side: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
-# KWOK (fake nodes and kubelets) as plain processes on 127.0.0.1, state in <repo>/.testbed/.
+# The local test bed, cluster side: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# KWOK (fake nodes and kubelets) and authd (token webhook and OIDC issuers the API server trusts,
+# auth/authd.mjs) as plain processes on 127.0.0.1, state in <repo>/.testbed/.
 #
 #   testbed/testbed.sh up                 build (cached) and start everything; idempotent
 #   testbed/testbed.sh down               stop what `up` started (by pid) and remove .testbed/
@@ -9,7 +10,7 @@
 #   testbed/testbed.sh restart-apiserver  stop and start kube-apiserver (same etcd, same certs)
 #
 # Environment: TESTBED_DIR (state, default <repo>/.testbed), TESTBED_NODES (fake nodes, default 3),
-# TESTBED_PORT_ETCD / _ETCD_PEER / _APISERVER / _CONTROLLER_MANAGER / _SCHEDULER / _KWOK (ports),
+# TESTBED_PORT_ETCD / _ETCD_PEER / _APISERVER / _CONTROLLER_MANAGER / _SCHEDULER / _KWOK / _AUTH (ports),
 # TESTBED_TIMEOUT (seconds any single wait may take, default 60), TESTBED_SKIP_IMAGES=1 (cluster only),
 # TESTBED_REAL_NODE=0 (no real worker node; see node/node.sh).
 set -euo pipefail
@@ -29,6 +30,7 @@ NODE_SH=$HERE/node/node.sh
 TESTBED_REAL_NODE=${TESTBED_REAL_NODE:-1}
 [[ $TESTBED_REAL_NODE =~ ^[01]$ ]] || die "TESTBED_REAL_NODE must be 0 or 1 (got '$TESTBED_REAL_NODE')"
 PKI=$TESTBED_DIR/pki
+AUTH=$TESTBED_DIR/auth
 RUN=$TESTBED_DIR/run
 LOGS=$TESTBED_DIR/logs
 
@@ -41,15 +43,17 @@ requested_ports() {
   PORT_CONTROLLER_MANAGER=${TESTBED_PORT_CONTROLLER_MANAGER:-22257}
   PORT_SCHEDULER=${TESTBED_PORT_SCHEDULER:-22259}
   PORT_KWOK=${TESTBED_PORT_KWOK:-22247}
+  PORT_AUTH=${TESTBED_PORT_AUTH:-22556}
 }
 ports_file_content() {
-  printf 'PORT_ETCD=%s\nPORT_ETCD_PEER=%s\nPORT_APISERVER=%s\nPORT_CONTROLLER_MANAGER=%s\nPORT_SCHEDULER=%s\nPORT_KWOK=%s\n' \
-    "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_APISERVER" "$PORT_CONTROLLER_MANAGER" "$PORT_SCHEDULER" "$PORT_KWOK"
+  printf 'PORT_ETCD=%s\nPORT_ETCD_PEER=%s\nPORT_APISERVER=%s\nPORT_CONTROLLER_MANAGER=%s\nPORT_SCHEDULER=%s\nPORT_KWOK=%s\nPORT_AUTH=%s\n' \
+    "$PORT_ETCD" "$PORT_ETCD_PEER" "$PORT_APISERVER" "$PORT_CONTROLLER_MANAGER" "$PORT_SCHEDULER" "$PORT_KWOK" "$PORT_AUTH"
 }
 requested_ports
 if [ -f "$TESTBED_DIR/ports" ]; then source "$TESTBED_DIR/ports"; fi
 
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# authd before kube-apiserver: the API server's JWT authenticators fetch their issuers' keys at start.
+COMPONENTS=(etcd authd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 # --- small helpers --------------------------------------------------------------------------------
 
@@ -73,6 +77,7 @@ port_of() {
     kube-controller-manager) echo "$PORT_CONTROLLER_MANAGER" ;;
     kube-scheduler) echo "$PORT_SCHEDULER" ;;
     kwok) echo "$PORT_KWOK" ;;
+    authd) echo "$PORT_AUTH" ;;
   esac
 }
 
@@ -90,6 +95,8 @@ port_owner() {
     echo "an unknown process"
   fi
 }
+
+port_released() { ! ss -Htln "sport = :$1" | grep -q .; }
 
 ensure_port_free() { # COMPONENT PORT
   local owner
@@ -184,6 +191,8 @@ resolve_binaries() {
       kubectl) BIN_KUBECTL=$path ;;
     esac
   done <<< "$out"
+  # The real executable (not a symlink or shim): running_pid recognises authd by it.
+  BIN_NODE=$(node -p process.execPath 2>/dev/null) || die "node is not on PATH; authd (testbed/auth/authd.mjs) needs Node.js 20 or later"
   K8S_VERSION=$(awk '$1=="k8s.io/kubernetes" && $2 ~ /^v/ {print $2; exit}' "$HERE/tools/kubernetes/go.mod")
 }
 
@@ -223,6 +232,10 @@ subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernete
   issue_cert kwok "/O=system:masters/CN=kwok-controller" "$client"
   # The API server's identity towards the real node's kubelet (logs, exec, port-forward).
   issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
+  issue_cert authd "/CN=testbed-authd" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1"
   if [ ! -f "$PKI/sa.key" ]; then
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null || die "openssl could not create the service-account key"
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null || die "openssl could not derive sa.pub"
@@ -238,6 +251,72 @@ ensure_kubeconfigs() {
   write_kubeconfig "$TESTBED_DIR/kubeconfig-kwok" kwok kwok
 }
 
+# --- authentication stand-ins (auth/authd.mjs) ----------------------------------------------------
+
+# The OIDC client id (also in auth/authd.mjs) and the audience the gha issuer's tokens must carry.
+OIDC_CLIENT_ID=testbed-cli
+GHA_AUDIENCE=otlp-deploy-testbed
+
+# write_if_changed FILE : stdin into FILE (owner-only) unless FILE already holds exactly that; the API
+# server reloads its authentication config whenever the file changes.
+write_if_changed() {
+  (umask 077 && cat > "$1.tmp")
+  if cmp -s "$1.tmp" "$1"; then rm -f "$1.tmp"; else mv "$1.tmp" "$1"; fi
+}
+
+# Keys and secrets (owner-only, made once) and the API server's two authentication files.
+ensure_auth() {
+  mkdir -p "$AUTH"
+  chmod 700 "$AUTH"
+  ( umask 077
+    [ -s "$AUTH/webhook.key" ] || openssl rand -hex 32 > "$AUTH/webhook.key"
+    [ -s "$AUTH/oidc-client-secret" ] || openssl rand -hex 24 > "$AUTH/oidc-client-secret"
+    for k in oidc-signing gha-signing; do
+      [ -s "$AUTH/$k.key" ] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$AUTH/$k.key" 2>/dev/null
+    done
+  ) || die "openssl could not create the authentication keys in $AUTH"
+  write_if_changed "$AUTH/webhook-kubeconfig" <<EOF
+# kube-apiserver --authentication-token-webhook-config-file: authd's TokenReview endpoint.
+apiVersion: v1
+kind: Config
+clusters:
+- name: authd
+  cluster:
+    server: https://127.0.0.1:$PORT_AUTH/tokenreview
+    certificate-authority: $PKI/ca.crt
+users:
+- name: kube-apiserver
+  user: {}
+contexts:
+- name: webhook
+  context: {cluster: authd, user: kube-apiserver}
+current-context: webhook
+EOF
+  local ca
+  ca=$(sed 's/^/      /' "$PKI/ca.crt")
+  write_if_changed "$AUTH/authentication-config.yaml" <<EOF
+# kube-apiserver --authentication-config: the two issuers authd serves.
+apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer:
+    url: https://127.0.0.1:$PORT_AUTH/oidc
+    audiences: [$OIDC_CLIENT_ID]
+    certificateAuthority: |
+$ca
+  claimMappings:
+    username: {claim: sub, prefix: "oidc:"}
+- issuer:
+    url: https://127.0.0.1:$PORT_AUTH/gha
+    audiences: [$GHA_AUDIENCE]
+    certificateAuthority: |
+$ca
+  claimMappings:
+    username:
+      expression: "'gha:' + claims.repository + ':' + claims.environment"
+EOF
+}
+
 # --- health probes --------------------------------------------------------------------------------
 
 etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT_ETCD/health" | grep -q '"health":"true"'; }
@@ -247,6 +326,7 @@ apiserver_ready() {
 }
 healthz_ok() { curl -fsSk --max-time 2 "https://127.0.0.1:$1/healthz" | grep -qx ok; }
 kwok_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT_KWOK/healthz" | grep -qx ok; }
+authd_healthy() { curl -fsS --max-time 2 --cacert "$PKI/ca.crt" "https://127.0.0.1:$PORT_AUTH/healthz" | grep -qx ok; }
 
 healthy() {
   case $1 in
@@ -255,6 +335,7 @@ healthy() {
     kube-controller-manager) healthz_ok "$PORT_CONTROLLER_MANAGER" ;;
     kube-scheduler) healthz_ok "$PORT_SCHEDULER" ;;
     kwok) kwok_healthy ;;
+    authd) authd_healthy ;;
   esac
 }
 
@@ -286,7 +367,10 @@ component_args() {
       --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
       --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
       --allow-privileged=true --profiling=false \
-      --enable-admission-plugins=NodeRestriction ;;
+      --enable-admission-plugins=NodeRestriction \
+      --authentication-config="$AUTH/authentication-config.yaml" \
+      --authentication-token-webhook-config-file="$AUTH/webhook-kubeconfig" \
+      --authentication-token-webhook-version=v1 --authentication-token-webhook-cache-ttl=1s ;;
     kube-controller-manager) printf '%s\n' "$BIN_CONTROLLER_MANAGER" \
       --kubeconfig="$TESTBED_DIR/kubeconfig-controller-manager" \
       --authentication-kubeconfig="$TESTBED_DIR/kubeconfig-controller-manager" \
@@ -307,24 +391,34 @@ component_args() {
       --config="$HERE/kwok/stages.yaml" \
       --kubeconfig="$TESTBED_DIR/kubeconfig-kwok" \
       --server-address="127.0.0.1:$PORT_KWOK" ;;
+    authd) printf '%s\n' "$BIN_NODE" "$HERE/auth/authd.mjs" serve \
+      --port="$PORT_AUTH" --dir="$AUTH" --cert="$PKI/authd.crt" --key="$PKI/authd.key" ;;
   esac
 }
 
-# ensure_component NAME : start NAME unless it already runs; wait until it is healthy.
+# ensure_component NAME : start NAME unless it already runs with the arguments it would get now (else
+# restart it); wait until it is healthy.
 ensure_component() {
   local name=$1 port pid args=()
   port=$(port_of "$name")
+  mapfile -t args < <(component_args "$name")
   if pid=$(running_pid "$name"); then
-    wait_until "$name to be healthy" "$TESTBED_TIMEOUT" healthy "$name" \
-      || fail_with_log "$name" "$name (pid $pid) runs but is not healthy on port $port"
-    return 0
+    if [ "$(tr '\0' '\n' < "/proc/$pid/cmdline")" = "$(printf '%s\n' "${args[@]}")" ]; then
+      wait_until "$name to be healthy" "$TESTBED_TIMEOUT" healthy "$name" \
+        || fail_with_log "$name" "$name (pid $pid) runs but is not healthy on port $port"
+      return 0
+    fi
+    # E.g. a test bed started before a flag was added: it must not keep running the old configuration.
+    log "$name (pid $pid) runs with other arguments than this testbed.sh gives it; restarting it"
+    stop_components "$name"
+    wait_until "port $port to be released" 15 port_released "$port" \
+      || die "port $port is still in use after stopping $name; see testbed/testbed.sh status"
   fi
   [ -f "$RUN/$name.pid" ] && log "$name from an earlier run is gone; starting it again"
   ensure_port_free "$name" "$port"
   [ "$name" = etcd ] && ensure_port_free etcd-peer "$PORT_ETCD_PEER"
   # A new KWOK has a new identity and would wait ~40 s for the node leases its predecessor held.
   [ "$name" = kwok ] && release_node_leases
-  mapfile -t args < <(component_args "$name")
   log "starting $name on 127.0.0.1:$port"
   start_daemon "$name" "${args[@]}"
   local deadline=$((SECONDS + TESTBED_TIMEOUT))
@@ -410,6 +504,17 @@ write_env() {
     printf 'export TESTBED_DIR=%q\n' "$TESTBED_DIR"
     printf 'export TESTBED_APISERVER=%q\n' "https://127.0.0.1:$PORT_APISERVER"
     printf 'export TESTBED_CA_FILE=%q\n' "$PKI/ca.crt"
+    echo "# authd (testbed/auth/): token webhook, OIDC issuer and GitHub Actions OIDC stand-in; secrets stay in files"
+    printf 'export TESTBED_AUTH_URL=%q\n' "https://127.0.0.1:$PORT_AUTH"
+    printf 'export TESTBED_AUTH_DIR=%q\n' "$AUTH"
+    printf 'export TESTBED_AUTH_KEY=%q\n' "$AUTH/webhook.key"
+    printf 'export TESTBED_AUTH_CLI=%q\n' "$HERE/auth/authd.mjs"
+    printf 'export TESTBED_EXEC_PLUGIN=%q\n' "$HERE/auth/exec-plugin.mjs"
+    printf 'export TESTBED_OIDC_ISSUER=%q\n' "https://127.0.0.1:$PORT_AUTH/oidc"
+    printf 'export TESTBED_OIDC_CLIENT_ID=%q\n' "$OIDC_CLIENT_ID"
+    printf 'export TESTBED_OIDC_CLIENT_SECRET_FILE=%q\n' "$AUTH/oidc-client-secret"
+    printf 'export TESTBED_GHA_ISSUER=%q\n' "https://127.0.0.1:$PORT_AUTH/gha"
+    printf 'export TESTBED_GHA_AUDIENCE=%q\n' "$GHA_AUDIENCE"
     if [ -f "$TESTBED_DIR/env.images" ]; then
       echo "# from testbed/images/images.sh up (.testbed/env.images)"
       cat "$TESTBED_DIR/env.images"
@@ -447,12 +552,17 @@ cmd_up() {
       rm -f "$TESTBED_DIR"/kubeconfig*   # they name the API server's port
       ports_file_content > "$TESTBED_DIR/ports"
     fi
-  elif [ -n "${TESTBED_PORT_APISERVER:-}${TESTBED_PORT_ETCD:-}${TESTBED_PORT_ETCD_PEER:-}${TESTBED_PORT_CONTROLLER_MANAGER:-}${TESTBED_PORT_SCHEDULER:-}${TESTBED_PORT_KWOK:-}" ]; then
-    ( requested_ports; [ "$(ports_file_content)" = "$(cat "$TESTBED_DIR/ports")" ] ) ||
-      log "note: the test bed already runs on the ports in $TESTBED_DIR/ports; TESTBED_PORT_* apply after 'down'"
+  else
+    # A test bed started before authd existed: authd gets the port asked for now.
+    grep -q '^PORT_AUTH=' "$TESTBED_DIR/ports" || printf 'PORT_AUTH=%s\n' "$PORT_AUTH" >> "$TESTBED_DIR/ports"
+    if [ -n "${TESTBED_PORT_APISERVER:-}${TESTBED_PORT_ETCD:-}${TESTBED_PORT_ETCD_PEER:-}${TESTBED_PORT_CONTROLLER_MANAGER:-}${TESTBED_PORT_SCHEDULER:-}${TESTBED_PORT_KWOK:-}${TESTBED_PORT_AUTH:-}" ]; then
+      ( requested_ports; [ "$(ports_file_content)" = "$(cat "$TESTBED_DIR/ports")" ] ) ||
+        log "note: the test bed already runs on the ports in $TESTBED_DIR/ports; TESTBED_PORT_* apply after 'down'"
+    fi
   fi
   resolve_binaries
   ensure_pki
+  ensure_auth
   ensure_kubeconfigs
   # Every port is checked before anything starts, so a clash never leaves a half-started test bed.
   for c in "${COMPONENTS[@]}"; do
@@ -489,7 +599,7 @@ cmd_down() {
   # Clients of the API server first (together), then the API server, then etcd.
   stop_components kwok kube-scheduler kube-controller-manager
   stop_components kube-apiserver
-  stop_components etcd
+  stop_components authd etcd
   rm -rf "$TESTBED_DIR"
   log "test bed down; $TESTBED_DIR removed"
 }
@@ -535,8 +645,12 @@ cmd_restart_apiserver() {
   [ -f "$TESTBED_DIR/env" ] || die "the test bed is not up ($TESTBED_DIR/env missing); run testbed/testbed.sh up"
   lock_state
   resolve_binaries
+  # The API server's flags name authd's files, and it fetches the issuers' keys at start.
+  ensure_pki
+  ensure_auth
+  ensure_component authd
   stop_components kube-apiserver
-  wait_until "port $PORT_APISERVER to be released" 15 bash -c "! ss -Htln 'sport = :$PORT_APISERVER' | grep -q ."
+  wait_until "port $PORT_APISERVER to be released" 15 port_released "$PORT_APISERVER"
   ensure_component kube-apiserver
   log "kube-apiserver restarted (pid $(running_pid kube-apiserver))"
 }
