@@ -2,6 +2,21 @@
  * The shapes of the API objects the rollout logic reads, as the API server sends them in JSON
  * (timestamps are strings). Only the fields we judge are typed; everything else passes through.
  */
+import type {
+  CoreV1Event,
+  V1Container,
+  V1ContainerState,
+  V1ContainerStatus,
+  V1DaemonSet,
+  V1Deployment,
+  V1DeploymentCondition,
+  V1LabelSelector,
+  V1PodSpec,
+  V1PodStatus,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+  V1StatefulSet
+} from '@kubernetes/client-node'
 
 export interface ObjectMeta {
   name?: string
@@ -24,150 +39,51 @@ export interface KubeObject {
   [key: string]: unknown
 }
 
-export interface Condition {
-  type: string
-  status: string
-  reason?: string
-  message?: string
-  lastTransitionTime?: string
-  lastUpdateTime?: string
+/**
+ * An API model type of @kubernetes/client-node as the API server sends it in JSON. The library's
+ * models hold timestamps as Date (its deserializer converts them); on the wire they are strings,
+ * and the watch layer (client.ts) hands the verdict logic the wire form, so Date becomes string.
+ */
+export type Json<T> = T extends Date
+  ? string
+  : T extends (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T
+
+/**
+ * A kind as the API sends it: the library's spec and status (all optional, as a verdict function
+ * must expect of an object it did not create), on the loose KubeObject (any manifest's fields).
+ */
+type Model<T extends { spec?: unknown; status?: unknown }> = KubeObject & {
+  spec?: Partial<Json<NonNullable<T['spec']>>>
+  status?: Partial<Json<NonNullable<T['status']>>>
 }
 
-export interface PodTemplate {
-  metadata?: ObjectMeta
-  spec?: {
-    containers?: Container[]
-    initContainers?: Container[]
-    [key: string]: unknown
-  }
+export type Condition = Json<V1DeploymentCondition>
+export type PodTemplate = Omit<Partial<Json<V1PodTemplateSpec>>, 'spec'> & { spec?: Partial<Json<V1PodSpec>> }
+export type Container = Json<V1Container>
+export type LabelSelector = Json<V1LabelSelector>
+export type Deployment = Model<V1Deployment>
+export type ReplicaSet = Model<V1ReplicaSet>
+export type StatefulSet = Model<V1StatefulSet>
+export type DaemonSet = Model<V1DaemonSet>
+export type ContainerState = Json<V1ContainerState>
+/** What a kubelet reports of a container; only the name is certain while it starts. */
+export type ContainerStatus = Partial<Json<V1ContainerStatus>> & { name: string }
+export type PodStatus = Omit<Partial<Json<V1PodStatus>>, 'containerStatuses' | 'initContainerStatuses'> & {
+  containerStatuses?: ContainerStatus[]
+  initContainerStatuses?: ContainerStatus[]
 }
-
-export interface Container {
-  name: string
-  image?: string
-  [key: string]: unknown
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>
-  matchExpressions?: { key: string; operator: string; values?: string[] }[]
-}
-
-export interface Deployment extends KubeObject {
-  spec?: {
-    replicas?: number
-    paused?: boolean
-    progressDeadlineSeconds?: number
-    selector?: LabelSelector
-    template?: PodTemplate
-    [key: string]: unknown
-  }
-  status?: {
-    observedGeneration?: number
-    replicas?: number
-    updatedReplicas?: number
-    readyReplicas?: number
-    availableReplicas?: number
-    unavailableReplicas?: number
-    conditions?: Condition[]
-  }
-}
-
-export interface ReplicaSet extends KubeObject {
-  spec?: { replicas?: number; selector?: LabelSelector; template?: PodTemplate }
-  status?: {
-    replicas?: number
-    readyReplicas?: number
-    availableReplicas?: number
-    observedGeneration?: number
-  }
-}
-
-export interface StatefulSet extends KubeObject {
-  spec?: {
-    replicas?: number
-    selector?: LabelSelector
-    template?: PodTemplate
-    updateStrategy?: {
-      type?: string
-      rollingUpdate?: { partition?: number; maxUnavailable?: number | string }
-    }
-    [key: string]: unknown
-  }
-  status?: {
-    observedGeneration?: number
-    replicas?: number
-    readyReplicas?: number
-    currentReplicas?: number
-    updatedReplicas?: number
-    availableReplicas?: number
-    currentRevision?: string
-    updateRevision?: string
-  }
-}
-
-export interface DaemonSet extends KubeObject {
-  spec?: {
-    selector?: LabelSelector
-    template?: PodTemplate
-    updateStrategy?: { type?: string }
-    [key: string]: unknown
-  }
-  status?: {
-    observedGeneration?: number
-    desiredNumberScheduled?: number
-    currentNumberScheduled?: number
-    updatedNumberScheduled?: number
-    numberAvailable?: number
-    numberReady?: number
-  }
-}
-
-export interface ContainerState {
-  waiting?: { reason?: string; message?: string }
-  running?: { startedAt?: string }
-  terminated?: { reason?: string; message?: string; exitCode?: number; finishedAt?: string }
-}
-
-export interface ContainerStatus {
-  name: string
-  ready?: boolean
-  started?: boolean
-  restartCount?: number
-  image?: string
-  state?: ContainerState
-  lastState?: ContainerState
-}
-
-export interface Pod extends KubeObject {
-  spec?: { containers?: Container[]; initContainers?: Container[]; nodeName?: string }
-  status?: {
-    phase?: string
-    reason?: string
-    message?: string
-    conditions?: Condition[]
-    containerStatuses?: ContainerStatus[]
-    initContainerStatuses?: ContainerStatus[]
-    startTime?: string
-  }
-}
+export type Pod = KubeObject & { spec?: Partial<Json<V1PodSpec>>; status?: PodStatus }
 
 export interface ControllerRevision extends KubeObject {
   revision: number
   data?: unknown
 }
 
-export interface KubeEvent extends KubeObject {
-  involvedObject?: { kind?: string; name?: string; namespace?: string; uid?: string }
-  reason?: string
-  message?: string
-  type?: string
-  count?: number
-  firstTimestamp?: string
-  lastTimestamp?: string
-  eventTime?: string
-  series?: { count?: number; lastObservedTime?: string }
-}
+export type KubeEvent = KubeObject & Partial<Omit<Json<CoreV1Event>, 'metadata' | 'apiVersion' | 'kind'>>
 
 /** The workload kinds whose rollout this suite waits for and can roll back. */
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const
