@@ -33591,10 +33591,6 @@ async function loadManifests(entries, cwd) {
 }
 
 ;// CONCATENATED MODULE: ./src/kube/objects.ts
-/**
- * The shapes of the API objects the rollout logic reads, as the API server sends them in JSON
- * (timestamps are strings). Only the fields we judge are typed; everything else passes through.
- */
 /** The workload kinds whose rollout this suite waits for and can roll back. */
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 const KIND_ALIASES = {
