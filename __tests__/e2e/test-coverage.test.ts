@@ -43,17 +43,18 @@ describe('npm preset on the sample package (node --test)', () => {
         preset: 'npm',
         'working-directory': 'app',
         'junit-files': 'coverage/junit.xml',
-        'min-coverage': '70',
+        'min-coverage': '60',
         lint: true,
         'base-coverage': 'none'
       },
       github: { GITHUB_SHA: 'a'.repeat(40) }
     })
-    expect(r.log).not.toMatch(/^error: /m)
+    expect(r.log.split('\n').filter(l => /^error: /.test(l))).toEqual([])
     expect(r.exitCode).toBe(0)
+    // Node 24's test runner leaves the test files out of coverage: the totals are src/retry.mjs's.
     expect(r.outputs).toMatchObject({
-      coverage: '76.47',
-      'branch-coverage': '92.3',
+      coverage: '60.71',
+      'branch-coverage': '88.88',
       tests: '4',
       failures: '0',
       skipped: '1',
@@ -102,9 +103,9 @@ describe('npm preset on the sample package (node --test)', () => {
     expect(r.exitCode).toBe(1)
     const error = r.annotations.filter(a => a.level === 'error').map(a => a.message)
     expect(error).toEqual([
-      'line coverage is 76.47% (39 of 51 lines), below min-coverage 90%; branch coverage is 92.3% (12 of 13 branches), below min-coverage 95%'
+      'line coverage is 60.71% (17 of 28 lines), below min-coverage 90%; branch coverage is 88.88% (8 of 9 branches), below min-coverage 95%'
     ])
-    expect(r.outputs.coverage).toBe('76.47')
+    expect(r.outputs.coverage).toBe('60.71')
   })
 
   it('min-coverage: 101 is refused before any test runs, saying why', async () => {
