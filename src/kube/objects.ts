@@ -1,6 +1,7 @@
 /**
- * The shapes of the API objects the rollout logic reads, as the API server sends them in JSON
- * (timestamps are strings). Only the fields we judge are typed; everything else passes through.
+ * The shapes of the API objects the rollout logic reads, as the API server sends them in JSON:
+ * @kubernetes/client-node's model types in their wire form (Json<T>), on a loose KubeObject that
+ * lets any manifest's other fields pass through.
  */
 import type {
   CoreV1Event,
