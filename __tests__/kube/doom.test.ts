@@ -71,7 +71,28 @@ describe('doomedPodReason', () => {
         restartCount: 2
       },
       'OOMKilled'
-    ]
+    ],
+    [
+      'ContainerCannotRun (exit 127) in the last state',
+      {
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {
+          terminated: { reason: 'ContainerCannotRun', exitCode: 127, message: 'exec: "/app": not found' }
+        },
+        restartCount: 1
+      },
+      'ContainerCannotRun'
+    ],
+    [
+      'containerd StartError (exit 128) in the current state',
+      {
+        state: { terminated: { reason: 'StartError', exitCode: 128, message: 'exec format error' } },
+        restartCount: 0
+      },
+      'StartError'
+    ],
+    ['RunContainerError', { state: { waiting: { reason: 'RunContainerError' } } }, 'RunContainerError'],
+    ['ErrImageNeverPull', { state: { waiting: { reason: 'ErrImageNeverPull' } } }, 'ErrImageNeverPull']
   ] as [string, Partial<ContainerStatus>, string][])('%s dooms the pod', (_, cs, reason) => {
     expect(doomedPodReason(pod('p', cs), policy, NOW)).toMatchObject({ pod: 'p', container: 'web', reason })
   })
@@ -96,7 +117,16 @@ describe('doomedPodReason', () => {
     ],
     ['ContainerCreating', { state: { waiting: { reason: 'ContainerCreating' } } }],
     ['running, not ready, within the grace period', { state: { running: {} } }],
-    ['ready', { state: { running: {} }, ready: true }]
+    ['ready', { state: { running: {} }, ready: true }],
+    [
+      'Ready again after two OOM kills',
+      {
+        state: { running: {} },
+        lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } },
+        restartCount: 2,
+        ready: true
+      }
+    ]
   ] as [string, Partial<ContainerStatus>][])('%s is not doomed', (_, cs) => {
     expect(doomedPodReason(pod('p', cs), policy, NOW)).toBeUndefined()
   })

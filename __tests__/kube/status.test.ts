@@ -108,6 +108,17 @@ describe('deploymentStatus follows kubectl rollout status', () => {
     expect(s.error).toMatch(/is paused.*kubectl rollout resume deployment\/web/)
   })
 
+  it('calls a paused Deployment that is already fully rolled out complete, as kubectl does', () => {
+    const s = deploymentStatus(
+      deployment(
+        { replicas: 2, paused: true },
+        { observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }
+      )
+    )
+    expect(s).toMatchObject({ done: true, message: 'deployment "web" successfully rolled out' })
+    expect(s.error).toBeUndefined()
+  })
+
   it('renders a progress line', () => {
     const s = deploymentStatus(
       deployment(

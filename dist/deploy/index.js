@@ -41785,34 +41785,24 @@ function deploymentStatus(d) {
                 progress
             };
         }
-        // kubectl would wait here until its own timeout; a paused Deployment never progresses.
-        if (d.spec?.paused) {
-            const error = `deployment "${name}" is paused, so its rollout cannot progress; resume it (kubectl rollout resume deployment/${name}) or remove spec.paused`;
-            return { message: error, done: false, error, progress };
-        }
         const updated = status.updatedReplicas ?? 0;
         const replicas = status.replicas ?? 0;
         const available = status.availableReplicas ?? 0;
-        if (d.spec?.replicas !== undefined && updated < d.spec.replicas) {
-            return {
-                message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${d.spec.replicas} new replicas have been updated...`,
-                done: false,
-                progress
-            };
-        }
-        if (replicas > updated) {
-            return {
-                message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`,
-                done: false,
-                progress
-            };
-        }
-        if (available < updated) {
-            return {
-                message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
-                done: false,
-                progress
-            };
+        const waiting = d.spec?.replicas !== undefined && updated < d.spec.replicas
+            ? `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${d.spec.replicas} new replicas have been updated...`
+            : replicas > updated
+                ? `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`
+                : available < updated
+                    ? `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`
+                    : undefined;
+        if (waiting) {
+            // kubectl would wait here until its own timeout; a paused Deployment never progresses. One
+            // that is already fully rolled out is complete, paused or not, as kubectl says.
+            if (d.spec?.paused) {
+                const error = `deployment "${name}" is paused, so its rollout cannot progress; resume it (kubectl rollout resume deployment/${name}) or remove spec.paused`;
+                return { message: error, done: false, error, progress };
+            }
+            return { message: waiting, done: false, progress };
         }
         return { message: `deployment "${name}" successfully rolled out`, done: true, progress };
     }
@@ -41939,8 +41929,15 @@ const FATAL_WAITING_REASONS = new Set([
     'InvalidImageName',
     'CreateContainerConfigError',
     'CreateContainerError',
-    'ErrImageNeverPull'
+    'ErrImageNeverPull',
+    'RunContainerError'
 ]);
+/**
+ * Termination reasons of a container that could not start at all (a missing binary, exec format
+ * error: exit 127/128), in its current or last state: restarting runs the same image again.
+ * ContainerCannotRun is Docker's, StartError containerd's.
+ */
+const FATAL_TERMINATED_REASONS = new Set(['ContainerCannotRun', 'StartError']);
 function doomedPodReason(pod, policy, now) {
     const name = pod.metadata?.name ?? '?';
     if (pod.metadata?.deletionTimestamp)
@@ -41997,8 +41994,16 @@ function doomedContainer(cs, policy) {
             : waiting.reason;
         return { reason, message: parts.join('; ') || waiting.reason };
     }
+    const cannotRun = [cs.state?.terminated, lastTerminated].find(t => t?.reason !== undefined && FATAL_TERMINATED_REASONS.has(t.reason));
+    if (cannotRun) {
+        return {
+            reason: cannotRun.reason,
+            message: `${cannotRun.message ? `${cannotRun.message}; ` : ''}exit code ${cannotRun.exitCode ?? '?'}, ${restarts} restarts`
+        };
+    }
+    // A container that is Ready again after OOM kills has recovered (its history alone dooms nothing).
     const oom = [cs.state?.terminated?.reason, lastTerminated?.reason].includes('OOMKilled');
-    if (oom && restarts >= policy.oomRestarts) {
+    if (oom && !cs.ready && restarts >= policy.oomRestarts) {
         return {
             reason: 'OOMKilled',
             message: `OOMKilled ${restarts} times; raise its memory limit or find the leak`

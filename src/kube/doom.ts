@@ -29,8 +29,16 @@ export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set([
   'InvalidImageName',
   'CreateContainerConfigError',
   'CreateContainerError',
-  'ErrImageNeverPull'
+  'ErrImageNeverPull',
+  'RunContainerError'
 ])
+
+/**
+ * Termination reasons of a container that could not start at all (a missing binary, exec format
+ * error: exit 127/128), in its current or last state: restarting runs the same image again.
+ * ContainerCannotRun is Docker's, StartError containerd's.
+ */
+export const FATAL_TERMINATED_REASONS: ReadonlySet<string> = new Set(['ContainerCannotRun', 'StartError'])
 
 export function doomedPodReason(pod: Pod, policy: DoomPolicy, now: number): DoomedPod | undefined {
   const name = pod.metadata?.name ?? '?'
@@ -93,8 +101,18 @@ function doomedContainer(
         : waiting.reason
     return { reason, message: parts.join('; ') || waiting.reason }
   }
+  const cannotRun = [cs.state?.terminated, lastTerminated].find(
+    t => t?.reason !== undefined && FATAL_TERMINATED_REASONS.has(t.reason)
+  )
+  if (cannotRun) {
+    return {
+      reason: cannotRun.reason!,
+      message: `${cannotRun.message ? `${cannotRun.message}; ` : ''}exit code ${cannotRun.exitCode ?? '?'}, ${restarts} restarts`
+    }
+  }
+  // A container that is Ready again after OOM kills has recovered (its history alone dooms nothing).
   const oom = [cs.state?.terminated?.reason, lastTerminated?.reason].includes('OOMKilled')
-  if (oom && restarts >= policy.oomRestarts) {
+  if (oom && !cs.ready && restarts >= policy.oomRestarts) {
     return {
       reason: 'OOMKilled',
       message: `OOMKilled ${restarts} times; raise its memory limit or find the leak`

@@ -40,34 +40,25 @@ export function deploymentStatus(d: Deployment): RolloutStatus {
         progress
       }
     }
-    // kubectl would wait here until its own timeout; a paused Deployment never progresses.
-    if (d.spec?.paused) {
-      const error = `deployment "${name}" is paused, so its rollout cannot progress; resume it (kubectl rollout resume deployment/${name}) or remove spec.paused`
-      return { message: error, done: false, error, progress }
-    }
     const updated = status.updatedReplicas ?? 0
     const replicas = status.replicas ?? 0
     const available = status.availableReplicas ?? 0
-    if (d.spec?.replicas !== undefined && updated < d.spec.replicas) {
-      return {
-        message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${d.spec.replicas} new replicas have been updated...`,
-        done: false,
-        progress
+    const waiting =
+      d.spec?.replicas !== undefined && updated < d.spec.replicas
+        ? `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${d.spec.replicas} new replicas have been updated...`
+        : replicas > updated
+          ? `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`
+          : available < updated
+            ? `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`
+            : undefined
+    if (waiting) {
+      // kubectl would wait here until its own timeout; a paused Deployment never progresses. One
+      // that is already fully rolled out is complete, paused or not, as kubectl says.
+      if (d.spec?.paused) {
+        const error = `deployment "${name}" is paused, so its rollout cannot progress; resume it (kubectl rollout resume deployment/${name}) or remove spec.paused`
+        return { message: error, done: false, error, progress }
       }
-    }
-    if (replicas > updated) {
-      return {
-        message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`,
-        done: false,
-        progress
-      }
-    }
-    if (available < updated) {
-      return {
-        message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
-        done: false,
-        progress
-      }
+      return { message: waiting, done: false, progress }
     }
     return { message: `deployment "${name}" successfully rolled out`, done: true, progress }
   }
