@@ -120,6 +120,11 @@ async function release(
   })
 }
 
+/** The release before the test's, applied as the action applies (server-side, its field manager). */
+function deployAsTheAction(ns: string, yaml: string): void {
+  kubectl('apply', '-n', ns, '--server-side', '--field-manager=otlp-deploy-actions', '-f', manifest(yaml))
+}
+
 const requestsOf = (r: ActionRun) => Number(/(\d+) API requests/.exec(r.log)?.[1] ?? NaN)
 const templateRelease = (ns: string) =>
   kubectl('get', 'deployment/web', '-n', ns, '-o', 'jsonpath={.spec.template.metadata.labels.release}')
@@ -130,15 +135,7 @@ describe('exec credential plugins whose tokens expire in seconds', () => {
     const ns = namespace('exec', user)
     // Recreate: the release replaces every pod, and the rollback brings back four slow-ready ones.
     const recreate = '{type: Recreate}'
-    kubectl(
-      'apply',
-      '-n',
-      ns,
-      '--server-side',
-      '--field-manager=otlp-deploy-actions',
-      '-f',
-      manifest(deployment('slow-ready', 'v1', 4, recreate))
-    )
+    deployAsTheAction(ns, deployment('slow-ready', 'v1', 4, recreate))
     kubectl('rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s')
     const runs = join(mkdtempSync(join(tmpdir(), 'exec-log-')), 'runs.jsonl')
     const ttl = 2
@@ -220,15 +217,7 @@ describe('where the configuration comes from', () => {
     writeFileSync(join(sa, 'token'), token('token-a'))
     writeFileSync(join(sa, 'ca.crt'), readFileSync(tb.TESTBED_CA_FILE!))
     writeFileSync(join(sa, 'namespace'), ns)
-    kubectl(
-      'apply',
-      '-n',
-      ns,
-      '--server-side',
-      '--field-manager=otlp-deploy-actions',
-      '-f',
-      manifest(deployment('ready', 'v1'))
-    )
+    deployAsTheAction(ns, deployment('ready', 'v1'))
     // The pod's view: the service account folder at its fixed path, in a mount namespace of the run's own.
     const mountAt = '/run/secrets/kubernetes.io/serviceaccount'
     const wrap = [
