@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
 import { htmlErrorPage, startConnectProxy, startFaultProxy } from './net-fixtures.js'
-import { kubectl, requireTestbed } from './testbed.js'
+import { kubectl, requireTestbed, testNamespaces } from './testbed.js'
 
 jest.setTimeout(600_000)
 const tb = requireTestbed(
@@ -31,25 +31,13 @@ const CA_B64 = readFileSync(tb.TESTBED_CA_FILE!).toString('base64')
 const PKI = join(tb.TESTBED_DIR!, 'pki')
 const apiPort = new URL(tb.TESTBED_APISERVER!).port
 
-let counter = 0
-const namespaces: string[] = []
+const newNamespace = testNamespaces('ka')
 /** A namespace in which USER may do everything a release needs (the namespace's admin role). */
 function namespace(name: string, user?: string): string {
-  const ns = `ka-${name}-${process.pid % 10000}-${++counter}`
-  kubectl('create', 'namespace', ns)
-  namespaces.push(ns)
+  const ns = newNamespace(name)
   if (user) kubectl('create', 'rolebinding', 'release', '-n', ns, '--clusterrole=admin', `--user=${user}`)
   return ns
 }
-afterAll(() => {
-  for (const ns of namespaces) {
-    try {
-      kubectl('delete', 'namespace', ns, '--wait=false')
-    } catch {
-      // best effort
-    }
-  }
-})
 
 /** A Deployment on the kwok nodes; `slow-ready` pods take ~5 s each, so 4 replicas take ~20 s. */
 function deployment(

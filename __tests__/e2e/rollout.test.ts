@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { REPO_ROOT, leaksSecret, runAction, type ActionRun } from '../harness/runner.js'
-import { kubectl, requireTestbed } from './testbed.js'
+import { kubectl, requireTestbed, testNamespaces } from './testbed.js'
 
 jest.setTimeout(600_000)
 const tb = requireTestbed('KUBECONFIG', 'KUBECONFIG_DEPLOYER', 'KUBECTL')
@@ -24,23 +24,7 @@ function json<T = Record<string, any>>(...args: string[]): T {
   return JSON.parse(kubectl('get', ...args, '-o', 'json')) as T
 }
 
-let counter = 0
-const namespaces: string[] = []
-function namespace(name: string): string {
-  const ns = `ro-${name}-${process.pid % 10000}-${++counter}`
-  kubectl('create', 'namespace', ns)
-  namespaces.push(ns)
-  return ns
-}
-afterAll(() => {
-  for (const ns of namespaces) {
-    try {
-      kubectl('delete', 'namespace', ns, '--wait=false')
-    } catch {
-      // best effort
-    }
-  }
-})
+const namespace = testNamespaces('ro')
 
 interface WorkloadSpec {
   kind?: 'Deployment' | 'StatefulSet' | 'DaemonSet'

@@ -44,6 +44,30 @@ export function kubectl(...args: string[]): string {
   })
 }
 
+/**
+ * Namespaces of one test file, `<prefix>-<name>-<pid>-<n>`, each deleted (without waiting) after the
+ * file's tests. Call it at the top level of the test file: it registers the afterAll.
+ */
+export function testNamespaces(prefix: string): (name: string) => string {
+  let counter = 0
+  const created: string[] = []
+  afterAll(() => {
+    for (const ns of created) {
+      try {
+        kubectl('delete', 'namespace', ns, '--wait=false')
+      } catch {
+        // best effort
+      }
+    }
+  })
+  return name => {
+    const ns = `${prefix}-${name}-${process.pid % 10000}-${++counter}`
+    kubectl('create', 'namespace', ns)
+    created.push(ns)
+    return ns
+  }
+}
+
 /** A Kubernetes object rendered from YAML, typed only as far as the helpers below touch it. */
 export interface RenderedObject {
   kind?: string
