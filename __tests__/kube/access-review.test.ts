@@ -38,6 +38,7 @@ describe('the permissions a release needs', () => {
       'watch pods',
       'get pods/log',
       'list events',
+      'watch events',
       'list apps/replicasets',
       'create batch/jobs',
       'watch batch/jobs',

@@ -1,4 +1,6 @@
-import { doomedPodReason, rolloutDoom } from '../../src/kube/doom.js'
+import { doomedPodReason, notReady, rolloutDoom } from '../../src/kube/doom.js'
+import type { PodEvent } from '../../src/kube/pod-evidence.js'
+import { observePods } from '../../src/kube/pod-evidence.js'
 import type { ContainerStatus, Pod } from '../../src/kube/objects.js'
 
 const NOW = Date.parse('2026-01-01T00:10:00Z')
@@ -134,7 +136,9 @@ describe('doomedPodReason', () => {
   it('dooms a pod not Ready past the grace period, saying why', () => {
     const d = doomedPodReason(pod('p', { state: { running: {} } }, {}, 200), policy, NOW)
     expect(d).toMatchObject({ reason: 'NotReady' })
-    expect(d?.message).toMatch(/not Ready 200s after creation \(grace 120s\): containers with unready status/)
+    expect(d?.message).toMatch(
+      /not Ready, and no progress for 200s \(grace 120s\): containers with unready status/
+    )
   })
 
   it('dooms a failed pod and ignores a terminating one', () => {
@@ -182,5 +186,348 @@ describe('rolloutDoom', () => {
   it('tolerates as many doomed pods as configured', () => {
     expect(rolloutDoom([fine('a'), crash('b'), fine('c')], policy, 1, NOW).failed).toBe(false)
     expect(rolloutDoom([crash('a'), crash('b'), fine('c')], policy, 1, NOW).failed).toBe(true)
+  })
+})
+
+/** Seconds before NOW as an ISO time. */
+const ago = (s: number) => new Date(NOW - s * 1000).toISOString()
+const event = (reason: string, secondsAgo: number, message = '', type = 'Normal'): PodEvent => ({
+  reason,
+  type,
+  message,
+  at: NOW - secondsAgo * 1000
+})
+
+/** A pod created `age` seconds ago that has shown no progress since, shaped as the kubelet reports it. */
+function slowPod(age: number, parts: { spec?: Pod['spec']; status?: Partial<Pod['status']> }): Pod {
+  return {
+    kind: 'Pod',
+    metadata: { name: 'slow', uid: 'u-slow', creationTimestamp: ago(age) },
+    spec: { containers: [{ name: 'web', image: 'web' }], ...parts.spec },
+    status: {
+      phase: 'Pending',
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: ago(age) },
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'ContainersNotReady',
+          message: 'containers with unready status: [web]',
+          lastTransitionTime: ago(age)
+        }
+      ],
+      ...parts.status
+    }
+  }
+}
+
+describe('slow but healthy pods are never doomed, however long past the grace period', () => {
+  const running = (startedSecondsAgo: number, extra: Partial<ContainerStatus> = {}): ContainerStatus => ({
+    name: 'web',
+    ready: false,
+    started: false,
+    restartCount: 0,
+    state: { running: { startedAt: ago(startedSecondsAgo) } },
+    ...extra
+  })
+  it.each<[string, Pod, PodEvent[]]>([
+    [
+      'an image still being pulled (the kubelet said Pulling)',
+      slowPod(400, {
+        status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ContainerCreating' } } }] }
+      }),
+      [event('Scheduled', 400), event('Pulling', 399, 'Pulling image "registry/big:1"')]
+    ],
+    [
+      'a long init container (a migration) running',
+      slowPod(400, {
+        spec: {
+          initContainers: [{ name: 'migrate', image: 'm' }],
+          containers: [{ name: 'web', image: 'web' }]
+        },
+        status: {
+          initContainerStatuses: [
+            { name: 'migrate', ready: false, restartCount: 0, state: { running: { startedAt: ago(390) } } }
+          ],
+          containerStatuses: [{ name: 'web', state: { waiting: { reason: 'PodInitializing' } } }]
+        }
+      }),
+      [event('Started', 390)]
+    ],
+    [
+      'a container inside its startup probe budget (period 10 × 30 failures)',
+      slowPod(250, {
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'web',
+              startupProbe: { periodSeconds: 10, failureThreshold: 30, httpGet: { port: 8080 } as never }
+            }
+          ]
+        },
+        status: { phase: 'Running', containerStatuses: [running(240)] }
+      }),
+      [event('Unhealthy', 5, 'Startup probe failed: connection refused', 'Warning')]
+    ],
+    [
+      'an unschedulable pod for which the cluster autoscaler is adding a node',
+      slowPod(300, {
+        status: {
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/3 nodes are available: 3 Insufficient cpu.',
+              lastTransitionTime: ago(300)
+            }
+          ]
+        }
+      }),
+      [
+        event('FailedScheduling', 280, '0/3 nodes are available', 'Warning'),
+        event('TriggeredScaleUp', 270, 'pod triggered scale-up: [{pool-a 3->4 (max: 10)}]')
+      ]
+    ],
+    [
+      'a pod whose containers are ready and whose readiness gate another controller has not set yet',
+      slowPod(300, {
+        spec: { readinessGates: [{ conditionType: 'target-health.elbv2.k8s.aws/web' }] },
+        status: {
+          phase: 'Running',
+          conditions: [
+            { type: 'ContainersReady', status: 'True', lastTransitionTime: ago(290) },
+            { type: 'Ready', status: 'False', reason: 'ReadinessGatesNotReady', lastTransitionTime: ago(290) }
+          ],
+          containerStatuses: [running(295, { ready: true, started: true })]
+        }
+      }),
+      []
+    ],
+    [
+      'a pod held by a scheduling gate',
+      slowPod(600, {
+        spec: { schedulingGates: [{ name: 'example.com/quota' }] },
+        status: {
+          conditions: [
+            { type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', lastTransitionTime: ago(600) }
+          ]
+        }
+      }),
+      []
+    ],
+    [
+      'a pod preempting others on its nominated node',
+      slowPod(300, {
+        status: {
+          nominatedNodeName: 'node-2',
+          conditions: [
+            { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: ago(300) }
+          ]
+        }
+      }),
+      []
+    ],
+    [
+      'volumes being attached (ContainerCreating, no warning)',
+      slowPod(300, {
+        status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ContainerCreating' } } }] }
+      }),
+      [event('SuccessfulAttachVolume', 200)]
+    ]
+  ])('%s', (_, p, events) => {
+    expect(notReady(p, NOW, { events }).state).toBe('busy')
+    expect(doomedPodReason(p, policy, NOW, { events })).toBeUndefined()
+  })
+})
+
+describe('not Ready counts from the last progress', () => {
+  const notReadyRunning = (age: number): Pod =>
+    slowPod(age, {
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'web',
+            ready: false,
+            started: true,
+            restartCount: 0,
+            state: { running: { startedAt: ago(age) } }
+          }
+        ]
+      }
+    })
+
+  it('a progress event resets the clock; warnings do not', () => {
+    const p = notReadyRunning(300)
+    expect(doomedPodReason(p, policy, NOW, { events: [event('Pulled', 60)] })).toBeUndefined()
+    const d = doomedPodReason(p, policy, NOW, {
+      events: [
+        event('Unhealthy', 2, 'Readiness probe failed: HTTP probe failed with statuscode: 503', 'Warning')
+      ]
+    })
+    expect(d).toMatchObject({ reason: 'NotReady' })
+    expect(d?.message).toBe(
+      'not Ready, and no progress for 300s (grace 120s): Readiness probe failed: HTTP probe failed with statuscode: 503'
+    )
+  })
+
+  it('a change the wait saw resets the clock', () => {
+    const p = notReadyRunning(300)
+    const seen = observePods(new Map(), [p], NOW - 100_000)
+    expect(seen.get('u-slow')?.changedAt).toBeUndefined()
+    const changed = { ...p, status: { ...p.status, phase: 'Pending' } }
+    const again = observePods(seen, [changed], NOW - 50_000)
+    expect(again.get('u-slow')?.changedAt).toBe(NOW - 50_000)
+    expect(doomedPodReason(changed, policy, NOW, { history: again.get('u-slow') })).toBeUndefined()
+    expect(doomedPodReason(changed, policy, NOW + 80_000, { history: again.get('u-slow') })).toMatchObject({
+      reason: 'NotReady'
+    })
+  })
+
+  it("a readiness probe's initial delay is not counted", () => {
+    const p = notReadyRunning(200)
+    p.spec!.containers![0]!.readinessProbe = { initialDelaySeconds: 150 }
+    expect(doomedPodReason(p, policy, NOW)).toBeUndefined()
+    expect(doomedPodReason(p, policy, NOW + 80_000)).toMatchObject({ reason: 'NotReady' })
+  })
+
+  it('a startup probe whose budget is spent no longer protects the pod', () => {
+    const p = notReadyRunning(400)
+    p.status!.containerStatuses![0]!.started = false
+    p.spec!.containers![0]!.startupProbe = { periodSeconds: 10, failureThreshold: 6 }
+    expect(notReady(p, NOW).state).toBe('stuck')
+    expect(doomedPodReason(p, policy, NOW)).toMatchObject({ reason: 'NotReady' })
+  })
+
+  it('a stuck volume mount counts from the last progress', () => {
+    const p = slowPod(300, {
+      status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ContainerCreating' } } }] }
+    })
+    const events = [
+      event(
+        'FailedMount',
+        10,
+        'MountVolume.SetUp failed for volume "cfg": configmap "cfg" not found',
+        'Warning'
+      )
+    ]
+    expect(doomedPodReason(p, policy, NOW, { events })?.message).toMatch(
+      /FailedMount: MountVolume.SetUp failed/
+    )
+  })
+})
+
+describe('unschedulable pods', () => {
+  const unschedulable = (age: number) =>
+    slowPod(age, {
+      status: {
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+            lastTransitionTime: ago(age)
+          }
+        ]
+      }
+    })
+  it('are doomed at once when the autoscaler says it adds no node', () => {
+    const events = [
+      event('NotTriggerScaleUp', 5, "pod didn't trigger scale-up: 1 node(s) didn't match Pod's node affinity")
+    ]
+    expect(doomedPodReason(unschedulable(20), policy, NOW, { events })).toMatchObject({
+      reason: 'Unschedulable',
+      message: expect.stringMatching(
+        /the scheduler cannot place it .* and the cluster autoscaler adds no node for it \(NotTriggerScaleUp/
+      )
+    })
+  })
+  it('with no autoscaler in sight, after the grace period', () => {
+    expect(doomedPodReason(unschedulable(100), policy, NOW)).toBeUndefined()
+    expect(doomedPodReason(unschedulable(130), policy, NOW)?.message).toMatch(
+      /no progress for 130s .*unschedulable: 0\/1 nodes/
+    )
+  })
+})
+
+describe('transient kubelet errors count only when they persist', () => {
+  const waiting = (reason: string, message: string): Pod =>
+    slowPod(30, {
+      status: {
+        containerStatuses: [{ name: 'web', restartCount: 0, state: { waiting: { reason, message } } }]
+      }
+    })
+  it.each([
+    ['CreateContainerConfigError', 'failed to sync secret cache: timed out waiting for the condition'],
+    ['CreateContainerError', 'context deadline exceeded'],
+    [
+      'ErrImagePull',
+      'failed to pull and unpack image "r/x:1": failed to do request: Head "https://r/v2/x/manifests/1": dial tcp 10.0.0.1:443: i/o timeout'
+    ],
+    ['ImagePullBackOff', 'Back-off pulling image "r/x:1": ErrImagePull: 429 Too Many Requests']
+  ])('%s: %s', (reason, message) => {
+    const p = waiting(reason, message)
+    const seen = observePods(new Map(), [p], NOW)
+    expect(doomedPodReason(p, policy, NOW + 60_000, { history: seen.get('u-slow') })).toBeUndefined()
+    expect(doomedPodReason(p, policy, NOW + 121_000, { history: seen.get('u-slow') })).toMatchObject({
+      reason,
+      message: expect.stringMatching(/transient cause, but it has persisted for 121s/)
+    })
+  })
+  it.each([
+    ['CreateContainerConfigError', 'secret "db" not found'],
+    ['ErrImagePull', 'rpc error: code = NotFound desc = failed to pull: manifest unknown: EOF'],
+    ['ImagePullBackOff', 'Back-off pulling image "r/x:1": ErrImagePull: 401 Unauthorized']
+  ])('%s: %s is doomed at once', (reason, message) => {
+    expect(doomedPodReason(waiting(reason, message), policy, NOW)).toMatchObject({ reason })
+  })
+  it("an ImagePullBackOff without a cause takes it from the kubelet's last Failed event", () => {
+    const p = waiting('ImagePullBackOff', 'Back-off pulling image "r/x:1"')
+    const events = [
+      event('Failed', 3, 'Failed to pull image "r/x:1": dial tcp: connection refused', 'Warning')
+    ]
+    expect(doomedPodReason(p, policy, NOW, { events })).toBeUndefined()
+    expect(
+      doomedPodReason(p, policy, NOW, {
+        events: [event('Failed', 3, 'Failed to pull image "r/x:1": not found', 'Warning')]
+      })
+    ).toMatchObject({ reason: 'ImagePullBackOff' })
+  })
+})
+
+describe('failed pods count only when their replacements fail too', () => {
+  const failed = (name: string, createdSecondsAgo: number, reason: string): Pod => ({
+    kind: 'Pod',
+    metadata: { name, uid: name, creationTimestamp: ago(createdSecondsAgo) },
+    status: { phase: 'Failed', reason, message: `${reason} by the test` }
+  })
+  const ready = (name: string, createdSecondsAgo: number) =>
+    pod(name, { state: { running: {} }, ready: true }, {}, createdSecondsAgo)
+  const crash = (name: string, createdSecondsAgo: number) =>
+    pod(name, { state: { waiting: { reason: 'CrashLoopBackOff' } }, restartCount: 3 }, {}, createdSecondsAgo)
+
+  it('an evicted pod replaced by a healthy one fails nothing', () => {
+    expect(rolloutDoom([failed('a', 60, 'Evicted'), ready('b', 30)], policy, 0, NOW).doomed).toEqual([])
+  })
+  it('two evictions in a row (a drain) fail nothing', () => {
+    const v = rolloutDoom(
+      [failed('a', 60, 'Evicted'), failed('b', 30, 'Evicted'), ready('c', 10)],
+      policy,
+      0,
+      NOW
+    )
+    expect(v.failed).toBe(false)
+  })
+  it('an evicted pod whose replacement crash-loops counts, and so does the replacement', () => {
+    const v = rolloutDoom([failed('a', 60, 'Evicted'), crash('b', 30)], policy, 0, NOW)
+    expect(v.doomed.map(d => d.pod)).toEqual(['a', 'b'])
+    expect(v.doomed[0]?.message).toMatch(/its replacement b failed too/)
+  })
+  it('a kubelet that refuses every replacement (OutOfcpu) fails the rollout', () => {
+    const v = rolloutDoom([failed('a', 60, 'OutOfcpu'), failed('b', 30, 'OutOfcpu')], policy, 0, NOW)
+    expect(v).toMatchObject({ failed: true, doomed: [{ pod: 'a', reason: 'OutOfcpu' }] })
   })
 })

@@ -2,7 +2,7 @@
 // (testbed/capture-fixtures.sh): what the API server really returns at each moment of a rollout.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { doomedPodReason } from '../../src/kube/doom.js'
+import { doomedPodReason, lastProgressAt } from '../../src/kube/doom.js'
 import type { Deployment, KubeObject, Pod, ReplicaSet } from '../../src/kube/objects.js'
 import { deploymentRollbackPlan } from '../../src/kube/rollback.js'
 import { rolloutStatus } from '../../src/kube/status.js'
@@ -63,11 +63,15 @@ describe('doomed pods on captured objects', () => {
   })
 
   it.each(['pod-never-ready.json', 'pod-running-not-ready.json'])(
-    '%s is doomed only after the grace period',
+    '%s is doomed only after the grace period without progress',
     file => {
       const pod = fixture<Pod>(file)
-      expect(doomedPodReason(pod, policy, createdAt(pod) + 60_000)).toBeUndefined()
-      expect(doomedPodReason(pod, policy, createdAt(pod) + 121_000)).toMatchObject({ reason: 'NotReady' })
+      // Its last progress is the container start, a second after its creation.
+      expect(lastProgressAt(pod)).toBeGreaterThan(createdAt(pod))
+      expect(doomedPodReason(pod, policy, createdAt(pod) + 121_000)).toBeUndefined()
+      expect(doomedPodReason(pod, policy, lastProgressAt(pod) + 121_000)).toMatchObject({
+        reason: 'NotReady'
+      })
     }
   )
 

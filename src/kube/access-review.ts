@@ -62,6 +62,13 @@ export function releaseAccessNeeds(
         why: 'show a failing container’s log'
       })
       add({ verb: 'list', group: '', resource: 'events', namespace: ns, why: 'explain a failing pod' })
+      add({
+        verb: 'watch',
+        group: '',
+        resource: 'events',
+        namespace: ns,
+        why: 'see a slow pod’s progress (image pulls, a node being added)'
+      })
       if (r.resource === 'deployments')
         add({
           verb: 'list',

@@ -4,7 +4,9 @@
  */
 import type { DoomPolicy, DoomVerdict } from './doom.js'
 import { rolloutDoom } from './doom.js'
-import type { DaemonSet, Deployment, KubeObject, Pod, ReplicaSet, StatefulSet } from './objects.js'
+import type { DaemonSet, Deployment, KubeEvent, KubeObject, Pod, ReplicaSet, StatefulSet } from './objects.js'
+import type { PodEvidence, PodHistory } from './pod-evidence.js'
+import { eventsByPod, evidenceFor } from './pod-evidence.js'
 import { isControlledBy, selectorMatches } from './objects.js'
 import { POD_TEMPLATE_HASH, revisionOf, templatesEqualIgnoringHash } from './rollback.js'
 import type { RolloutStatus } from './status.js'
@@ -14,6 +16,10 @@ export interface WaitSnapshot {
   workload: KubeObject | undefined
   replicaSets: readonly ReplicaSet[]
   pods: readonly Pod[]
+  /** What the wait saw of each pod over time (pod-evidence.ts), by uid. */
+  history?: ReadonlyMap<string, PodHistory>
+  /** Events about pods of the namespace, when the wait may read them. */
+  events?: readonly KubeEvent[]
 }
 
 export type WaitState = 'waiting' | 'complete' | 'failed'
@@ -113,6 +119,7 @@ export function waitVerdict(
     return { state: 'failed', status, newPods: [], doom: noDoom, reason: status.message }
   }
   const status = rolloutStatus(snapshot.workload)
+  const evidence = podEvidence(snapshot)
   const { pods, newReplicaSet } = newPodsOf(snapshot.workload, snapshot.replicaSets, snapshot.pods)
   if (status.done) return { state: 'complete', status, newPods: pods, doom: noDoom, newReplicaSet }
   if (status.error)
@@ -120,11 +127,11 @@ export function waitVerdict(
       state: 'failed',
       status,
       newPods: pods,
-      doom: rolloutDoom(pods, policy, Infinity, now),
+      doom: rolloutDoom(pods, policy, Infinity, now, evidence),
       reason: status.error,
       newReplicaSet
     }
-  const doom = rolloutDoom(pods, policy, tolerance, now)
+  const doom = rolloutDoom(pods, policy, tolerance, now, evidence)
   if (doom.failed) {
     const first = doom.doomed[0]!
     const more = doom.doomed.length - 1
@@ -132,4 +139,10 @@ export function waitVerdict(
     return { state: 'failed', status, newPods: pods, doom, reason, newReplicaSet }
   }
   return { state: 'waiting', status, newPods: pods, doom, newReplicaSet }
+}
+
+/** The evidence about each pod of a snapshot: its history under watch and the events about it. */
+export function podEvidence(snapshot: Pick<WaitSnapshot, 'history' | 'events'>): (pod: Pod) => PodEvidence {
+  const events = snapshot.events ? eventsByPod(snapshot.events) : undefined
+  return pod => evidenceFor(pod, snapshot.history, events)
 }

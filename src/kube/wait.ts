@@ -6,9 +6,11 @@
 import type { KubeClient } from './client.js'
 import { KubeClient as Client } from './client.js'
 import type { DoomPolicy } from './doom.js'
-import type { KubeObject, LabelSelector, Pod, ReplicaSet, WorkloadKind } from './objects.js'
+import type { KubeEvent, KubeObject, LabelSelector, Pod, ReplicaSet, WorkloadKind } from './objects.js'
+import type { PodHistory } from './pod-evidence.js'
+import { observePods } from './pod-evidence.js'
 import { selectorString } from './objects.js'
-import type { Decision, WaitEnd } from './release/wait-for.js'
+import type { Decision, WaitEnd, Watch } from './release/wait-for.js'
 import { waitFor } from './release/wait-for.js'
 import { progressLine } from './status.js'
 import type { WaitVerdict } from './verdict.js'
@@ -61,9 +63,14 @@ export async function waitForRollout(
 ): Promise<WaitResult> {
   const label = `${target.kind.toLowerCase()}/${target.name}`
   const workloadOf = (objects: KubeObject[]) => objects.find(o => o.metadata?.name === target.name)
+  let history = new Map<string, PodHistory>()
   let lastLine = ''
   let lastPrinted = 0
-  const wait = await waitFor<KubeObject, { pods: Pod[]; replicaSets: ReplicaSet[] }, WaitVerdict>(client, {
+  const wait = await waitFor<
+    KubeObject,
+    { pods: Pod[]; replicaSets: ReplicaSet[]; events: KubeEvent[] },
+    WaitVerdict
+  >(client, {
     watch: {
       path: workloadCollection(target.kind, target.namespace),
       fieldSelector: `metadata.name=${target.name}`
@@ -74,24 +81,28 @@ export async function waitForRollout(
       if (!selector) return undefined
       const labelSelector = selectorString(selector)
       const pods = { path: Client.collectionPath('v1', 'pods', target.namespace), labelSelector }
-      if (target.kind !== 'Deployment') return { pods }
+      const events = podEventsWatch(target.namespace)
+      if (target.kind !== 'Deployment') return { pods, events }
       return {
         pods,
+        events,
         replicaSets: {
           path: Client.collectionPath('apps/v1', 'replicasets', target.namespace),
           labelSelector
         }
       }
     },
-    decide: (workloads, { pods = [], replicaSets = [] }, now) =>
-      decisionOf(
+    decide: (workloads, { pods = [], replicaSets = [], events }, now) => {
+      history = observePods(history, pods, now)
+      return decisionOf(
         waitVerdict(
-          { workload: workloadOf(workloads), replicaSets, pods },
+          { workload: workloadOf(workloads), replicaSets, pods, history, events },
           options.policy,
           options.tolerance,
           now
         )
-      ),
+      )
+    },
     onDecision: ({ state, value }) => {
       const line =
         state === 'pending' && value
@@ -133,6 +144,15 @@ export async function waitForRelease(
       return wait
     })
   )
+}
+
+/** The events about the namespace's pods: progress evidence (pulls, scale-ups); the wait goes on without them when it may not read events. */
+export function podEventsWatch(namespace: string): Watch {
+  return {
+    path: Client.collectionPath('v1', 'events', namespace),
+    fieldSelector: 'involvedObject.kind=Pod',
+    optional: true
+  }
 }
 
 function decisionOf(verdict: WaitVerdict): Decision<WaitVerdict> {

@@ -13,6 +13,8 @@ export interface Watch {
   path: string
   labelSelector?: string
   fieldSelector?: string
+  /** Evidence the decision can do without (events): a watch that is refused or breaks is dropped, with a notice. */
+  optional?: boolean
 }
 
 /** What the objects say at one instant: keep waiting, or the end of the wait. */
@@ -66,6 +68,7 @@ export async function waitFor<
     resolveEnd(end)
   }
   const related = new Map<string, Informer>()
+  const optionalKeys = new Set<string>()
   const informers = () => [watched, ...related.values()]
   // An informer holds what its watch selects: the caller names those kinds.
   const watchedObjects = () => watched.objects as T[]
@@ -74,6 +77,12 @@ export async function waitFor<
 
   const evaluate = () => {
     if (finished) return
+    for (const [key, informer] of related) {
+      if (!optionalKeys.has(key) || !informer.fatal) continue
+      options.onNotice?.(`going on without ${key}: ${informer.fatal.message}`)
+      informer.stop()
+      related.delete(key)
+    }
     const fatal = informers().find(i => i.fatal)?.fatal
     decision = options.decide(watchedObjects(), relatedObjects(), Date.now())
     if (fatal) return finish({ end: 'watch failed', error: fatal })
@@ -91,7 +100,16 @@ export async function waitFor<
       if (!watch) continue
       const informer = newInformer(watch, evaluate)
       related.set(key, informer)
-      starts.push(informer.start())
+      if (watch.optional) {
+        optionalKeys.add(key)
+        // Its list failing is the same as its watch failing: the next evaluation drops it.
+        starts.push(
+          informer.start().catch((err: Error) => {
+            informer.fatal ??= err
+            evaluate()
+          })
+        )
+      } else starts.push(informer.start())
     }
     Promise.all(starts).catch((err: Error) => finish({ end: 'watch failed', error: err }))
   }
