@@ -57,6 +57,7 @@ const config: RolloutConfig = {
   doom: { notReadyGraceMs: 2 * MINUTE, tolerance: 0, oomRestarts: 2 },
   logLines: 20,
   smoke: { urls: [], expect: undefined, timeoutMs: MINUTE, retries: 5, job: '' },
+  readinessRules: '',
   rollback: true
 }
 

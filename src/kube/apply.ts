@@ -4,12 +4,12 @@
  * document, is reported with its file and line and nothing is applied. `applyPlan` then applies
  * the objects in order (namespaces first) with one field manager.
  */
-import type { KubeClient } from './client.js'
-import { KubeApiError, KubeClient as Client, describeApiError } from './client.js'
+import type { ApiResource, KubeClient } from './client.js'
+import { KubeApiError, KubeClient as Client, describeApiError, sleep } from './client.js'
 import type { Manifest } from './manifests.js'
 import { formatSource } from './manifests.js'
-import type { KubeObject } from './objects.js'
-import { describeObject } from './objects.js'
+import type { Condition, KubeObject } from './objects.js'
+import { condition, describeObject } from './objects.js'
 
 export interface PlannedObject {
   object: KubeObject
@@ -20,6 +20,10 @@ export interface PlannedObject {
   before: KubeObject | undefined
   /** Forced because the only conflicts were with fields our own rollback wrote. */
   reclaim?: boolean
+  /** The kind has a status subresource (a controller reports on it). */
+  hasStatus: boolean
+  /** Defined by this CRD of the same release: validated and applied once the CRD is established. */
+  afterCrd?: string
 }
 
 export interface ApplyOptions {
@@ -37,6 +41,9 @@ export interface AppliedObject {
   source: string
   after: KubeObject
   before: KubeObject | undefined
+  /** Its REST path. */
+  path: string
+  hasStatus: boolean
 }
 
 /** Where each namespace-less object goes, and which kinds go first (what they depend on). */
@@ -57,15 +64,18 @@ export async function planApply(
       .map(m => m.object.metadata!.name!)
   )
 
+  const releaseCrds = crdsOf(manifests)
   for (const m of manifests) {
     const source = formatSource(m.source)
     const obj = m.object
-    let resource
+    let resource: ApiResource | undefined
     try {
       resource = await client.resourceFor(obj.apiVersion!, obj.kind!)
     } catch (err) {
       throw describeApiError(err, `discovering the API of ${obj.apiVersion}`)
     }
+    const crd = resource ? undefined : releaseCrds.get(`${obj.apiVersion}/${obj.kind}`)
+    if (crd) resource = crd.resource
     if (!resource) {
       problems.push(
         `${source}: unknown kind ${obj.kind} in apiVersion ${obj.apiVersion}: the API server does not serve it (a typo, or a CRD not installed yet?)`
@@ -88,12 +98,21 @@ export async function planApply(
     }
     seen.set(key, source)
     const path = `${Client.collectionPath(obj.apiVersion!, resource.name, metadata.namespace)}/${encodeURIComponent(metadata.name!)}`
-    planned.push({ object: obj, source, path, before: undefined })
+    planned.push({
+      object: obj,
+      source,
+      path,
+      before: undefined,
+      hasStatus: resource.status,
+      afterCrd: crd?.name
+    })
   }
   if (problems.length > 0) return { planned: [], problems }
 
   // Read the current objects and dry-run the apply of each, all concurrently (bounded).
   await forEachLimit(planned, 8, async p => {
+    // Its kind is served once its CRD (in this release) is established; applyPlan dry-runs it then.
+    if (p.afterCrd) return
     try {
       p.before = await client.request<KubeObject>('GET', p.path, { retryForMs: 30_000 })
     } catch (err) {
@@ -189,9 +208,16 @@ export async function applyPlan(
   log: (line: string) => void
 ): Promise<AppliedObject[]> {
   const applied: AppliedObject[] = []
+  const established = new Set<string>()
   for (const p of planned) {
     let after: KubeObject
     try {
+      if (p.afterCrd && !established.has(p.afterCrd)) {
+        await waitEstablished(client, p.afterCrd, log)
+        established.add(p.afterCrd)
+        client.forgetDiscovery(p.object.apiVersion!)
+      }
+      if (p.afterCrd) await applyObject(client, p, options, true)
       after = await applyObject(client, p, options, false)
     } catch (err) {
       throw describeApiError(
@@ -214,10 +240,61 @@ export async function applyPlan(
       action,
       source: p.source,
       after,
-      before: p.before
+      before: p.before,
+      path: p.path,
+      hasStatus: p.hasStatus
     })
   }
   return applied
+}
+
+/** The kinds the release's own CRDs define, by `apiVersion/kind`, with the REST resource each will have. */
+function crdsOf(manifests: readonly Manifest[]): Map<string, { name: string; resource: ApiResource }> {
+  const kinds = new Map<string, { name: string; resource: ApiResource }>()
+  for (const m of manifests) {
+    const o = m.object
+    if (o.kind !== 'CustomResourceDefinition' || !o.apiVersion?.startsWith('apiextensions.k8s.io/')) continue
+    const spec = (o.spec ?? {}) as {
+      group?: string
+      scope?: string
+      names?: { plural?: string; kind?: string }
+      versions?: { name: string; served?: boolean; subresources?: { status?: unknown } }[]
+    }
+    if (!spec.group || !spec.names?.plural || !spec.names.kind) continue
+    for (const v of spec.versions ?? []) {
+      if (v.served === false) continue
+      kinds.set(`${spec.group}/${v.name}/${spec.names.kind}`, {
+        name: o.metadata?.name ?? `${spec.names.plural}.${spec.group}`,
+        resource: {
+          name: spec.names.plural,
+          namespaced: spec.scope !== 'Cluster',
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+          status: v.subresources?.status !== undefined
+        }
+      })
+    }
+  }
+  return kinds
+}
+
+/** Polls a CRD until the API server has established it (its kind is then served), up to a minute. */
+async function waitEstablished(client: KubeClient, name: string, log: (line: string) => void): Promise<void> {
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}`
+  const until = Date.now() + 60_000
+  for (;;) {
+    const crd = await client.request<KubeObject>('GET', path, { retryForMs: 30_000 })
+    const conditions = ((crd.status as { conditions?: Condition[] } | undefined)?.conditions ??
+      []) as Condition[]
+    if (condition(conditions, 'Established')?.status === 'True') {
+      log(`CustomResourceDefinition ${name} established`)
+      return
+    }
+    const names = condition(conditions, 'NamesAccepted')
+    if (names?.status === 'False')
+      throw new Error(`CustomResourceDefinition ${name}: names not accepted: ${names.message ?? ''}`)
+    if (Date.now() > until) throw new Error(`CustomResourceDefinition ${name} was not established within 60s`)
+    await sleep(200)
+  }
 }
 
 export async function forEachLimit<T>(

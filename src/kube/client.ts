@@ -80,16 +80,22 @@ const REQUEST_LOG_LIMIT = 400
 /** client-go's limit on answers that ask to be retried later. */
 const MAX_RETRY_AFTER = 10
 
+/** A kind's REST resource as discovery lists it. */
+export interface ApiResource {
+  name: string
+  namespaced: boolean
+  verbs: string[]
+  /** It has a status subresource: a controller reports on it. */
+  status: boolean
+}
+
 export class KubeClient {
   /** Every HTTP request sent, watches and retries included. */
   requests = 0
   readonly requestLog: string[] = []
   /** Times a credential was fetched again after the API server answered 401. */
   reauthentications = 0
-  private readonly discovery = new Map<
-    string,
-    Promise<Map<string, { name: string; namespaced: boolean; verbs: string[] }>>
-  >()
+  private readonly discovery = new Map<string, Promise<Map<string, ApiResource>>>()
   private constructor(readonly access: KubeAccess) {}
 
   get server(): URL {
@@ -367,10 +373,7 @@ export class KubeClient {
   }
 
   /** The REST resource (plural, namespaced) of a kind, from API discovery (cached per group version). */
-  async resourceFor(
-    apiVersion: string,
-    kind: string
-  ): Promise<{ name: string; namespaced: boolean; verbs: string[] } | undefined> {
+  async resourceFor(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
     let resources = this.discovery.get(apiVersion)
     if (!resources) {
       const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
@@ -378,10 +381,16 @@ export class KubeClient {
         resources?: { name: string; kind: string; namespaced: boolean; verbs?: string[] }[]
       }>('GET', path, { retryForMs: 30_000 })
         .then(list => {
-          const map = new Map<string, { name: string; namespaced: boolean; verbs: string[] }>()
+          const map = new Map<string, ApiResource>()
+          const names = new Set((list.resources ?? []).map(r => r.name))
           for (const r of list.resources ?? [])
             if (!r.name.includes('/'))
-              map.set(r.kind, { name: r.name, namespaced: r.namespaced, verbs: r.verbs ?? [] })
+              map.set(r.kind, {
+                name: r.name,
+                namespaced: r.namespaced,
+                verbs: r.verbs ?? [],
+                status: names.has(`${r.name}/status`)
+              })
           return map
         })
         .catch(err => {
@@ -391,6 +400,11 @@ export class KubeClient {
       this.discovery.set(apiVersion, resources)
     }
     return (await resources).get(kind)
+  }
+
+  /** Forgets what discovery said of a group version (a CRD of the release has just been established). */
+  forgetDiscovery(apiVersion: string): void {
+    this.discovery.delete(apiVersion)
   }
 
   /** The collection path of a resource: /apis/apps/v1/namespaces/ns/deployments. */

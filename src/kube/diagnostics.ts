@@ -6,7 +6,8 @@
  */
 import type { KubeClient } from './client.js'
 import { KubeClient as Client } from './client.js'
-import type { DoomedPod } from './doom.js'
+import type { DoomPolicy, DoomedPod } from './doom.js'
+import { doomedPodReason } from './doom.js'
 import type { ContainerState, KubeEvent, KubeObject, Pod } from './objects.js'
 import { md } from '../runtime/index.js'
 
@@ -55,6 +56,29 @@ export function describeState(state: ContainerState | undefined): string {
   }
   if (state.running) return `running since ${state.running.startedAt ?? '?'}`
   return ''
+}
+
+/** A Job's failing pods as doomed pods: each failed run (its exit code) and each pod that cannot run. */
+export function failedJobPods(pods: readonly Pod[], policy: DoomPolicy): DoomedPod[] {
+  const out: DoomedPod[] = []
+  for (const p of pods) {
+    const name = p.metadata?.name ?? '?'
+    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+    const exited = statuses.find(c => (c.state?.terminated?.exitCode ?? 0) !== 0)
+    if (p.status?.phase === 'Failed' && exited) {
+      const t = exited.state!.terminated!
+      out.push({
+        pod: name,
+        container: exited.name,
+        reason: t.reason ?? 'Error',
+        message: `container ${exited.name} exited with code ${t.exitCode}${t.message ? `: ${t.message}` : ''}`
+      })
+      continue
+    }
+    const doomed = doomedPodReason(p, policy, Date.now())
+    if (doomed) out.push(doomed)
+  }
+  return out.sort((a, b) => a.pod.localeCompare(b.pod))
 }
 
 export function diagnosePods(pods: readonly Pod[], doomed: readonly DoomedPod[]): PodDiagnosis[] {

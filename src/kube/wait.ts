@@ -130,13 +130,16 @@ export async function waitForRollout(
   }
 }
 
-/** Waits for every workload of a release at once: a release is one unit, the first workload that fails ends the wait of the others. */
+/**
+ * Waits for every workload of a release at once: a release is one unit, the first workload that
+ * fails ends the wait of the others (and of anything else sharing `release`).
+ */
 export async function waitForRelease(
   client: KubeClient,
   targets: readonly WaitTarget[],
-  options: Omit<WaitOptions, 'signal'>
+  options: Omit<WaitOptions, 'signal'>,
+  release = new AbortController()
 ): Promise<WaitResult[]> {
-  const release = new AbortController()
   return Promise.all(
     targets.map(async target => {
       const wait = await waitForRollout(client, target, { ...options, signal: release.signal })

@@ -42,6 +42,13 @@ export function bulletList(items: readonly string[]): string {
   return items.map(i => `- ${i}`).join('\n') + '\n'
 }
 
+/** Text from outside (an error message, a log line) as literal inline markdown: no HTML, no emphasis, no links. */
+export function inline(text: string): string {
+  return escapeHtml(text)
+    .replace(/([\\`*_[\]|~#])/g, '\\$1')
+    .replace(/\r?\n/g, ' ')
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }

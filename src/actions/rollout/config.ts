@@ -60,6 +60,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
   const smokeTimeoutMs = inputs.duration('smoke-timeout', { min: 100 }) ?? 60_000
   const retries = inputs.integer('smoke-retries', { min: 1, max: 100 }) ?? 5
   const job = inputs.string('smoke-job')
+  const readinessRules = inputs.string('readiness-rules')
   const rollback = inputs.boolean('rollback')
 
   if (manifests.length === 0 && !workload && workloadText === '') {
@@ -89,6 +90,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     doom: { notReadyGraceMs, tolerance, oomRestarts },
     logLines,
     smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
+    readinessRules,
     rollback
   }
 }

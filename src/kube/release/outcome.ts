@@ -6,6 +6,7 @@ import type { SmokeResult } from '../smoke.js'
 import type { WaitVerdict } from '../verdict.js'
 import type { WaitTarget } from '../wait.js'
 import type { RolloutResultKind } from './types.js'
+import type { ObjectWait } from './wait-objects.js'
 
 export interface WaitFact {
   target: WaitTarget
@@ -20,6 +21,8 @@ export type RollbackFacts =
 
 export interface ReleaseFacts {
   waits: readonly WaitFact[]
+  /** The waits of the objects that are not workloads (absent: none). */
+  objects?: readonly ObjectWait[]
   /** The release's smoke checks: none when a wait failed or none are configured. */
   smoke: readonly SmokeResult[]
   /** What became of the rollback of a failed release; absent before (or without) one. */
@@ -40,15 +43,27 @@ export function failedWait<W extends { verdict: WaitVerdict }>(waits: readonly W
   return waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete')
 }
 
+function badSmokeReason(smoke: readonly SmokeResult[]): string {
+  const bad = smoke.find(r => !r.ok)
+  return bad ? `smoke test failed: ${bad.url}: ${bad.problem}` : ''
+}
+
 /** The timeline outcome of the release's wait. */
-export function waitsOutcome(waits: readonly { verdict: WaitVerdict }[]): {
+export function waitsOutcome(
+  waits: readonly { verdict: WaitVerdict }[],
+  objects: readonly ObjectWait[] = []
+): {
   outcome: 'ok' | 'failed'
   detail?: string
 } {
-  const failed = failedWait(waits)
-  return failed
-    ? { outcome: 'failed', detail: failed.verdict.reason }
-    : { outcome: 'ok', detail: waits.map(w => w.verdict.status.message).join('; ') }
+  const failed = waits.find(w => w.verdict.state === 'failed')
+  if (failed) return { outcome: 'failed', detail: failed.verdict.reason }
+  const failedObj = failedObject(objects)
+  if (failedObj) return { outcome: 'failed', detail: failedObj.verdict.message }
+  const stopped = failedWait(waits)
+  if (stopped) return { outcome: 'failed', detail: stopped.verdict.reason }
+  const waited = objects.filter(o => !o.immediate).map(o => o.verdict.message)
+  return { outcome: 'ok', detail: [...waits.map(w => w.verdict.status.message), ...waited].join('; ') }
 }
 
 /** The one line saying that a rollback failed, or undefined when there were no problems. */
@@ -56,14 +71,25 @@ export function rollbackFailureMessage(problems: readonly string[]): string | un
   return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined
 }
 
-export function releaseOutcome({ waits, smoke, rollback }: ReleaseFacts): ReleaseOutcome {
-  const failed = failedWait(waits)
-  const badSmoke = smoke.find(r => !r.ok)
+/** The object wait that fails the release: the first failed one, else the first still in progress. */
+export function failedObject(objects: readonly ObjectWait[] = []): ObjectWait | undefined {
+  return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current')
+}
+
+export function releaseOutcome({ waits, objects, smoke, rollback }: ReleaseFacts): ReleaseOutcome {
+  const failed = waits.find(w => w.verdict.state === 'failed')
+  const failedObj = failedObject(objects)
+  const stopped = failedWait(waits)
+  // The first real failure names the cause; a wait another's failure stopped does not.
   const failureReason = failed
     ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-    : badSmoke
-      ? `smoke test failed: ${badSmoke.url}: ${badSmoke.problem}`
-      : ''
+    : failedObj
+      ? failedObj.verdict.state === 'in progress'
+        ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
+        : failedObj.verdict.message
+      : stopped
+        ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
+        : badSmokeReason(smoke)
   if (!failureReason) return { result: 'success', failureReason, rolledBack: false }
   if (rollback?.state !== 'ran') return { result: 'failed', failureReason, rolledBack: false }
   const rollbackFailure = rollbackFailureMessage(rollback.problems)

@@ -5,6 +5,7 @@
  * so a caller can check a release before its image exists (placeholder pins) and a slow API server
  * never eats the release's wait.
  */
+import { resolve } from 'node:path'
 import { ActionError, formatDuration } from '../../runtime/index.js'
 import type { PlannedObject } from '../apply.js'
 import { planApply } from '../apply.js'
@@ -12,6 +13,8 @@ import type { KubeClient } from '../client.js'
 import { KubeApiError, describeApiError } from '../client.js'
 import { pinImages, podTemplateOf } from '../images.js'
 import { loadManifests } from '../manifests.js'
+import type { ReadinessRule } from '../readiness-rules.js'
+import { loadReadinessRules } from '../readiness-rules.js'
 import type { KubeObject, WorkloadRef } from '../objects.js'
 import type { WaitTarget } from '../wait.js'
 import { workloadCollection } from '../wait.js'
@@ -22,7 +25,14 @@ import { loadSmokeJob } from './smoke-job.js'
 /** What prepareRelease reads of the config: a caller may pin images whose digest is not known yet. */
 export type ReleaseSpec = Pick<
   RolloutConfig,
-  'manifests' | 'namespace' | 'images' | 'workload' | 'timeoutMs' | 'fieldManager' | 'forceConflicts'
+  | 'manifests'
+  | 'namespace'
+  | 'images'
+  | 'workload'
+  | 'timeoutMs'
+  | 'fieldManager'
+  | 'forceConflicts'
+  | 'readinessRules'
 > & { smoke: Pick<RolloutConfig['smoke'], 'job'> }
 
 /** `workload` mode: the images to set in one workload's containers. */
@@ -40,6 +50,8 @@ export interface ReleasePlan {
   objects: PlannedObject[]
   setImage: SetImagePlan | undefined
   smokeJob: SmokeJob | undefined
+  /** The shipped readiness rules and the readiness-rules file's. */
+  rules: ReadinessRule[]
 }
 
 /**
@@ -78,12 +90,21 @@ async function planRelease(
 ): Promise<ReleasePlan> {
   const namespace = config.namespace || client.defaultNamespace
   const smoke = config.smoke.job ? await loadSmokeJob(config.smoke.job, cwd, namespace) : { problems: [] }
+  const rules = await loadReadinessRules(
+    config.readinessRules ? resolve(cwd, config.readinessRules) : undefined
+  )
   const change = config.workload
     ? await planSetImage(client, config, config.workload, namespace)
     : await planManifests(client, config, cwd, namespace, log)
-  const problems = [...change.problems, ...smoke.problems]
+  const problems = [...rules.problems, ...change.problems, ...smoke.problems]
   if (problems.length) throw validationError(problems)
-  return { namespace, objects: change.objects ?? [], setImage: change.setImage, smokeJob: smoke.job }
+  return {
+    namespace,
+    objects: change.objects ?? [],
+    setImage: change.setImage,
+    smokeJob: smoke.job,
+    rules: rules.rules
+  }
 }
 
 interface PlannedChange {

@@ -5,16 +5,21 @@
  * outcome (pure) -> the job summary. Everything it touches goes through the adapters, so the
  * caller decides where logs go.
  */
+import type { AppliedObject } from '../apply.js'
 import { applyPlan } from '../apply.js'
 import type { KubeClient } from '../client.js'
 import type { Diagnostics } from '../diagnostics.js'
-import { diagnosticsLog, gatherDiagnostics } from '../diagnostics.js'
+import { diagnosticsLog, failedJobPods, gatherDiagnostics } from '../diagnostics.js'
 import type { SmokeResult } from '../smoke.js'
 import type { PhaseOutcome } from '../timeline.js'
 import { Timeline } from '../timeline.js'
-import { waitForRelease } from '../wait.js'
+import { waitForRelease as waitForWorkloads } from '../wait.js'
 import type { RollbackFacts, WaitFact } from './outcome.js'
-import { failedWait, releaseOutcome, rollbackFailureMessage, waitsOutcome } from './outcome.js'
+import { failedObject, failedWait, releaseOutcome, rollbackFailureMessage, waitsOutcome } from './outcome.js'
+import type { RestoreReport } from './restore.js'
+import { deleteCreated, restoreObjects, restorePlan } from './restore.js'
+import type { ObjectWait } from './wait-objects.js'
+import { objectsToWaitFor, waitForObjects } from './wait-objects.js'
 import type { ReleasePlan } from './plan.js'
 import { applySetImage, prepareRelease } from './plan.js'
 import { revisionNow, revisionsBefore, rollBack } from './rollback.js'
@@ -41,22 +46,33 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const applied = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads))
   // The wait's budget starts once the change is made: a slow validation never eats it.
   const deadline = Date.now() + config.timeoutMs
-  const { waits, completeAt } = await waitForWorkloads(ctx, workloads, deadline)
-  const diagnostics = await diagnose(ctx, workloads)
-  const smoke = failedWait(waits) ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test')
+  const { waits, objects, completeAt } = await waitForRelease(ctx, workloads, applied, plan, deadline)
+  const diagnostics = await diagnose(ctx, workloads, objects)
+  const waited = failedWait(waits) || failedObject(objects)
+  const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test')
   // The outcome so far says whether there is anything to roll back.
-  const failed = releaseOutcome({ waits, smoke }).failureReason !== ''
-  const rollback = failed ? await rollBackRelease(ctx, workloads, plan.smokeJob, deadline) : undefined
+  const failed = releaseOutcome({ waits, objects, smoke }).failureReason !== ''
+  const undo = failed ? await rollBackRelease(ctx, workloads, applied, plan.smokeJob, deadline) : undefined
+  const rollback = undo?.facts
   const result: RolloutResult = {
-    ...releaseOutcome({ waits, smoke, rollback }),
+    ...releaseOutcome({ waits, objects, smoke, rollback }),
     revision: workloads[0]?.revision ?? '',
     previousRevision: workloads[0]?.previousRevision ?? '',
     durationMs: Date.now() - ctx.timeline.origin,
-    applied,
+    applied: applied.map(({ kind, namespace, name, action, source }) => ({
+      kind,
+      namespace,
+      name,
+      action,
+      source
+    })),
     workloads,
     timeline: ctx.timeline,
     diagnostics,
-    smoke: [...smoke, ...(rollback?.state === 'ran' ? rollback.smoke : [])],
+    objects,
+    restore: undo?.restore,
+    smoke,
+    smokeAfterRollback: rollback?.state === 'ran' ? [...rollback.smoke] : [],
     completeAt,
     requests: client.requests,
     summary: ''
@@ -77,15 +93,24 @@ function phase<T>(
 }
 
 /** The image change in `workload` mode, else every planned object in order. */
-async function apply(
-  ctx: Release,
-  plan: ReleasePlan,
-  workloads: WorkloadOutcome[]
-): Promise<RolloutResult['applied']> {
+async function apply(ctx: Release, plan: ReleasePlan, workloads: WorkloadOutcome[]): Promise<Applied[]> {
   if (plan.setImage) {
     await applySetImage(ctx.client, plan.setImage, ctx.config.fieldManager, ctx.log)
     const { kind, namespace, name } = plan.setImage.target
-    return [{ kind, namespace, name, action: 'set image', source: 'workload input' }]
+    const { before, path } = plan.setImage
+    return [
+      {
+        kind,
+        namespace,
+        name,
+        action: 'set image',
+        source: 'workload input',
+        after: before,
+        before,
+        path,
+        hasStatus: true
+      }
+    ]
   }
   const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts }
   const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log)
@@ -94,58 +119,86 @@ async function apply(
     w.action =
       applied.find(a => a.kind === kind && a.name === name && a.namespace === namespace)?.action ?? w.action
   }
-  return applied.map(({ kind, namespace, name, action, source }) => ({
-    kind,
-    namespace,
-    name,
-    action,
-    source
-  }))
+  return applied
 }
 
-/** The release's wait, then the revision each workload reached. */
-async function waitForWorkloads(
+/** An applied object, or the image change of `workload` mode. */
+type Applied = Omit<AppliedObject, 'action'> & { action: AppliedObject['action'] | 'set image' }
+
+/**
+ * The release's wait: its workloads' rollouts and its other objects, at once. The first failure
+ * ends every other wait; then the revision each workload reached.
+ */
+async function waitForRelease(
   ctx: Release,
   workloads: WorkloadOutcome[],
+  applied: readonly Applied[],
+  plan: ReleasePlan,
   deadline: number
-): Promise<{ waits: WaitFact[]; completeAt?: number }> {
+): Promise<{ waits: WaitFact[]; objects: ObjectWait[]; completeAt?: number }> {
   const { client, config, log } = ctx
+  const release = new AbortController()
   const options = { deadline, policy: config.doom, tolerance: config.doom.tolerance, log }
   const targets = workloads.map(w => w.target)
-  const results = await phase(
+  const others = objectsToWaitFor(applied.filter((a): a is AppliedObject => a.action !== 'set image'))
+  const [results, objects] = await phase(
     ctx,
     'Wait for the rollout',
     'rollout',
-    () => waitForRelease(client, targets, options),
-    waitsOutcome
+    () =>
+      Promise.all([
+        waitForWorkloads(client, targets, options, release),
+        waitForObjects(client, others, { ...options, rules: plan.rules, release })
+      ]),
+    ([results, objects]) => waitsOutcome(results, objects)
   )
   workloads.forEach((w, i) => (w.wait = results[i]))
-  const complete = !failedWait(results)
-  const completeAt = complete ? Math.max(...results.map(w => w.at), Date.now()) : undefined
+  const complete = !failedWait(results) && !failedObject(objects)
+  const completeAt = complete
+    ? Math.max(...results.map(w => w.at), ...objects.map(o => o.at), Date.now())
+    : undefined
   if (complete && results.length)
     log(`rollout complete: ${results.map(w => w.verdict.status.message).join('; ')}`)
   for (const w of workloads) w.revision = await revisionNow(client, w.wait?.workload).catch(() => '')
   const waits: WaitFact[] = results.map((w, i) => ({ target: targets[i]!, verdict: w.verdict }))
-  return { waits, completeAt }
+  return { waits, objects, completeAt }
 }
 
-/** Events, pods and logs of every workload whose wait failed. */
-async function diagnose(ctx: Release, workloads: WorkloadOutcome[]): Promise<Diagnostics[]> {
+/** Events, pods and logs of every workload and object whose wait failed. */
+async function diagnose(
+  ctx: Release,
+  workloads: WorkloadOutcome[],
+  objects: ObjectWait[]
+): Promise<Diagnostics[]> {
   const failed = workloads.filter(w => w.wait?.verdict.state === 'failed')
-  if (failed.length === 0) return []
+  const failedObjects = objects.filter(o => o.verdict.state === 'failed' && o.object)
+  if (failed.length + failedObjects.length === 0) return []
   return ctx.group('Diagnostics', async () => {
+    const inputs = [
+      ...failed.flatMap(({ wait }) => {
+        if (!wait?.workload) return []
+        const v = wait.verdict
+        const { workload } = wait
+        return [
+          {
+            workload,
+            newReplicaSet: v.newReplicaSet,
+            pods: v.newPods,
+            doomed: v.doom.doomed,
+            reason: v.reason ?? ''
+          }
+        ]
+      }),
+      ...failedObjects.map(o => ({
+        workload: o.object!,
+        pods: o.pods ?? [],
+        doomed: failedJobPods(o.pods ?? [], ctx.config.doom),
+        reason: o.verdict.message
+      }))
+    ]
     const diagnostics: Diagnostics[] = []
-    for (const { wait } of failed) {
-      if (!wait?.workload) continue
-      const v = wait.verdict
-      const d = await gatherDiagnostics(ctx.client, {
-        workload: wait.workload,
-        newReplicaSet: v.newReplicaSet,
-        pods: v.newPods,
-        doomed: v.doom.doomed,
-        reason: v.reason ?? '',
-        logLines: ctx.config.logLines
-      })
+    for (const input of inputs) {
+      const d = await gatherDiagnostics(ctx.client, { ...input, logLines: ctx.config.logLines })
       diagnostics.push(d)
       for (const line of diagnosticsLog(d)) ctx.log(line)
     }
@@ -163,28 +216,48 @@ async function smokeTest(
   return phase(ctx, group, name, () => runSmoke(ctx.client, ctx.config, job, ctx.log), smokeOutcome)
 }
 
-/** A failed release is rolled back when that is wanted and it changed something, then smoke-tested again. */
+/**
+ * A failed release is rolled back when that is wanted and it changed something: its configured
+ * objects restored (config first), its changed workloads rolled back (`kubectl rollout undo`), the
+ * objects it created deleted; then smoke-tested again.
+ */
 async function rollBackRelease(
   ctx: Release,
   workloads: WorkloadOutcome[],
+  applied: readonly Applied[],
   job: SmokeJob | undefined,
   deadline: number
-): Promise<RollbackFacts> {
-  if (!ctx.config.rollback) return { state: 'disabled' }
-  const changed = workloads.filter(w => w.action !== 'unchanged')
-  if (changed.length === 0) {
-    ctx.log('rollback: no workload was changed by this release, nothing to roll back')
-    return { state: 'nothing changed' }
+): Promise<{ facts: RollbackFacts; restore?: RestoreReport }> {
+  if (!ctx.config.rollback) return { facts: { state: 'disabled' } }
+  const objects = restorePlan(applied.filter((a): a is AppliedObject => a.action !== 'set image'))
+  const undo = workloads.filter(w => w.action !== 'unchanged' && w.action !== 'created')
+  if (undo.length + objects.restore.length + objects.delete.length === 0) {
+    ctx.log('rollback: this release changed nothing, so there is nothing to roll back')
+    return { facts: { state: 'nothing changed' } }
+  }
+  const restore: RestoreReport = {
+    restored: [],
+    deleted: [],
+    kept: objects.keep.map(k => `${k.object} (${k.why})`),
+    problems: []
   }
   const problems = await phase(
     ctx,
     'Roll back',
     'rollback',
-    () => rollBack(ctx.client, changed, ctx.config, deadline, ctx.log),
+    async () => {
+      await restoreObjects(ctx.client, objects.restore, ctx.log, restore)
+      const workloadProblems = undo.length
+        ? await rollBack(ctx.client, undo, ctx.config, deadline, ctx.log)
+        : []
+      await deleteCreated(ctx.client, objects.delete, ctx.log, restore)
+      for (const k of restore.kept) ctx.log(`kept ${k}`)
+      return [...restore.problems, ...workloadProblems]
+    },
     p => (p.length ? { outcome: 'failed', detail: rollbackFailureMessage(p) } : { outcome: 'ok' })
   )
   const smoke = problems.length
     ? []
     : await smokeTest(ctx, job, 'Smoke test after rollback', 'smoke test after rollback')
-  return { state: 'ran', problems, smoke }
+  return { facts: { state: 'ran', problems, smoke }, restore }
 }

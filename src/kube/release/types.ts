@@ -8,6 +8,8 @@ import type { RollbackPlan } from '../rollback.js'
 import type { SmokeExpectation, SmokeResult } from '../smoke.js'
 import type { Timeline } from '../timeline.js'
 import type { WaitResult, WaitTarget } from '../wait.js'
+import type { RestoreReport } from './restore.js'
+import type { ObjectWait } from './wait-objects.js'
 
 export interface RolloutConfig {
   manifests: string[]
@@ -26,6 +28,8 @@ export interface RolloutConfig {
     retries: number
     job: string
   }
+  /** A readiness-rules file (readiness-rules.ts) for kinds that need their own rules; '' for the shipped ones. */
+  readinessRules: string
   rollback: boolean
 }
 
@@ -60,7 +64,14 @@ export interface RolloutResult {
   workloads: WorkloadOutcome[]
   timeline: Timeline
   diagnostics: Diagnostics[]
+  /** The release's other objects (Jobs, CRDs, custom resources...), each judged by its kind's rules. */
+  objects: ObjectWait[]
+  /** What the rollback restored, deleted and kept of the objects that are not workloads. */
+  restore?: RestoreReport
+  /** The release's smoke checks. */
   smoke: SmokeResult[]
+  /** The smoke checks run again on the restored revision. */
+  smokeAfterRollback: SmokeResult[]
   /** Epoch ms at which every workload's rollout was seen complete (for latency measurements). */
   completeAt?: number
   /** A message when the rollback itself failed: a person must act. */
