@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppliedObject } from '../../src/kube/apply.js'
@@ -8,6 +8,7 @@ import type { ReadinessContext } from '../../src/kube/readiness.js'
 import { SHIPPED_RULES, loadReadinessRules, parseReadinessRules } from '../../src/kube/readiness-rules.js'
 import { releaseOutcome } from '../../src/kube/release/outcome.js'
 import { restorePlan, restoredBody } from '../../src/kube/release/restore.js'
+import { REPO_ROOT } from '../harness/runner.js'
 
 const NOW = Date.parse('2026-01-01T00:10:00Z')
 const ctx = (extra: Partial<ReadinessContext> = {}): ReadinessContext => ({
@@ -339,5 +340,36 @@ describe('the outcome with objects', () => {
       failureReason: 'job/migrate failed: BackoffLimitExceeded'
     })
     expect(releaseOutcome({ waits: [ok], objects: [], smoke: [] }).result).toBe('success')
+  })
+})
+
+describe('docs/readiness-rules.md', () => {
+  it('its example file is a valid rules file that judges its kind', () => {
+    const text = readFileSync(join(REPO_ROOT, 'docs/readiness-rules.md'), 'utf8')
+    const example = /```yaml\n(# \.github\/readiness-rules\.yaml[\s\S]*?)```/.exec(text)?.[1]
+    expect(example).toBeDefined()
+    const { rules, problems } = parseReadinessRules(example!, 'docs/readiness-rules.md')
+    expect(problems).toEqual([])
+    const db = (status: unknown): KubeObject => ({
+      apiVersion: 'example.com/v1',
+      kind: 'Database',
+      metadata: { name: 'db' },
+      status: status as never
+    })
+    const c = ctx({ rules: [...SHIPPED_RULES, ...rules] })
+    expect(objectReadiness(db({ phase: 'Running', endpoint: 'db:5432' }), c).state).toBe('current')
+    expect(objectReadiness(db({ phase: 'Running' }), c).state).toBe('in progress')
+    expect(objectReadiness(db({ phase: 'Degraded', message: 'disk full' }), c)).toMatchObject({
+      state: 'failed',
+      message: expect.stringMatching(/disk full$/)
+    })
+    expect(
+      objectReadiness(
+        db({
+          conditions: [{ type: 'Provisioned', status: 'False', reason: 'QuotaExceeded', message: 'no quota' }]
+        }),
+        c
+      )
+    ).toMatchObject({ state: 'failed', message: expect.stringMatching(/no quota$/) })
   })
 })
