@@ -1,7 +1,17 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppliedObject } from '../../src/kube/apply.js'
+import {
+  PART_OF,
+  applySetId,
+  groupKindOf,
+  labelMembers,
+  parentManifest,
+  parentProblem,
+  pruneCandidates
+} from '../../src/kube/applyset.js'
 import type { KubeObject, Pod } from '../../src/kube/objects.js'
 import { objectReadiness } from '../../src/kube/readiness.js'
 import type { ReadinessContext } from '../../src/kube/readiness.js'
@@ -371,5 +381,64 @@ describe('docs/readiness-rules.md', () => {
         c
       )
     ).toMatchObject({ state: 'failed', message: expect.stringMatching(/no quota$/) })
+  })
+})
+
+describe('ApplySets', () => {
+  it("computes kubectl's id: base64url(sha256(name.namespace.kind.group)) between applyset- and -v1", () => {
+    const id = applySetId('web', 'prod')
+    const hash = createHash('sha256').update('web.prod.Secret.').digest('base64url')
+    expect(id).toBe(`applyset-${hash}-v1`)
+    expect(id).toMatch(/^applyset-[A-Za-z0-9_-]{43}-v1$/)
+  })
+  it('labels members and writes the parent with every group-kind and other namespace', () => {
+    const objects: KubeObject[] = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'prod' } },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cfg', namespace: 'prod', labels: { a: 'b' } }
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'edge' } }
+    ]
+    labelMembers(objects, 'applyset-x-v1')
+    expect(objects[1]!.metadata!.labels).toEqual({ a: 'b', [PART_OF]: 'applyset-x-v1' })
+    const parent = parentManifest('web', 'prod', objects.map(groupKindOf), ['prod', 'edge'])
+    expect(parent.metadata!.annotations).toEqual({
+      'applyset.kubernetes.io/tooling': 'otlp-deploy-actions/v1',
+      'applyset.kubernetes.io/contains-group-kinds': 'ConfigMap,Deployment.apps,Service',
+      'applyset.kubernetes.io/additional-namespaces': 'edge'
+    })
+    expect(parent.metadata!.labels).toEqual({ 'applyset.kubernetes.io/id': applySetId('web', 'prod') })
+  })
+  it("refuses another tool's parent and a Secret that is not a parent", () => {
+    const id = applySetId('web', 'prod')
+    expect(parentProblem(undefined, id)).toBe('')
+    expect(
+      parentProblem(
+        { metadata: { annotations: { 'applyset.kubernetes.io/tooling': 'kubectl/v1.34.4' } } },
+        id
+      )
+    ).toMatch(/managed by kubectl\/v1\.34\.4/)
+    expect(parentProblem({ metadata: {}, data: { password: 'x' } }, id)).toMatch(/not an ApplySet parent/)
+  })
+  it('prunes only members of the set that the release no longer has', () => {
+    const member = (kind: string, name: string, id = 'applyset-x-v1'): KubeObject => ({
+      apiVersion: 'v1',
+      kind,
+      metadata: { name, namespace: 'prod', labels: { [PART_OF]: id } }
+    })
+    const current = new Set(['ConfigMap/prod/keep'])
+    expect(
+      pruneCandidates(
+        [
+          member('ConfigMap', 'keep'),
+          member('ConfigMap', 'old'),
+          member('ConfigMap', 'other', 'applyset-y-v1')
+        ],
+        'applyset-x-v1',
+        current
+      ).map(o => o.metadata?.name)
+    ).toEqual(['old'])
   })
 })

@@ -58,6 +58,8 @@ const config: RolloutConfig = {
   logLines: 20,
   smoke: { urls: [], expect: undefined, timeoutMs: MINUTE, retries: 5, job: '' },
   readinessRules: '',
+  applyset: '',
+  prune: false,
   rollback: true
 }
 

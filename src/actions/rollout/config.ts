@@ -61,6 +61,17 @@ export function parseConfig(inputs: Inputs): ActionConfig {
   const retries = inputs.integer('smoke-retries', { min: 1, max: 100 }) ?? 5
   const job = inputs.string('smoke-job')
   const readinessRules = inputs.string('readiness-rules')
+  const applyset = inputs.string('applyset')
+  const prune = inputs.boolean('prune')
+  if (applyset && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(applyset))
+    inputs.problem('applyset', `${JSON.stringify(applyset)} is not a valid Secret name`)
+  if (prune && !applyset)
+    inputs.problem(
+      'prune',
+      'needs applyset: the name of the Secret that records which objects the release applied'
+    )
+  if (applyset && workloadText !== '')
+    inputs.problem('applyset', 'works with manifests, not with workload (a workload alone is no set)')
   const rollback = inputs.boolean('rollback')
 
   if (manifests.length === 0 && !workload && workloadText === '') {
@@ -91,6 +102,8 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     logLines,
     smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
     readinessRules,
+    applyset,
+    prune,
     rollback
   }
 }

@@ -109,6 +109,7 @@ export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
     }))
   })
   await appendSummary(result.summary)
+  for (const problem of result.prune?.problems ?? []) core.warning(`prune: ${problem}`)
   core.info(`${result.requests} API requests`)
   if (result.result === 'rolled-back') {
     throw new ActionError(`The release failed and was rolled back: ${result.failureReason}`, {

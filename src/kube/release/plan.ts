@@ -13,12 +13,15 @@ import type { KubeClient } from '../client.js'
 import { KubeApiError, describeApiError } from '../client.js'
 import { pinImages, podTemplateOf } from '../images.js'
 import { loadManifests } from '../manifests.js'
+import { labelMembers } from '../applyset.js'
 import type { ReadinessRule } from '../readiness-rules.js'
 import { loadReadinessRules } from '../readiness-rules.js'
 import type { KubeObject, WorkloadRef } from '../objects.js'
 import type { WaitTarget } from '../wait.js'
 import { workloadCollection } from '../wait.js'
 import type { RolloutAdapters, RolloutConfig } from './types.js'
+import type { ApplySetPlan } from './prune.js'
+import { readApplySet } from './prune.js'
 import type { SmokeJob } from './smoke-job.js'
 import { loadSmokeJob } from './smoke-job.js'
 
@@ -33,6 +36,8 @@ export type ReleaseSpec = Pick<
   | 'fieldManager'
   | 'forceConflicts'
   | 'readinessRules'
+  | 'applyset'
+  | 'prune'
 > & { smoke: Pick<RolloutConfig['smoke'], 'job'> }
 
 /** `workload` mode: the images to set in one workload's containers. */
@@ -52,6 +57,8 @@ export interface ReleasePlan {
   smokeJob: SmokeJob | undefined
   /** The shipped readiness rules and the readiness-rules file's. */
   rules: ReadinessRule[]
+  /** The release's ApplySet, when `applyset` names one. */
+  applySet?: ApplySetPlan
 }
 
 /**
@@ -103,12 +110,14 @@ async function planRelease(
     objects: change.objects ?? [],
     setImage: change.setImage,
     smokeJob: smoke.job,
-    rules: rules.rules
+    rules: rules.rules,
+    applySet: change.applySet
   }
 }
 
 interface PlannedChange {
   objects?: PlannedObject[]
+  applySet?: ApplySetPlan
   setImage?: SetImagePlan
   problems: string[]
 }
@@ -136,13 +145,24 @@ async function planManifests(
     for (const u of unmatched)
       problems.push(`images: no container named ${u.container} in any workload of the manifests`)
   }
+  let applySet: ApplySetPlan | undefined
+  if (config.applyset) {
+    const read = await readApplySet(client, config.applyset, namespace, config.prune)
+    if (read.problem) problems.push(read.problem)
+    applySet = read.plan
+    if (applySet)
+      labelMembers(
+        loaded.manifests.map(m => m.object),
+        applySet.id
+      )
+  }
   if (problems.length) return { problems }
   const plan = await planApply(client, loaded.manifests, namespace, {
     fieldManager: config.fieldManager,
     force: config.forceConflicts
   })
   if (plan.problems.length === 0) log(`${plan.planned.length} objects validated by a server-side dry-run`)
-  return { objects: plan.planned, problems: plan.problems }
+  return { objects: plan.planned, problems: plan.problems, applySet }
 }
 
 async function planSetImage(

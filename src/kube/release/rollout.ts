@@ -16,6 +16,8 @@ import { Timeline } from '../timeline.js'
 import { waitForRelease as waitForWorkloads } from '../wait.js'
 import type { RollbackFacts, WaitFact } from './outcome.js'
 import { failedObject, failedWait, releaseOutcome, rollbackFailureMessage, waitsOutcome } from './outcome.js'
+import type { ApplySetPlan, PruneReport } from './prune.js'
+import { pruneApplySet, writeParent } from './prune.js'
 import type { RestoreReport } from './restore.js'
 import { deleteCreated, restoreObjects, restorePlan } from './restore.js'
 import type { ObjectWait } from './wait-objects.js'
@@ -54,6 +56,7 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const failed = releaseOutcome({ waits, objects, smoke }).failureReason !== ''
   const undo = failed ? await rollBackRelease(ctx, workloads, applied, plan.smokeJob, deadline) : undefined
   const rollback = undo?.facts
+  const pruned = !failed && plan.applySet?.prune ? await prune(ctx, plan, plan.applySet) : undefined
   const result: RolloutResult = {
     ...releaseOutcome({ waits, objects, smoke, rollback }),
     revision: workloads[0]?.revision ?? '',
@@ -71,6 +74,7 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
     diagnostics,
     objects,
     restore: undo?.restore,
+    prune: pruned,
     smoke,
     smokeAfterRollback: rollback?.state === 'ran' ? [...rollback.smoke] : [],
     completeAt,
@@ -113,6 +117,14 @@ async function apply(ctx: Release, plan: ReleasePlan, workloads: WorkloadOutcome
     ]
   }
   const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts }
+  // The parent first, covering the old members and the new: an interrupted release stays prunable.
+  if (plan.applySet)
+    await writeParent(
+      ctx.client,
+      plan.applySet,
+      plan.objects.map(p => p.object),
+      ctx.config.fieldManager
+    )
   const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log)
   for (const w of workloads) {
     const { kind, name, namespace } = w.target
@@ -162,6 +174,27 @@ async function waitForRelease(
   for (const w of workloads) w.revision = await revisionNow(client, w.wait?.workload).catch(() => '')
   const waits: WaitFact[] = results.map((w, i) => ({ target: targets[i]!, verdict: w.verdict }))
   return { waits, objects, completeAt }
+}
+
+/** After a verified release: the members of earlier releases it no longer has are deleted. */
+function prune(ctx: Release, plan: ReleasePlan, applySet: ApplySetPlan): Promise<PruneReport> {
+  return phase(
+    ctx,
+    'Prune',
+    'prune',
+    () =>
+      pruneApplySet(
+        ctx.client,
+        applySet,
+        plan.objects.map(p => p.object),
+        ctx.config.fieldManager,
+        ctx.log
+      ),
+    r =>
+      r.problems.length
+        ? { outcome: 'failed', detail: r.problems.join('; ') }
+        : { outcome: 'ok', detail: r.pruned.length ? `${r.pruned.length} pruned` : 'nothing to prune' }
+  )
 }
 
 /** Events, pods and logs of every workload and object whose wait failed. */

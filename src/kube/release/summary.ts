@@ -20,6 +20,7 @@ export function rolloutSummary(r: RolloutResult): string {
     verdictLine(r),
     r.result !== 'success' && cause(r.diagnostics[0]),
     rollbackSection(r),
+    pruneSection(r),
     md.heading('Objects', 3),
     objectsTable(r),
     r.workloads.length > 0 && md.heading('Workloads', 3),
@@ -98,6 +99,17 @@ function rollbackSection(r: RolloutResult): string {
     items.length ? md.bulletList(items) : '_Nothing to roll back._\n',
     after
   )
+}
+
+function pruneSection(r: RolloutResult): string {
+  if (!r.prune) return ''
+  const items = [
+    ...r.prune.pruned.map(
+      o => `**${md.inline(o)}** pruned (an earlier release applied it, this one does not)`
+    ),
+    ...r.prune.problems.map(p => `> [!WARNING]\n> ${md.inline(p)}`)
+  ]
+  return md.join(md.heading('Pruned', 3), items.length ? items.join('\n\n') + '\n' : '_Nothing to prune._\n')
 }
 
 function objectsTable(r: RolloutResult): string {

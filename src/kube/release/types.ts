@@ -8,6 +8,7 @@ import type { RollbackPlan } from '../rollback.js'
 import type { SmokeExpectation, SmokeResult } from '../smoke.js'
 import type { Timeline } from '../timeline.js'
 import type { WaitResult, WaitTarget } from '../wait.js'
+import type { PruneReport } from './prune.js'
 import type { RestoreReport } from './restore.js'
 import type { ObjectWait } from './wait-objects.js'
 
@@ -30,6 +31,10 @@ export interface RolloutConfig {
   }
   /** A readiness-rules file (readiness-rules.ts) for kinds that need their own rules; '' for the shipped ones. */
   readinessRules: string
+  /** The ApplySet parent Secret's name ('' for none): members are labelled the ApplySet way. */
+  applyset: string
+  /** Delete, after a verified release, the members of an earlier release it no longer has. */
+  prune: boolean
   rollback: boolean
 }
 
@@ -66,6 +71,8 @@ export interface RolloutResult {
   diagnostics: Diagnostics[]
   /** The release's other objects (Jobs, CRDs, custom resources...), each judged by its kind's rules. */
   objects: ObjectWait[]
+  /** What `prune` deleted (after a verified release), and what it could not. */
+  prune?: PruneReport
   /** What the rollback restored, deleted and kept of the objects that are not workloads. */
   restore?: RestoreReport
   /** The release's smoke checks. */
