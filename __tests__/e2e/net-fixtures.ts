@@ -382,3 +382,75 @@ export async function startFaultProxy(upstream: URL, options: FaultProxyOptions)
     }
   }
 }
+
+export interface ThrottleProxy {
+  /** host:port to use in place of the upstream's. */
+  address: string
+  /** Bytes sent downstream so far. */
+  sent: () => number
+  close: () => Promise<void>
+}
+
+/**
+ * A TCP proxy on loopback that forwards to `upstream` (host:port on loopback) and sends what comes
+ * back at most `bytesPerSecond`: a slow registry link, so that an image pull takes minutes.
+ */
+export async function startThrottleProxy(upstream: string, bytesPerSecond: number): Promise<ThrottleProxy> {
+  const [host, port] = [
+    upstream.slice(0, upstream.lastIndexOf(':')),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1))
+  ]
+  if (!isLoopbackHost(host)) throw new Error(`startThrottleProxy: ${upstream} is not on loopback`)
+  let sent = 0
+  const sockets = new Set<Socket>()
+  const server = net.createServer(client => {
+    const up = net.connect(port, host)
+    sockets.add(client).add(up)
+    client.pipe(up)
+    let writing = false
+    let ended = false
+    up.on('data', (chunk: Buffer) => {
+      // Slices of a tenth of a second each, so the rate holds within any window of a few seconds.
+      up.pause()
+      writing = true
+      const slice = Math.max(1, Math.floor(bytesPerSecond / 10))
+      let offset = 0
+      const next = () => {
+        if (offset >= chunk.length || client.destroyed) {
+          writing = false
+          if (ended) client.end()
+          else up.resume()
+          return
+        }
+        const part = chunk.subarray(offset, offset + slice)
+        offset += part.length
+        sent += part.length
+        client.write(part)
+        setTimeout(next, (part.length / bytesPerSecond) * 1000)
+      }
+      next()
+    })
+    const end = () => {
+      client.destroy()
+      up.destroy()
+      sockets.delete(client)
+      sockets.delete(up)
+    }
+    up.on('end', () => {
+      ended = true
+      if (!writing) client.end()
+    })
+    up.on('error', end)
+    client.on('error', end)
+    client.on('close', end)
+  })
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r))
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sent: () => sent,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>(r => server.close(() => r()))
+    }
+  }
+}

@@ -352,7 +352,7 @@ ${deadline}  template:
     expect(r.outputs).toMatchObject({ result: 'rolled-back', 'rolled-back': 'true' })
     expect(r.outputs['failure-reason']).toMatch(/^deployment\/api: pod api-\S+ is doomed: CrashLoopBackOff/)
     expect(r.summary).toMatch(
-      /\| Deployment\/worker \| 1 \| 2 \| (stopped \(another workload failed\)|complete)/
+      /\| Deployment\/worker \| 1 \| 2 \| (stopped \(another part of the release failed\)|complete)/
     )
     expect(image(ns, 'deployment', 'api')).toMatch(/:v1$/)
     expect(image(ns, 'deployment', 'worker')).toMatch(/:v1$/)

@@ -113,16 +113,20 @@ export function pinToRealNode(
   pod.containers?.[0]?.env?.push({ name: 'OTLP_CLIENT_OTLP_ENDPOINT', value: 'http://127.0.0.1:9' })
 }
 
-/** A docker-registry Secret `name` for the test bed registry in `namespace`, replacing one there. */
+/**
+ * A docker-registry Secret `name` for the test bed registry in `namespace`, replacing one there;
+ * `server` when the registry is reached under another address (a proxy in front of it).
+ */
 export function createPullSecret(
   namespace: string,
   name: string,
-  password = requireTestbed('REGISTRY_PASSWORD').REGISTRY_PASSWORD!
+  password = requireTestbed('REGISTRY_PASSWORD').REGISTRY_PASSWORD!,
+  server = requireTestbed('REGISTRY').REGISTRY!
 ): void {
-  const tb = requireTestbed('REGISTRY', 'REGISTRY_USERNAME')
+  const tb = requireTestbed('REGISTRY_USERNAME')
   kubectl('delete', 'secret', name, '-n', namespace, '--ignore-not-found')
   kubectl(
-    'create', 'secret', 'docker-registry', name, '-n', namespace, `--docker-server=${tb.REGISTRY}`,
+    'create', 'secret', 'docker-registry', name, '-n', namespace, `--docker-server=${server}`,
     `--docker-username=${tb.REGISTRY_USERNAME}`, `--docker-password=${password}`
   ) // prettier-ignore
 }

@@ -14,38 +14,18 @@
 //
 // Usage: testbed/testbed.sh up && node scripts/build.mjs rollout && node bench/rollout/bench.mjs [--trials N] [--real-node]
 // Writes bench/results/rollout.json (or rollout-real-node.json).
-import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { actionEnv, bundle, kubectl, median, outputsOf, root, tb, timed } from './lib.mjs'
 
-const root = resolve(new URL('../..', import.meta.url).pathname)
-const envFile = process.env.TESTBED_ENV ?? join(root, '.testbed/env')
-if (!existsSync(envFile)) {
-  console.error(`${envFile} is missing: run testbed/testbed.sh up first`)
-  process.exit(2)
-}
-const tb = Object.fromEntries(
-  readFileSync(envFile, 'utf8')
-    .split('\n')
-    .map(l => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(l))
-    .filter(Boolean)
-    .map(m => [m[1], m[2].trim().replace(/^(['"])(.*)\1$/, '$2')])
-)
 const KUBECTL = tb.KUBECTL
 const KUBECONFIG = tb.KUBECONFIG
-const bundle = join(root, 'dist/rollout/index.js')
-if (!existsSync(bundle)) {
-  console.error(`${bundle} is missing: run node scripts/build.mjs rollout`)
-  process.exit(2)
-}
 const trialsArg = process.argv.indexOf('--trials')
 const TRIALS = trialsArg > 0 ? Number(process.argv[trialsArg + 1]) : 1
 const REPLICAS = 3
 const DEADLINE = 60
-
-const kubectl = (...args) =>
-  execFileSync(KUBECTL, ['--kubeconfig', KUBECONFIG, ...args], { encoding: 'utf8' })
 
 // On the real node (testbed/node/node.sh) the release is real: the test bed's busybox image, v1 sleeping
 // (Ready at once), v2 exiting 1 at start, so its container really crash-loops under the kubelet.
@@ -97,27 +77,6 @@ function freshNamespace(prefix) {
   return ns
 }
 
-/** Runs a command, returns {code, stdout, stderr, ms, requests (kubectl -v=6 request lines)}. */
-function timed(cmd, args, options = {}) {
-  return new Promise(resolvePromise => {
-    const started = performance.now()
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
-    let stdout = ''
-    let stderr = ''
-    const lines = []
-    child.stdout.on('data', d => {
-      stdout += d
-      for (const line of String(d).split('\n')) if (line) lines.push({ t: performance.now(), line })
-    })
-    child.stderr.on('data', d => (stderr += d))
-    child.on('close', code => {
-      // kubectl -v=6 logs one line per response: round_trippers.go:632] "Response" verb="GET" url=...
-      const requests = (stderr.match(/round_trippers\.go:\d+\] "Response" verb="[A-Z]+"/g) ?? []).length
-      resolvePromise({ code, stdout, stderr, ms: performance.now() - started, started, requests, lines })
-    })
-  })
-}
-
 /** v1, healthy, deployed the way each side deploys: kubectl's client-side apply, or server-side apply under the action's field manager. */
 function prepare(ns, dir, serverSide = false) {
   writeFileSync(join(dir, 'v1.yaml'), manifest('v1', 'ready'))
@@ -155,54 +114,6 @@ async function baseline(dir) {
     ok,
     detectedFailureAfterMs: steps[0].ms + steps[1].ms
   }
-}
-
-function actionEnv(inputs) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, KUBECONFIG, GITHUB_WORKSPACE: root }
-  const tmp = mkdtempSync(join(tmpdir(), 'bench-rollout-'))
-  for (const f of ['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY']) {
-    env[f] = join(tmp, f)
-    writeFileSync(env[f], '')
-  }
-  const all = {
-    manifests: '',
-    namespace: '',
-    images: '',
-    workload: '',
-    kubeconfig: '',
-    context: '',
-    timeout: '10m',
-    'field-manager': 'otlp-deploy-actions',
-    'force-conflicts': 'false',
-    'doom-grace': '2m',
-    'doom-tolerance': '0',
-    'oom-restarts': '2',
-    'log-lines': '20',
-    'smoke-url': '',
-    'smoke-expect': '',
-    'smoke-timeout': '60s',
-    'smoke-retries': '5',
-    'smoke-job': '',
-    rollback: 'true',
-    ...inputs
-  }
-  for (const [k, v] of Object.entries(all)) env[`INPUT_${k.toUpperCase()}`] = v
-  return { env, outputFile: env.GITHUB_OUTPUT }
-}
-
-function outputsOf(file) {
-  const out = {}
-  const lines = readFileSync(file, 'utf8').split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (m) {
-      const v = []
-      while (lines[++i] !== m[2]) v.push(lines[i])
-      out[m[1]] = v.join('\n')
-    } else if (lines[i].includes('='))
-      out[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1)
-  }
-  return out
 }
 
 async function action(dir) {
@@ -314,7 +225,6 @@ for (let i = 0; i < TRIALS; i++) {
   console.log(`  good release: kubectl ${good.requests} API requests, action ${lat.requests}`)
   trials.push({ baseline: base, action: act, successLatency: lat, baselineGood: good })
 }
-const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const baseMs = median(trials.map(t => t.baseline.ms))
 const actMs = median(trials.map(t => t.action.ms))
 const result = {

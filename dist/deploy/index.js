@@ -31614,7 +31614,7 @@ __webpack_unused_export__ = debug; // for test
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2862);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7965);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1090);
 
 
 await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
@@ -31624,7 +31624,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7965:
+/***/ 1090:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36643,7 +36643,7 @@ function maskKubeconfigCredentials(text) {
 
 
 async function connectAccess(selected) {
-    const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(935), __nccwpck_require__.e(778)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2778));
+    const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(935), __nccwpck_require__.e(361)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2361));
     const server = new URL(selected.cluster.server);
     const cluster = { ...selected.cluster };
     // No proxy-url: the proxy of the environment, chosen as Go's net/http chooses it.
@@ -37041,9 +37041,15 @@ class KubeClient {
             resources = this.request('GET', path, { retryForMs: 30_000 })
                 .then(list => {
                 const map = new Map();
+                const names = new Set((list.resources ?? []).map(r => r.name));
                 for (const r of list.resources ?? [])
                     if (!r.name.includes('/'))
-                        map.set(r.kind, { name: r.name, namespaced: r.namespaced, verbs: r.verbs ?? [] });
+                        map.set(r.kind, {
+                            name: r.name,
+                            namespaced: r.namespaced,
+                            verbs: r.verbs ?? [],
+                            status: names.has(`${r.name}/status`)
+                        });
                 return map;
             })
                 .catch(err => {
@@ -37054,6 +37060,10 @@ class KubeClient {
             this.discovery.set(apiVersion, resources);
         }
         return (await resources).get(kind);
+    }
+    /** Forgets what discovery said of a group version (a CRD of the release has just been established). */
+    forgetDiscovery(apiVersion) {
+        this.discovery.delete(apiVersion);
     }
     /** The collection path of a resource: /apis/apps/v1/namespaces/ns/deployments. */
     static collectionPath(apiVersion, resource, namespace) {
@@ -37222,6 +37232,13 @@ function releaseAccessNeeds(planned, options) {
                 why: 'show a failing container’s log'
             });
             add({ verb: 'list', group: '', resource: 'events', namespace: ns, why: 'explain a failing pod' });
+            add({
+                verb: 'watch',
+                group: '',
+                resource: 'events',
+                namespace: ns,
+                why: 'see a slow pod’s progress (image pulls, a node being added)'
+            });
             if (r.resource === 'deployments')
                 add({
                     verb: 'list',
@@ -41270,6 +41287,7 @@ async function planApply(client, manifests, defaultNamespace, options) {
     const newNamespaces = new Set(manifests
         .filter(m => m.object.kind === 'Namespace' && m.object.apiVersion === 'v1')
         .map(m => m.object.metadata.name));
+    const releaseCrds = crdsOf(manifests);
     for (const m of manifests) {
         const source = formatSource(m.source);
         const obj = m.object;
@@ -41280,6 +41298,9 @@ async function planApply(client, manifests, defaultNamespace, options) {
         catch (err) {
             throw describeApiError(err, `discovering the API of ${obj.apiVersion}`);
         }
+        const crd = resource ? undefined : releaseCrds.get(`${obj.apiVersion}/${obj.kind}`);
+        if (crd)
+            resource = crd.resource;
         if (!resource) {
             problems.push(`${source}: unknown kind ${obj.kind} in apiVersion ${obj.apiVersion}: the API server does not serve it (a typo, or a CRD not installed yet?)`);
             continue;
@@ -41300,12 +41321,22 @@ async function planApply(client, manifests, defaultNamespace, options) {
         }
         seen.set(key, source);
         const path = `${KubeClient.collectionPath(obj.apiVersion, resource.name, metadata.namespace)}/${encodeURIComponent(metadata.name)}`;
-        planned.push({ object: obj, source, path, before: undefined });
+        planned.push({
+            object: obj,
+            source,
+            path,
+            before: undefined,
+            hasStatus: resource.status,
+            afterCrd: crd?.name
+        });
     }
     if (problems.length > 0)
         return { planned: [], problems };
     // Read the current objects and dry-run the apply of each, all concurrently (bounded).
     await forEachLimit(planned, 8, async (p) => {
+        // Its kind is served once its CRD (in this release) is established; applyPlan dry-runs it then.
+        if (p.afterCrd)
+            return;
         try {
             p.before = await client.request('GET', p.path, { retryForMs: 30_000 });
         }
@@ -41386,9 +41417,17 @@ async function applyObject(client, p, options, dryRun) {
 /** Applies the validated plan in order. A failure here (rare after the dry-run) stops the apply. */
 async function applyPlan(client, planned, options, log) {
     const applied = [];
+    const established = new Set();
     for (const p of planned) {
         let after;
         try {
+            if (p.afterCrd && !established.has(p.afterCrd)) {
+                await waitEstablished(client, p.afterCrd, log);
+                established.add(p.afterCrd);
+                client.forgetDiscovery(p.object.apiVersion);
+            }
+            if (p.afterCrd)
+                await applyObject(client, p, options, true);
             after = await applyObject(client, p, options, false);
         }
         catch (err) {
@@ -41407,10 +41446,58 @@ async function applyPlan(client, planned, options, log) {
             action,
             source: p.source,
             after,
-            before: p.before
+            before: p.before,
+            path: p.path,
+            hasStatus: p.hasStatus
         });
     }
     return applied;
+}
+/** The kinds the release's own CRDs define, by `apiVersion/kind`, with the REST resource each will have. */
+function crdsOf(manifests) {
+    const kinds = new Map();
+    for (const m of manifests) {
+        const o = m.object;
+        if (o.kind !== 'CustomResourceDefinition' || !o.apiVersion?.startsWith('apiextensions.k8s.io/'))
+            continue;
+        const spec = (o.spec ?? {});
+        if (!spec.group || !spec.names?.plural || !spec.names.kind)
+            continue;
+        for (const v of spec.versions ?? []) {
+            if (v.served === false)
+                continue;
+            kinds.set(`${spec.group}/${v.name}/${spec.names.kind}`, {
+                name: o.metadata?.name ?? `${spec.names.plural}.${spec.group}`,
+                resource: {
+                    name: spec.names.plural,
+                    namespaced: spec.scope !== 'Cluster',
+                    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+                    status: v.subresources?.status !== undefined
+                }
+            });
+        }
+    }
+    return kinds;
+}
+/** Polls a CRD until the API server has established it (its kind is then served), up to a minute. */
+async function waitEstablished(client, name, log) {
+    const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${encodeURIComponent(name)}`;
+    const until = Date.now() + 60_000;
+    for (;;) {
+        const crd = await client.request('GET', path, { retryForMs: 30_000 });
+        const conditions = (crd.status?.conditions ??
+            []);
+        if (condition(conditions, 'Established')?.status === 'True') {
+            log(`CustomResourceDefinition ${name} established`);
+            return;
+        }
+        const names = condition(conditions, 'NamesAccepted');
+        if (names?.status === 'False')
+            throw new Error(`CustomResourceDefinition ${name}: names not accepted: ${names.message ?? ''}`);
+        if (Date.now() > until)
+            throw new Error(`CustomResourceDefinition ${name} was not established within 60s`);
+        await sleep(200);
+    }
 }
 async function forEachLimit(items, limit, fn) {
     let next = 0;
@@ -41495,6 +41582,387 @@ function pinImages(objects, pins) {
         visit(spec.containers, false);
     }
     return { pinned, unmatched: pins.filter(p => !used.has(p.container)) };
+}
+
+;// CONCATENATED MODULE: ./src/kube/applyset.ts
+/**
+ * ApplySets (KEP-3659, the labels `kubectl apply --prune --applyset` uses): every object of a
+ * release carries `applyset.kubernetes.io/part-of: <id>`, and a parent Secret in the release's
+ * namespace carries the id and the group-kinds (and other namespaces) its members may be in. With
+ * that, `prune` can find the objects an earlier release applied and this one no longer has, and
+ * kubectl (or any tool) can list the set. The id, labels and prune choice are pure; the calls to
+ * the API server are in release/prune.ts.
+ */
+
+const PART_OF = 'applyset.kubernetes.io/part-of';
+const APPLYSET_ID = 'applyset.kubernetes.io/id';
+const TOOLING = 'applyset.kubernetes.io/tooling';
+const GROUP_KINDS = 'applyset.kubernetes.io/contains-group-kinds';
+const ADDITIONAL_NAMESPACES = 'applyset.kubernetes.io/additional-namespaces';
+/** What this suite writes in the tooling annotation (name/version, as the KEP asks). */
+const OUR_TOOLING = 'otlp-deploy-actions/v1';
+/** The KEP's id: `applyset-` + base64url(sha256(name.namespace.kind.group)) + `-v1`. */
+function applySetId(name, namespace, kind = 'Secret', group = '') {
+    const hash = (0,external_node_crypto_.createHash)('sha256').update([name, namespace, kind, group].join('.')).digest('base64url');
+    return `applyset-${hash}-v1`;
+}
+/** `Deployment.apps`, `ConfigMap`: a group-kind as the annotation spells it. */
+function groupKindOf(obj) {
+    const group = obj.apiVersion?.includes('/') ? obj.apiVersion.split('/')[0] : '';
+    return group ? `${obj.kind}.${group}` : (obj.kind ?? '');
+}
+function splitList(value) {
+    return (value ?? '')
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean);
+}
+function joinList(values) {
+    return [...new Set(values)].sort().join(',');
+}
+/** Labels every object as a member of the set (objects are the release's own copies). */
+function labelMembers(objects, id) {
+    for (const o of objects) {
+        const metadata = (o.metadata ??= {});
+        metadata.labels = { ...(metadata.labels ?? {}), [PART_OF]: id };
+    }
+}
+/** The parent Secret, server-side applied: its id label and what its members span. */
+function parentManifest(name, namespace, groupKinds, namespaces) {
+    const others = [...new Set(namespaces)].filter(n => n && n !== namespace);
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: {
+            name,
+            namespace,
+            labels: { [APPLYSET_ID]: applySetId(name, namespace) },
+            annotations: {
+                [TOOLING]: OUR_TOOLING,
+                [GROUP_KINDS]: joinList(groupKinds),
+                ...(others.length ? { [ADDITIONAL_NAMESPACES]: joinList(others) } : {})
+            }
+        }
+    };
+}
+/** Why an existing parent cannot be used ('' when it can): another tool manages it, or it is not a parent. */
+function parentProblem(live, id) {
+    if (!live)
+        return '';
+    const labels = live.metadata?.labels ?? {};
+    const annotations = live.metadata?.annotations ?? {};
+    const tooling = annotations[TOOLING];
+    if (tooling && !tooling.startsWith('otlp-deploy-actions/'))
+        return `is the parent of an ApplySet managed by ${tooling}; give this release its own applyset name`;
+    if (labels[APPLYSET_ID] && labels[APPLYSET_ID] !== id)
+        return `carries another ApplySet id (${labels[APPLYSET_ID]})`;
+    if (!labels[APPLYSET_ID] && Object.keys(live.data ?? {}).length > 0)
+        return 'exists and holds data: it is not an ApplySet parent; choose another applyset name';
+    return '';
+}
+/** The members an earlier release left that this one no longer has (keys: group-kind/namespace/name). */
+function pruneCandidates(listed, id, current) {
+    return listed.filter(o => o.metadata?.labels?.[PART_OF] === id && !o.metadata?.deletionTimestamp && !current.has(memberKey(o)));
+}
+function memberKey(o) {
+    return `${groupKindOf(o)}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/jsonpath-plus/dist/index-node-esm.js + 1 modules
+var index_node_esm = __nccwpck_require__(4983);
+;// CONCATENATED MODULE: ./src/kube/readiness-rules.ts
+/**
+ * Readiness rules: when an object of a kind the suite has no viewer for is ready, and when it has
+ * failed, as JSONPath matches on the object (kubectl's JSONPath, evaluated by jsonpath-plus). A few
+ * common kinds are shipped; a `readiness-rules` file adds or replaces rules by group and kind. The
+ * file is read and checked before anything is applied; an error names the file, line and field.
+ */
+
+
+
+/** The rules shipped with the suite, documented in docs/readiness-rules.md. */
+const SHIPPED_RULES = [
+    {
+        group: 'cert-manager.io',
+        kind: 'Certificate',
+        success: [{ path: '.status.conditions[?(@.type=="Ready")].status', equals: 'True' }],
+        failure: [
+            {
+                path: '.status.conditions[?(@.type=="Issuing")].reason',
+                equals: 'Failed',
+                message: '.status.conditions[?(@.type=="Issuing")].message'
+            }
+        ],
+        source: 'shipped'
+    },
+    {
+        group: 'argoproj.io',
+        kind: 'Rollout',
+        success: [{ path: '.status.phase', equals: 'Healthy' }],
+        failure: [{ path: '.status.phase', equals: 'Degraded', message: '.status.message' }],
+        source: 'shipped'
+    },
+    {
+        group: 'flagger.app',
+        kind: 'Canary',
+        success: [{ path: '.status.phase', in: ['Initialized', 'Succeeded'] }],
+        failure: [
+            {
+                path: '.status.phase',
+                equals: 'Failed',
+                message: '.status.conditions[?(@.type=="Promoted")].message'
+            }
+        ],
+        source: 'shipped'
+    },
+    {
+        group: '',
+        kind: 'PersistentVolumeClaim',
+        success: [{ path: '.status.phase', equals: 'Bound' }],
+        failure: [{ path: '.status.phase', equals: 'Lost', message: '.status.phase' }],
+        source: 'shipped'
+    }
+];
+/** The values a kubectl JSONPath finds in an object, as strings. */
+function valuesAt(obj, path) {
+    const found = (0,index_node_esm/* JSONPath */.E)({ path: toJsonPathPlus(path), json: obj, wrap: true });
+    return found.map(v => (typeof v === 'string' ? v : JSON.stringify(v)));
+}
+/** kubectl's `{.a.b}` / `.a.b` as jsonpath-plus's `$.a.b`. */
+function toJsonPathPlus(path) {
+    const bare = path
+        .trim()
+        .replace(/^\{(.*)\}$/s, '$1')
+        .trim();
+    return bare.startsWith('$') ? bare : `$${bare.startsWith('.') || bare.startsWith('[') ? '' : '.'}${bare}`;
+}
+function matches(obj, m) {
+    const values = valuesAt(obj, m.path);
+    if (m.exists !== undefined)
+        return m.exists === values.length > 0;
+    if (m.equals !== undefined)
+        return values.includes(m.equals);
+    if (m.in)
+        return values.some(v => m.in.includes(v));
+    if (m.matches !== undefined) {
+        const re = new RegExp(m.matches);
+        return values.some(v => re.test(v));
+    }
+    return values.length > 0;
+}
+/** The rule for a group and kind: the file's rules win over the shipped ones. */
+function ruleFor(rules, group, kind) {
+    return [...rules].reverse().find(r => r.group === group && r.kind === kind);
+}
+/**
+ * Reads a readiness-rules file: a list of `{apiVersion or group, kind, success, failure}`.
+ * Returns the shipped rules followed by the file's, or the problems (each naming file and line).
+ */
+async function loadReadinessRules(file) {
+    if (!file)
+        return { rules: [...SHIPPED_RULES], problems: [] };
+    let text;
+    try {
+        text = await (0,promises_.readFile)(file, 'utf8');
+    }
+    catch (err) {
+        return { rules: [], problems: [`readiness-rules: cannot read ${file}: ${err.message}`] };
+    }
+    const parsed = parseReadinessRules(text, file);
+    return { rules: [...SHIPPED_RULES, ...parsed.rules], problems: parsed.problems };
+}
+function parseReadinessRules(text, file) {
+    const lines = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: lines });
+    const at = (node) => `${file}:${node?.range ? lines.linePos(node.range[0]).line : 1}`;
+    const problems = doc.errors.map(e => `${file}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split('\n')[0]}`);
+    if (problems.length)
+        return { rules: [], problems };
+    const root = doc.contents;
+    const list = (0,dist/* isMap */.jh)(root) && root.has('rules') ? root.get('rules', true) : root;
+    if (!(0,dist/* isSeq */.oP)(list))
+        return { rules: [], problems: [`${at(root)}: expected a list of rules (or rules: [...])`] };
+    const rules = [];
+    for (const item of list.items) {
+        const where = at(item);
+        if (!(0,dist/* isMap */.jh)(item)) {
+            problems.push(`${where}: a rule is a mapping with kind, success and failure`);
+            continue;
+        }
+        const raw = item.toJSON();
+        const known = ['apiVersion', 'group', 'kind', 'success', 'failure'];
+        for (const key of Object.keys(raw))
+            if (!known.includes(key))
+                problems.push(`${where}: unknown field ${key} (a rule has ${known.join(', ')})`);
+        if (typeof raw.kind !== 'string' || !raw.kind) {
+            problems.push(`${where}: kind is required`);
+            continue;
+        }
+        const group = typeof raw.group === 'string'
+            ? raw.group
+            : typeof raw.apiVersion === 'string'
+                ? raw.apiVersion.includes('/')
+                    ? raw.apiVersion.split('/')[0]
+                    : ''
+                : undefined;
+        if (group === undefined) {
+            problems.push(`${where}: ${raw.kind}: group (or apiVersion) is required`);
+            continue;
+        }
+        const success = matchersOf(raw.success, `${where}: ${raw.kind}: success`, problems);
+        const failure = matchersOf(raw.failure, `${where}: ${raw.kind}: failure`, problems);
+        if (success.length === 0)
+            problems.push(`${where}: ${raw.kind}: success needs at least one matcher`);
+        rules.push({ group, kind: raw.kind, success, failure, source: where });
+    }
+    return { rules: problems.length ? [] : rules, problems };
+}
+function matchersOf(value, where, problems) {
+    if (value === undefined)
+        return [];
+    if (!Array.isArray(value)) {
+        problems.push(`${where} is a list of matchers ({path, equals | in | matches | exists})`);
+        return [];
+    }
+    const out = [];
+    value.forEach((m, i) => {
+        const here = `${where}[${i}]`;
+        if (typeof m !== 'object' || m === null || typeof m.path !== 'string') {
+            problems.push(`${here}: path (a JSONPath such as .status.phase) is required`);
+            return;
+        }
+        const tests = ['equals', 'in', 'matches', 'exists'].filter(k => m[k] !== undefined);
+        if (tests.length > 1)
+            problems.push(`${here}: use one of equals, in, matches, exists (found ${tests.join(', ')})`);
+        for (const key of Object.keys(m))
+            if (!['path', 'equals', 'in', 'matches', 'exists', 'message'].includes(key))
+                problems.push(`${here}: unknown field ${key}`);
+        try {
+            valuesAt({}, m.path);
+            if (typeof m.message === 'string')
+                valuesAt({}, m.message);
+        }
+        catch (err) {
+            problems.push(`${here}: path ${m.path}: ${err.message}`);
+        }
+        if (m.equals !== undefined && typeof m.equals !== 'string')
+            problems.push(`${here}: equals takes a string (quote it: "${String(m.equals)}")`);
+        if (m.in !== undefined && !(Array.isArray(m.in) && m.in.every(v => typeof v === 'string')))
+            problems.push(`${here}: in takes a list of strings`);
+        if (m.exists !== undefined && typeof m.exists !== 'boolean')
+            problems.push(`${here}: exists takes true or false`);
+        if (m.matches !== undefined) {
+            try {
+                new RegExp(String(m.matches));
+            }
+            catch (err) {
+                problems.push(`${here}: matches: ${err.message}`);
+            }
+        }
+        out.push(m);
+    });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/kube/pod-evidence.ts
+/**
+ * Events that mean a pod moved forward: the scheduler placed it or a node is coming for it, the
+ * kubelet pulled, created or started something, a volume was attached. Warnings (BackOff,
+ * Unhealthy, FailedMount) are not progress.
+ */
+const PROGRESS_EVENTS = new Set([
+    'Scheduled',
+    'TriggeredScaleUp',
+    'Nominated',
+    'Pulling',
+    'Pulled',
+    'Created',
+    'Started',
+    'SuccessfulAttachVolume',
+    'SuccessfulMountVolume'
+]);
+/** What of a pod's status counts as a change: phase, conditions, each container's state, restarts, readiness. */
+function podFingerprint(pod) {
+    const s = pod.status ?? {};
+    const containers = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])].map(c => {
+        const state = c.state ?? {};
+        const key = state.running ? 'running' : state.terminated ? 'terminated' : state.waiting ? 'waiting' : '';
+        const reason = state.waiting?.reason ?? state.terminated?.reason ?? '';
+        return [c.name, key, reason, c.restartCount ?? 0, c.ready ?? false, c.started ?? false];
+    });
+    const conditions = (s.conditions ?? []).map(c => [c.type, c.status, c.reason ?? '']);
+    return JSON.stringify([s.phase ?? '', conditions, containers]);
+}
+/** The history after one more look at the pods (keyed by uid, else name). Pods no longer seen drop out. */
+function observePods(previous, pods, now) {
+    const next = new Map();
+    for (const pod of pods) {
+        const key = podKey(pod);
+        const before = previous.get(key);
+        const fingerprint = podFingerprint(pod);
+        const waitingSince = {};
+        const s = pod.status ?? {};
+        for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+            const reason = c.state?.waiting?.reason;
+            if (!reason)
+                continue;
+            const seen = before?.waitingSince[c.name];
+            waitingSince[c.name] = seen?.reason === reason ? seen : { reason, since: now };
+        }
+        const changedAt = before && before.fingerprint !== fingerprint ? now : before?.changedAt;
+        next.set(key, { fingerprint, changedAt, waitingSince });
+    }
+    return next;
+}
+function podKey(pod) {
+    return pod.metadata?.uid ?? pod.metadata?.name ?? '';
+}
+/** The events about each pod (by uid, else name), oldest first. */
+function eventsByPod(events) {
+    const byPod = new Map();
+    for (const e of events) {
+        const involved = e.involvedObject;
+        if (involved?.kind !== 'Pod')
+            continue;
+        const at = eventTime(e);
+        if (!Number.isFinite(at))
+            continue;
+        const event = { reason: e.reason ?? '', type: e.type ?? 'Normal', message: e.message ?? '', at };
+        for (const key of new Set([involved.uid, involved.name].filter((k) => !!k))) {
+            const list = byPod.get(key) ?? [];
+            list.push(event);
+            byPod.set(key, list);
+        }
+    }
+    for (const list of byPod.values())
+        list.sort((a, b) => a.at - b.at);
+    return byPod;
+}
+/** The evidence about one pod from the history and the events of a wait. */
+function evidenceFor(pod, history, events) {
+    const uid = pod.metadata?.uid;
+    const name = pod.metadata?.name ?? '';
+    return {
+        history: history?.get(podKey(pod)),
+        events: (uid && events?.get(uid)) || events?.get(name) || []
+    };
+}
+/** When an event last happened: a series' last observation, lastTimestamp, eventTime, or its creation. */
+function eventTime(e) {
+    const candidates = [
+        e.series?.lastObservedTime,
+        e.lastTimestamp,
+        e.eventTime,
+        e.firstTimestamp,
+        e.metadata?.creationTimestamp
+    ];
+    for (const c of candidates) {
+        const t = c ? Date.parse(String(c)) : NaN;
+        if (Number.isFinite(t))
+            return t;
+    }
+    return NaN;
 }
 
 ;// CONCATENATED MODULE: ./src/kube/informer.ts
@@ -41695,6 +42163,7 @@ async function waitFor(client, options) {
         resolveEnd(end);
     };
     const related = new Map();
+    const optionalKeys = new Set();
     const informers = () => [watched, ...related.values()];
     // An informer holds what its watch selects: the caller names those kinds.
     const watchedObjects = () => watched.objects;
@@ -41702,6 +42171,13 @@ async function waitFor(client, options) {
     const evaluate = () => {
         if (finished)
             return;
+        for (const [key, informer] of related) {
+            if (!optionalKeys.has(key) || !informer.fatal)
+                continue;
+            options.onNotice?.(`going on without ${key}: ${informer.fatal.message}`);
+            informer.stop();
+            related.delete(key);
+        }
         const fatal = informers().find(i => i.fatal)?.fatal;
         decision = options.decide(watchedObjects(), relatedObjects(), Date.now());
         if (fatal)
@@ -41722,7 +42198,16 @@ async function waitFor(client, options) {
                 continue;
             const informer = newInformer(watch, evaluate);
             related.set(key, informer);
-            starts.push(informer.start());
+            if (watch.optional) {
+                optionalKeys.add(key);
+                // Its list failing is the same as its watch failing: the next evaluation drops it.
+                starts.push(informer.start().catch((err) => {
+                    informer.fatal ??= err;
+                    evaluate();
+                }));
+            }
+            else
+                starts.push(informer.start());
         }
         Promise.all(starts).catch((err) => finish({ end: 'watch failed', error: err }));
     };
@@ -41921,7 +42406,8 @@ function progressLine(status) {
 
 ;// CONCATENATED MODULE: ./src/kube/doom.ts
 
-/** Waiting reasons from which a container does not recover by itself. */
+
+/** Waiting reasons from which a container does not recover by itself (unless the cause is transient). */
 const FATAL_WAITING_REASONS = new Set([
     'CrashLoopBackOff',
     'ErrImagePull',
@@ -41938,7 +42424,36 @@ const FATAL_WAITING_REASONS = new Set([
  * ContainerCannotRun is Docker's, StartError containerd's.
  */
 const FATAL_TERMINATED_REASONS = new Set(['ContainerCannotRun', 'StartError']);
-function doomedPodReason(pod, policy, now) {
+/**
+ * Causes the kubelet retries and that usually clear by themselves: a slow secret or configmap
+ * cache, a runtime timeout, a registry that is briefly unreachable or rate-limiting. A container
+ * waiting for one of these is doomed only when it persists past the grace period.
+ */
+const TRANSIENT_CAUSES = {
+    CreateContainerConfigError: /failed to sync (secret|configmap) cache|timed out waiting for the condition/i,
+    CreateContainerError: /context deadline exceeded|DeadlineExceeded|resource temporarily unavailable|failed to reserve container name/i,
+    ErrImagePull: /timeout|timed out|deadline exceeded|connection (refused|reset)|\bEOF\b|too ?many ?requests|\b429\b|\b50[0234]\b|service unavailable|TLS handshake|temporary failure|no route to host|network is unreachable/i,
+    ImagePullBackOff: /timeout|timed out|deadline exceeded|connection (refused|reset)|\bEOF\b|too ?many ?requests|\b429\b|\b50[0234]\b|service unavailable|TLS handshake|temporary failure|no route to host|network is unreachable/i
+};
+/** Pull failures that no retry fixes; they win over a transient-looking word in the same message. */
+const PERMANENT_PULL = /not found|manifest unknown|unauthorized|denied|forbidden|no match for platform|invalid reference/i;
+/** Pod failure reasons of disruptions the controller answers with a new pod (not the release's fault). */
+const DISRUPTIONS = new Set([
+    'Evicted',
+    'Preempting',
+    'Shutdown',
+    'NodeShutdown',
+    'Terminated',
+    'DeletionByTaintManager',
+    'TerminationByKubelet'
+]);
+/** Autoscaler events on a pod: a node is coming (Cluster Autoscaler, Karpenter), or none will. */
+const SCALE_UP = new Set(['TriggeredScaleUp', 'Nominated']);
+const NO_SCALE_UP = new Set(['NotTriggerScaleUp']);
+const IMAGE_EVENTS = new Set(['Pulling', 'Pulled', 'Failed', 'BackOff', 'ErrImageNeverPull', 'InspectFailed']);
+/** Warnings that say a pod's set-up is stuck (not merely slow) while its containers are being created. */
+const SETUP_WARNINGS = new Set(['FailedMount', 'FailedAttachVolume', 'FailedCreatePodSandBox']);
+function doomedPodReason(pod, policy, now, evidence = {}) {
     const name = pod.metadata?.name ?? '?';
     if (pod.metadata?.deletionTimestamp)
         return undefined;
@@ -41951,7 +42466,7 @@ function doomedPodReason(pod, policy, now) {
         ...(status.containerStatuses ?? []).map(s => [s, false])
     ];
     for (const [cs, init] of statuses) {
-        const doomed = doomedContainer(cs, policy);
+        const doomed = doomedContainer(cs, pod, policy, now, evidence);
         if (doomed)
             return {
                 pod: name,
@@ -41960,24 +42475,145 @@ function doomedPodReason(pod, policy, now) {
                 message: `${init ? 'init ' : ''}container ${cs.name}: ${doomed.message}`
             };
     }
-    const ready = condition(status.conditions, 'Ready');
-    if (ready?.status === 'True')
+    if (condition(status.conditions, 'Ready')?.status === 'True')
         return undefined;
-    const created = Date.parse(pod.metadata?.creationTimestamp ?? '');
-    if (Number.isFinite(created) && now - created > policy.notReadyGraceMs) {
-        const why = ready?.message ??
-            ready?.reason ??
-            condition(status.conditions, 'PodScheduled')?.message ??
-            `phase ${status.phase ?? 'unknown'}`;
+    const judged = notReady(pod, now, evidence);
+    if (judged.state === 'doomed')
+        return { pod: name, reason: judged.reason, message: judged.message };
+    if (judged.state === 'busy')
+        return undefined;
+    const still = now - judged.since;
+    if (still <= policy.notReadyGraceMs)
+        return undefined;
+    return {
+        pod: name,
+        reason: 'NotReady',
+        message: `not Ready, and no progress for ${Math.round(still / 1000)}s (grace ${Math.round(policy.notReadyGraceMs / 1000)}s): ${judged.why}`
+    };
+}
+function notReady(pod, now, evidence = {}) {
+    const status = pod.status ?? {};
+    const spec = pod.spec ?? {};
+    const events = evidence.events ?? [];
+    const since = lastProgressAt(pod, evidence);
+    const scheduled = condition(status.conditions, 'PodScheduled');
+    const ready = condition(status.conditions, 'Ready');
+    const gates = spec.schedulingGates ?? [];
+    if (gates.length || scheduled?.reason === 'SchedulingGated')
         return {
-            pod: name,
-            reason: 'NotReady',
-            message: `not Ready ${Math.round((now - created) / 1000)}s after creation (grace ${Math.round(policy.notReadyGraceMs / 1000)}s): ${why}`
+            state: 'busy',
+            why: `waiting for its scheduling gates (${gates.map(g => g.name).join(', ') || 'set by another controller'}) to be removed`
         };
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+        const scaling = newest(events, e => SCALE_UP.has(e.reason) || NO_SCALE_UP.has(e.reason));
+        if (scaling && SCALE_UP.has(scaling.reason))
+            return { state: 'busy', why: `a node is being added for it (${scaling.reason}: ${scaling.message})` };
+        if (scaling)
+            return {
+                state: 'doomed',
+                reason: 'Unschedulable',
+                message: `the scheduler cannot place it (${scheduled.message ?? 'unschedulable'}) and the cluster autoscaler adds no node for it (${scaling.reason}: ${scaling.message})`
+            };
+        if (status.nominatedNodeName)
+            return { state: 'busy', why: `preempting lower-priority pods on node ${status.nominatedNodeName}` };
+        return { state: 'stuck', why: `unschedulable: ${scheduled.message ?? 'no node fits'}`, since };
+    }
+    const sidecars = new Set((spec.initContainers ?? []).filter(c => c.restartPolicy === 'Always').map(c => c.name));
+    const initRunning = (status.initContainerStatuses ?? []).find(c => c.state?.running && !sidecars.has(c.name));
+    if (initRunning)
+        return {
+            state: 'busy',
+            why: `init container ${initRunning.name} running since ${initRunning.state?.running?.startedAt ?? '?'}`
+        };
+    const imageEvent = newest(events, e => IMAGE_EVENTS.has(e.reason));
+    if (imageEvent?.reason === 'Pulling')
+        return { state: 'busy', why: `pulling an image (${imageEvent.message})` };
+    const all = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
+    const settingUp = all.length === 0 ||
+        all.some(c => ['ContainerCreating', 'PodInitializing'].includes(c.state?.waiting?.reason ?? ''));
+    if (settingUp) {
+        const warning = newest(events, e => SETUP_WARNINGS.has(e.reason));
+        if (warning && warning.at >= since)
+            return { state: 'stuck', why: `${warning.reason}: ${warning.message}`, since };
+        return { state: 'busy', why: 'the kubelet is setting up its volumes and containers' };
+    }
+    const probing = startupBudget(pod, now);
+    if (probing)
+        return { state: 'busy', why: probing };
+    const gate = (spec.readinessGates ?? []).find(g => condition(status.conditions, g.conditionType)?.status !== 'True');
+    if (gate && condition(status.conditions, 'ContainersReady')?.status === 'True')
+        return {
+            state: 'busy',
+            why: `waiting for its readiness gate ${gate.conditionType} (set by another controller)`
+        };
+    const unhealthy = newest(events, e => e.reason === 'Unhealthy');
+    const why = unhealthy && unhealthy.at >= since - 1000
+        ? unhealthy.message
+        : (ready?.message ?? ready?.reason ?? `phase ${status.phase ?? 'unknown'}`);
+    return { state: 'stuck', why, since: Math.max(since, readinessDelayEnd(pod)) };
+}
+/**
+ * The last time the pod moved: its creation, any condition's transition, a container starting or
+ * ending, a change this wait saw, or a progress event.
+ */
+function lastProgressAt(pod, evidence = {}) {
+    const times = [
+        pod.metadata?.creationTimestamp,
+        evidence.history?.changedAt
+    ];
+    const s = pod.status ?? {};
+    for (const c of s.conditions ?? [])
+        times.push(c.lastTransitionTime);
+    for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+        times.push(c.state?.running?.startedAt, c.state?.terminated?.finishedAt, c.lastState?.terminated?.finishedAt);
+    }
+    for (const e of evidence.events ?? [])
+        if (PROGRESS_EVENTS.has(e.reason))
+            times.push(e.at);
+    let latest = -Infinity;
+    for (const t of times) {
+        const ms = typeof t === 'number' ? t : t ? Date.parse(t) : NaN;
+        if (Number.isFinite(ms) && ms > latest)
+            latest = ms;
+    }
+    return latest;
+}
+/** A running container still inside its startup probe's budget (initialDelay + period × failureThreshold). */
+function startupBudget(pod, now) {
+    for (const c of pod.spec?.containers ?? []) {
+        const probe = c.startupProbe;
+        if (!probe)
+            continue;
+        const cs = pod.status?.containerStatuses?.find(s => s.name === c.name);
+        const started = Date.parse(cs?.state?.running?.startedAt ?? '');
+        if (!cs || cs.started || !Number.isFinite(started))
+            continue;
+        const budgetMs = ((probe.initialDelaySeconds ?? 0) + (probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3)) * 1000;
+        if (now < started + budgetMs)
+            return `container ${c.name} is inside its startup probe's budget (${Math.round(budgetMs / 1000)}s from ${cs.state?.running?.startedAt})`;
     }
     return undefined;
 }
-function doomedContainer(cs, policy) {
+/** When the last container's readiness probe may first fail: its start plus initialDelaySeconds. */
+function readinessDelayEnd(pod) {
+    let end = -Infinity;
+    for (const c of pod.spec?.containers ?? []) {
+        const delay = c.readinessProbe?.initialDelaySeconds;
+        const cs = pod.status?.containerStatuses?.find(s => s.name === c.name);
+        const started = Date.parse(cs?.state?.running?.startedAt ?? '');
+        if (delay && Number.isFinite(started))
+            end = Math.max(end, started + delay * 1000);
+    }
+    return end;
+}
+function newest(events, match) {
+    let found;
+    for (const e of events)
+        if (match(e) && (!found || e.at >= found.at))
+            found = e;
+    return found;
+}
+function doomedContainer(cs, pod, policy, now, evidence) {
     const waiting = cs.state?.waiting;
     const restarts = cs.restartCount ?? 0;
     const lastTerminated = cs.lastState?.terminated;
@@ -41985,6 +42621,17 @@ function doomedContainer(cs, policy) {
         const parts = [];
         if (waiting.message)
             parts.push(waiting.message);
+        const cause = pullCause(waiting.reason, waiting.message, evidence.events ?? []);
+        if (cause && cause !== waiting.message)
+            parts.push(cause);
+        const transient = TRANSIENT_CAUSES[waiting.reason];
+        const text = cause ?? waiting.message ?? '';
+        if (transient?.test(text) && !(waiting.reason.includes('Image') && PERMANENT_PULL.test(text))) {
+            const since = evidence.history?.waitingSince[cs.name]?.since ?? lastProgressAt(pod, evidence);
+            if (now - since <= policy.notReadyGraceMs)
+                return undefined;
+            parts.push(`a transient cause, but it has persisted for ${Math.round((now - since) / 1000)}s`);
+        }
         if (waiting.reason === 'CrashLoopBackOff' && lastTerminated) {
             parts.push(`last exit code ${lastTerminated.exitCode ?? '?'}${lastTerminated.reason ? ` (${lastTerminated.reason})` : ''}, ${restarts} restarts`);
         }
@@ -42011,8 +42658,39 @@ function doomedContainer(cs, policy) {
     }
     return undefined;
 }
-function rolloutDoom(pods, policy, tolerance, now) {
-    const doomed = pods.map(p => doomedPodReason(p, policy, now)).filter((d) => d !== undefined);
+/** An image pull's cause: the waiting message when it names one, else the kubelet's last Failed event. */
+function pullCause(reason, message, events) {
+    if (reason !== 'ErrImagePull' && reason !== 'ImagePullBackOff')
+        return message;
+    if (message && /:/.test(message.replace(/^Back-off pulling image "[^"]*"/, '')))
+        return message;
+    return newest(events, e => e.reason === 'Failed' && /pull/i.test(e.message))?.message ?? message;
+}
+/**
+ * The doomed pods of a revision. A failed pod (evicted, preempted, refused by a kubelet) is replaced
+ * by its controller, so it counts only when a pod created after it is doomed too: the replacement
+ * failed as well. A disruption (eviction, preemption, node shutdown) alone never fails a release.
+ */
+function rolloutDoom(pods, policy, tolerance, now, evidence = () => ({})) {
+    const judged = pods.map(pod => ({ pod, doomed: doomedPodReason(pod, policy, now, evidence(pod)) }));
+    const created = (p) => Date.parse(p.metadata?.creationTimestamp ?? '') || 0;
+    // A replacement that was itself disrupted says nothing about the release.
+    const failedItself = (o) => !!o.doomed && !(o.pod.status?.phase === 'Failed' && DISRUPTIONS.has(o.doomed.reason));
+    const doomed = [];
+    for (const j of judged) {
+        if (!j.doomed)
+            continue;
+        if (j.pod.status?.phase !== 'Failed') {
+            doomed.push(j.doomed);
+            continue;
+        }
+        const replacement = judged.find(o => o !== j && created(o.pod) > created(j.pod) && failedItself(o));
+        if (replacement)
+            doomed.push({
+                ...j.doomed,
+                message: `${j.doomed.message}; its replacement ${replacement.pod.metadata?.name ?? '?'} failed too`
+            });
+    }
     doomed.sort((a, b) => a.pod.localeCompare(b.pod));
     return { doomed, failed: doomed.length > tolerance };
 }
@@ -42192,6 +42870,7 @@ function clone(v) {
 
 
 
+
 /** The Deployment controller's choice: the owned ReplicaSet whose template equals the Deployment's. */
 function newReplicaSetOf(deployment, replicaSets) {
     const owned = replicaSets.filter(rs => isControlledBy(rs, deployment));
@@ -42255,6 +42934,7 @@ function waitVerdict(snapshot, policy, tolerance, now) {
         return { state: 'failed', status, newPods: [], doom: noDoom, reason: status.message };
     }
     const status = rolloutStatus(snapshot.workload);
+    const evidence = podEvidence(snapshot);
     const { pods, newReplicaSet } = newPodsOf(snapshot.workload, snapshot.replicaSets, snapshot.pods);
     if (status.done)
         return { state: 'complete', status, newPods: pods, doom: noDoom, newReplicaSet };
@@ -42263,11 +42943,11 @@ function waitVerdict(snapshot, policy, tolerance, now) {
             state: 'failed',
             status,
             newPods: pods,
-            doom: rolloutDoom(pods, policy, Infinity, now),
+            doom: rolloutDoom(pods, policy, Infinity, now, evidence),
             reason: status.error,
             newReplicaSet
         };
-    const doom = rolloutDoom(pods, policy, tolerance, now);
+    const doom = rolloutDoom(pods, policy, tolerance, now, evidence);
     if (doom.failed) {
         const first = doom.doomed[0];
         const more = doom.doomed.length - 1;
@@ -42276,8 +42956,14 @@ function waitVerdict(snapshot, policy, tolerance, now) {
     }
     return { state: 'waiting', status, newPods: pods, doom, newReplicaSet };
 }
+/** The evidence about each pod of a snapshot: its history under watch and the events about it. */
+function podEvidence(snapshot) {
+    const events = snapshot.events ? eventsByPod(snapshot.events) : undefined;
+    return pod => evidenceFor(pod, snapshot.history, events);
+}
 
 ;// CONCATENATED MODULE: ./src/kube/wait.ts
+
 
 
 
@@ -42295,6 +42981,7 @@ function workloadCollection(kind, namespace) {
 async function waitForRollout(client, target, options) {
     const label = `${target.kind.toLowerCase()}/${target.name}`;
     const workloadOf = (objects) => objects.find(o => o.metadata?.name === target.name);
+    let history = new Map();
     let lastLine = '';
     let lastPrinted = 0;
     const wait = await waitFor(client, {
@@ -42309,17 +42996,22 @@ async function waitForRollout(client, target, options) {
                 return undefined;
             const labelSelector = selectorString(selector);
             const pods = { path: KubeClient.collectionPath('v1', 'pods', target.namespace), labelSelector };
+            const events = podEventsWatch(target.namespace);
             if (target.kind !== 'Deployment')
-                return { pods };
+                return { pods, events };
             return {
                 pods,
+                events,
                 replicaSets: {
                     path: KubeClient.collectionPath('apps/v1', 'replicasets', target.namespace),
                     labelSelector
                 }
             };
         },
-        decide: (workloads, { pods = [], replicaSets = [] }, now) => decisionOf(waitVerdict({ workload: workloadOf(workloads), replicaSets, pods }, options.policy, options.tolerance, now)),
+        decide: (workloads, { pods = [], replicaSets = [], events }, now) => {
+            history = observePods(history, pods, now);
+            return decisionOf(waitVerdict({ workload: workloadOf(workloads), replicaSets, pods, history, events }, options.policy, options.tolerance, now));
+        },
         onDecision: ({ state, value }) => {
             const line = state === 'pending' && value
                 ? `${label}: ${progressLine(value.status)} (${value.status.message})`
@@ -42345,15 +43037,25 @@ async function waitForRollout(client, target, options) {
         reconnects: wait.reconnects
     };
 }
-/** Waits for every workload of a release at once: a release is one unit, the first workload that fails ends the wait of the others. */
-async function waitForRelease(client, targets, options) {
-    const release = new AbortController();
+/**
+ * Waits for every workload of a release at once: a release is one unit, the first workload that
+ * fails ends the wait of the others (and of anything else sharing `release`).
+ */
+async function waitForRelease(client, targets, options, release = new AbortController()) {
     return Promise.all(targets.map(async (target) => {
         const wait = await waitForRollout(client, target, { ...options, signal: release.signal });
         if (wait.verdict.state === 'failed')
             release.abort();
         return wait;
     }));
+}
+/** The events about the namespace's pods: progress evidence (pulls, scale-ups); the wait goes on without them when it may not read events. */
+function podEventsWatch(namespace) {
+    return {
+        path: KubeClient.collectionPath('v1', 'events', namespace),
+        fieldSelector: 'involvedObject.kind=Pod',
+        optional: true
+    };
 }
 function decisionOf(verdict) {
     if (verdict.state === 'waiting')
@@ -42383,7 +43085,124 @@ function placeholder() {
     };
 }
 
+;// CONCATENATED MODULE: ./src/kube/release/prune.ts
+
+
+
+/** Reads the parent (validation): the plan, or why it cannot be used. */
+async function readApplySet(client, name, namespace, prune) {
+    const id = applySetId(name, namespace);
+    const path = `${KubeClient.collectionPath('v1', 'secrets', namespace)}/${encodeURIComponent(name)}`;
+    let live;
+    try {
+        live = await client.request('GET', path, { retryForMs: 30_000 });
+    }
+    catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404))
+            throw describeApiError(err, `reading the ApplySet parent Secret ${namespace}/${name}`);
+    }
+    const problem = parentProblem(live, id);
+    if (problem)
+        return { problem: `applyset: Secret ${namespace}/${name} ${problem}` };
+    const annotations = live?.metadata?.annotations ?? {};
+    return {
+        plan: {
+            name,
+            namespace,
+            id,
+            path,
+            previous: {
+                groupKinds: splitList(annotations[GROUP_KINDS]),
+                namespaces: [namespace, ...splitList(annotations[ADDITIONAL_NAMESPACES])]
+            },
+            prune
+        }
+    };
+}
+function spans(objects) {
+    return {
+        groupKinds: objects.map(groupKindOf),
+        namespaces: objects.map(o => o.metadata?.namespace ?? '').filter(Boolean)
+    };
+}
+/** Writes the parent so that it covers the old members and the new ones (before the apply). */
+async function writeParent(client, plan, objects, fieldManager, narrow = false) {
+    const now = spans(objects);
+    const groupKinds = narrow ? now.groupKinds : [...plan.previous.groupKinds, ...now.groupKinds];
+    const namespaces = narrow ? now.namespaces : [...plan.previous.namespaces, ...now.namespaces];
+    await client.request('PATCH', plan.path, {
+        query: { fieldManager, force: true },
+        body: parentManifest(plan.name, plan.namespace, groupKinds, namespaces),
+        contentType: 'application/apply-patch+yaml',
+        retryForMs: 30_000
+    });
+}
+/** Deletes the members no longer in the release, then narrows the parent to the release. */
+async function pruneApplySet(client, plan, objects, fieldManager, log) {
+    const report = { pruned: [], problems: [] };
+    const current = new Set(objects.map(memberKey));
+    const now = spans(objects);
+    const namespaces = [...new Set([...plan.previous.namespaces, ...now.namespaces])];
+    const versions = new Map(objects.map(o => [groupKindOf(o), o.apiVersion ?? '']));
+    for (const gk of new Set([...plan.previous.groupKinds, ...now.groupKinds])) {
+        const [kind, ...groupParts] = gk.split('.');
+        const group = groupParts.join('.');
+        try {
+            const apiVersion = versions.get(gk) ?? (await preferredVersion(client, group));
+            const resource = apiVersion ? await client.resourceFor(apiVersion, kind) : undefined;
+            if (!resource)
+                continue; // the kind is no longer served: nothing of it can be left
+            const scopes = resource.namespaced ? namespaces : [undefined];
+            for (const ns of scopes) {
+                const collection = KubeClient.collectionPath(apiVersion, resource.name, ns);
+                const list = await client.request('GET', collection, {
+                    query: { labelSelector: `${PART_OF}=${plan.id}` },
+                    retryForMs: 30_000
+                });
+                const items = (list.items ?? []).map(i => ({ ...i, apiVersion, kind }));
+                for (const o of pruneCandidates(items, plan.id, current)) {
+                    const name = o.metadata?.name ?? '';
+                    try {
+                        await client.request('DELETE', `${collection}/${encodeURIComponent(name)}`, {
+                            body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+                            retryForMs: 30_000
+                        });
+                        report.pruned.push(describeObject(o));
+                        log(`${describeObject(o)} pruned: an earlier release applied it, this one does not`);
+                    }
+                    catch (err) {
+                        if (!(err instanceof KubeApiError && err.status === 404))
+                            report.problems.push(`pruning ${describeObject(o)}: ${describeApiError(err, 'deleting it').message}`);
+                    }
+                }
+            }
+        }
+        catch (err) {
+            report.problems.push(`pruning ${gk}: ${describeApiError(err, `listing ${gk}`).message}`);
+        }
+    }
+    if (report.problems.length === 0)
+        await writeParent(client, plan, objects, fieldManager, true);
+    return report;
+}
+async function preferredVersion(client, group) {
+    if (!group)
+        return 'v1';
+    try {
+        const g = await client.request('GET', `/apis/${group}`, {
+            retryForMs: 30_000
+        });
+        return g.preferredVersion?.groupVersion;
+    }
+    catch (err) {
+        if (err instanceof KubeApiError && err.status === 404)
+            return undefined;
+        throw err;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/kube/diagnostics.ts
+
 
 
 /** The most of a container's log fetched for the summary. */
@@ -42400,6 +43219,29 @@ function describeState(state) {
     if (state.running)
         return `running since ${state.running.startedAt ?? '?'}`;
     return '';
+}
+/** A Job's failing pods as doomed pods: each failed run (its exit code) and each pod that cannot run. */
+function failedJobPods(pods, policy) {
+    const out = [];
+    for (const p of pods) {
+        const name = p.metadata?.name ?? '?';
+        const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+        const exited = statuses.find(c => (c.state?.terminated?.exitCode ?? 0) !== 0);
+        if (p.status?.phase === 'Failed' && exited) {
+            const t = exited.state.terminated;
+            out.push({
+                pod: name,
+                container: exited.name,
+                reason: t.reason ?? 'Error',
+                message: `container ${exited.name} exited with code ${t.exitCode}${t.message ? `: ${t.message}` : ''}`
+            });
+            continue;
+        }
+        const doomed = doomedPodReason(p, policy, Date.now());
+        if (doomed)
+            out.push(doomed);
+    }
+    return out.sort((a, b) => a.pod.localeCompare(b.pod));
 }
 function diagnosePods(pods, doomed) {
     const byName = new Map(doomed.map(d => [d.pod, d]));
@@ -42816,6 +43658,10 @@ function jobProblem(wait, timeoutMs) {
 
 
 
+
+
+
+
 /**
  * Reads, pins and dry-runs the release; throws one error naming every problem (input, file, line).
  * Pins with a placeholder image (the one-step action before its build) check everything but the
@@ -42837,13 +43683,21 @@ async function prepareRelease(config, adapters) {
 async function planRelease(config, { client, cwd, log }) {
     const namespace = config.namespace || client.defaultNamespace;
     const smoke = config.smoke.job ? await loadSmokeJob(config.smoke.job, cwd, namespace) : { problems: [] };
+    const rules = await loadReadinessRules(config.readinessRules ? (0,external_node_path_.resolve)(cwd, config.readinessRules) : undefined);
     const change = config.workload
         ? await planSetImage(client, config, config.workload, namespace)
         : await planManifests(client, config, cwd, namespace, log);
-    const problems = [...change.problems, ...smoke.problems];
+    const problems = [...rules.problems, ...change.problems, ...smoke.problems];
     if (problems.length)
         throw validationError(problems);
-    return { namespace, objects: change.objects ?? [], setImage: change.setImage, smokeJob: smoke.job };
+    return {
+        namespace,
+        objects: change.objects ?? [],
+        setImage: change.setImage,
+        smokeJob: smoke.job,
+        rules: rules.rules,
+        applySet: change.applySet
+    };
 }
 async function planManifests(client, config, cwd, namespace, log) {
     const loaded = await loadManifests(config.manifests, cwd);
@@ -42857,6 +43711,15 @@ async function planManifests(client, config, cwd, namespace, log) {
         for (const u of unmatched)
             problems.push(`images: no container named ${u.container} in any workload of the manifests`);
     }
+    let applySet;
+    if (config.applyset) {
+        const read = await readApplySet(client, config.applyset, namespace, config.prune);
+        if (read.problem)
+            problems.push(read.problem);
+        applySet = read.plan;
+        if (applySet)
+            labelMembers(loaded.manifests.map(m => m.object), applySet.id);
+    }
     if (problems.length)
         return { problems };
     const plan = await planApply(client, loaded.manifests, namespace, {
@@ -42865,7 +43728,7 @@ async function planManifests(client, config, cwd, namespace, log) {
     });
     if (plan.problems.length === 0)
         log(`${plan.planned.length} objects validated by a server-side dry-run`);
-    return { objects: plan.planned, problems: plan.problems };
+    return { objects: plan.planned, problems: plan.problems, applySet };
 }
 async function planSetImage(client, config, ref, namespace) {
     const label = `${ref.kind.toLowerCase()}/${ref.name}`;
@@ -43016,25 +43879,46 @@ function timelineGantt(entries, origin) {
 function failedWait(waits) {
     return waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete');
 }
+function badSmokeReason(smoke) {
+    const bad = smoke.find(r => !r.ok);
+    return bad ? `smoke test failed: ${bad.url}: ${bad.problem}` : '';
+}
 /** The timeline outcome of the release's wait. */
-function waitsOutcome(waits) {
-    const failed = failedWait(waits);
-    return failed
-        ? { outcome: 'failed', detail: failed.verdict.reason }
-        : { outcome: 'ok', detail: waits.map(w => w.verdict.status.message).join('; ') };
+function waitsOutcome(waits, objects = []) {
+    const failed = waits.find(w => w.verdict.state === 'failed');
+    if (failed)
+        return { outcome: 'failed', detail: failed.verdict.reason };
+    const failedObj = failedObject(objects);
+    if (failedObj)
+        return { outcome: 'failed', detail: failedObj.verdict.message };
+    const stopped = failedWait(waits);
+    if (stopped)
+        return { outcome: 'failed', detail: stopped.verdict.reason };
+    const waited = objects.filter(o => !o.immediate).map(o => o.verdict.message);
+    return { outcome: 'ok', detail: [...waits.map(w => w.verdict.status.message), ...waited].join('; ') };
 }
 /** The one line saying that a rollback failed, or undefined when there were no problems. */
 function rollbackFailureMessage(problems) {
     return problems.length ? `ROLLBACK FAILED, a person must act: ${problems.join('; ')}` : undefined;
 }
-function releaseOutcome({ waits, smoke, rollback }) {
-    const failed = failedWait(waits);
-    const badSmoke = smoke.find(r => !r.ok);
+/** The object wait that fails the release: the first failed one, else the first still in progress. */
+function failedObject(objects = []) {
+    return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current');
+}
+function releaseOutcome({ waits, objects, smoke, rollback }) {
+    const failed = waits.find(w => w.verdict.state === 'failed');
+    const failedObj = failedObject(objects);
+    const stopped = failedWait(waits);
+    // The first real failure names the cause; a wait another's failure stopped does not.
     const failureReason = failed
         ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-        : badSmoke
-            ? `smoke test failed: ${badSmoke.url}: ${badSmoke.problem}`
-            : '';
+        : failedObj
+            ? failedObj.verdict.state === 'in progress'
+                ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
+                : failedObj.verdict.message
+            : stopped
+                ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
+                : badSmokeReason(smoke);
     if (!failureReason)
         return { result: 'success', failureReason, rolledBack: false };
     if (rollback?.state !== 'ran')
@@ -43051,6 +43935,369 @@ function releaseOutcome({ waits, smoke, rollback }) {
             rollbackFailure: `A person must act: the rollback completed, but the restored previous revision fails the smoke test too: ${badAfter.url}: ${badAfter.problem}`
         };
     return { result: 'rolled-back', failureReason, rolledBack: true };
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/restore.ts
+
+
+/** Kinds whose content pods read: restored first. */
+const CONFIG_KINDS = ['ConfigMap', 'Secret'];
+const NEVER_DELETED = {
+    Namespace: 'deleting a namespace deletes everything in it',
+    CustomResourceDefinition: 'deleting a CRD deletes every object of its kind'
+};
+function restorePlan(applied) {
+    const plan = { restore: [], delete: [], keep: [] };
+    for (const a of applied) {
+        const object = describeObject(a.after);
+        if (a.action === 'configured' && a.before && !isWorkload(a.after))
+            plan.restore.push({ object, path: a.path, before: a.before });
+        if (a.action === 'created') {
+            const why = NEVER_DELETED[a.kind];
+            if (why)
+                plan.keep.push({ object, why });
+            else
+                plan.delete.push({ object, path: a.path });
+        }
+    }
+    const rank = (s) => {
+        const i = CONFIG_KINDS.indexOf(s.before?.kind ?? '');
+        return i === -1 ? CONFIG_KINDS.length : i;
+    };
+    plan.restore.sort((a, b) => rank(a) - rank(b));
+    plan.delete.reverse();
+    return plan;
+}
+/**
+ * The object as it was, ready to be written back over the live one: server-set metadata and
+ * status dropped, the live resourceVersion taken so that a concurrent change is a conflict.
+ */
+function restoredBody(before, live) {
+    const body = structuredClone(before);
+    delete body.status;
+    const metadata = { ...(body.metadata ?? {}) };
+    for (const key of ['uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink'])
+        delete metadata[key];
+    metadata.resourceVersion = live.metadata?.resourceVersion;
+    body.metadata = metadata;
+    return body;
+}
+/** Writes each configured object back as it was before the release (a PUT over the live object). */
+async function restoreObjects(client, steps, log, report) {
+    for (const step of steps) {
+        try {
+            // A conflict means it changed again under us: read it again and write once more.
+            for (let attempt = 1;; attempt++) {
+                const live = await client.request('GET', step.path, { retryForMs: 30_000 });
+                try {
+                    await client.request('PUT', step.path, {
+                        body: restoredBody(step.before, live),
+                        retryForMs: 30_000
+                    });
+                    break;
+                }
+                catch (err) {
+                    if (!(err instanceof KubeApiError && err.status === 409) || attempt >= 3)
+                        throw err;
+                }
+            }
+            report.restored.push(step.object);
+            log(`${step.object} restored to its state before the release`);
+        }
+        catch (err) {
+            report.problems.push(`${step.object}: ${describeApiError(err, 'restoring it').message}`);
+        }
+    }
+}
+/** Deletes what the release created (background propagation: owned objects follow). */
+async function deleteCreated(client, steps, log, report) {
+    for (const step of steps) {
+        try {
+            await client.request('DELETE', step.path, {
+                body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+                retryForMs: 30_000
+            });
+            report.deleted.push(step.object);
+            log(`${step.object} deleted: this release created it`);
+        }
+        catch (err) {
+            if (err instanceof KubeApiError && err.status === 404) {
+                report.deleted.push(step.object);
+                continue;
+            }
+            report.problems.push(`${step.object}: ${describeApiError(err, 'deleting it').message}`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/kube/readiness.ts
+
+
+
+/** Doom reasons of a Job's pod that are exit failures: the Job's backoffLimit decides on those. */
+const EXIT_FAILURES = new Set(['CrashLoopBackOff', 'OOMKilled', 'Error', 'Failed']);
+function groupOf(apiVersion) {
+    return apiVersion?.includes('/') ? apiVersion.split('/')[0] : '';
+}
+/** A group served by Kubernetes itself (core, apps, batch, *.k8s.io), not by a CRD. */
+function isBuiltInGroup(group) {
+    return group === '' || !group.includes('.') || group.endsWith('.k8s.io');
+}
+function objectReadiness(obj, ctx) {
+    const label = `${(obj.kind ?? '?').toLowerCase()}/${obj.metadata?.name ?? '?'}`;
+    if (obj.metadata?.deletionTimestamp)
+        return { state: 'in progress', message: `${label} is being deleted` };
+    const group = groupOf(obj.apiVersion);
+    const status = (obj.status ?? {});
+    const conditions = Array.isArray(status.conditions) ? status.conditions : [];
+    const rule = ruleFor(ctx.rules, group, obj.kind ?? '');
+    if (rule)
+        return ruleReadiness(obj, rule, label);
+    if (group === 'batch' && obj.kind === 'Job')
+        return jobReadiness(obj, conditions, ctx, label);
+    if (group === 'apiextensions.k8s.io' && obj.kind === 'CustomResourceDefinition') {
+        const names = condition(conditions, 'NamesAccepted');
+        if (names?.status === 'False')
+            return {
+                state: 'failed',
+                message: `${label}: names not accepted: ${names.message ?? names.reason ?? ''}`
+            };
+        return condition(conditions, 'Established')?.status === 'True'
+            ? { state: 'current', message: `${label} established` }
+            : { state: 'in progress', message: `waiting for ${label} to be established` };
+    }
+    if (group === '' && obj.kind === 'Pod')
+        return podReadiness(obj, ctx, label);
+    if (group === '' && obj.kind === 'Service') {
+        const spec = obj.spec;
+        const ingress = status.loadBalancer?.ingress ?? [];
+        if (spec?.type === 'LoadBalancer' && ingress.length === 0)
+            return { state: 'in progress', message: `waiting for ${label} to get a load balancer address` };
+        return { state: 'current', message: `${label} ready` };
+    }
+    return genericReadiness(obj, conditions, ctx, group, label);
+}
+function ruleReadiness(obj, rule, label) {
+    const stale = staleGeneration(obj);
+    if (stale)
+        return { state: 'in progress', message: `${label}: ${stale}` };
+    const failure = rule.failure.find(m => matches(obj, m));
+    if (failure) {
+        const why = failure.message ? valuesAt(obj, failure.message).join('; ') : '';
+        return {
+            state: 'failed',
+            message: `${label} failed (${rule.source === 'shipped' ? 'shipped rule' : `rule at ${rule.source}`}: ${failure.path}${why ? `): ${why}` : ')'}`
+        };
+    }
+    const pending = rule.success.find(m => !matches(obj, m));
+    if (!pending)
+        return { state: 'current', message: `${label} ready` };
+    const now = valuesAt(obj, pending.path);
+    return {
+        state: 'in progress',
+        message: `waiting for ${label}: ${pending.path} is ${now.length ? now.join(', ') : 'not set'}, wanted ${pending.equals ?? pending.in?.join(' or ') ?? pending.matches ?? (pending.exists === false ? 'unset' : 'set')}`
+    };
+}
+function jobReadiness(job, conditions, ctx, label) {
+    const status = (job.status ?? {});
+    const spec = (job.spec ?? {});
+    const complete = condition(conditions, 'Complete');
+    if (complete?.status === 'True')
+        return { state: 'current', message: `${label} complete (${status.succeeded ?? 0} succeeded)` };
+    const failed = condition(conditions, 'Failed');
+    if (failed?.status === 'True')
+        return {
+            state: 'failed',
+            message: `${label} failed: ${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}`
+        };
+    if (spec.suspend)
+        return { state: 'current', message: `${label} is suspended (a queue controller starts it)` };
+    const pods = (ctx.pods ?? []).filter(p => isControlledBy(p, job) && p.status?.phase !== 'Failed');
+    for (const pod of pods) {
+        const doomed = doomedPodReason(pod, ctx.policy, ctx.now, ctx.evidence?.(pod));
+        if (doomed && !EXIT_FAILURES.has(doomed.reason))
+            return {
+                state: 'failed',
+                message: `${label}: pod ${doomed.pod} can never run: ${doomed.reason} (${doomed.message})`
+            };
+    }
+    return {
+        state: 'in progress',
+        message: `waiting for ${label} to complete: ${status.active ?? 0} active, ${status.succeeded ?? 0} succeeded, ${status.failed ?? 0} failed (backoffLimit ${spec.backoffLimit ?? 6})`
+    };
+}
+function podReadiness(pod, ctx, label) {
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded')
+        return { state: 'current', message: `${label} succeeded` };
+    if (condition(pod.status?.conditions, 'Ready')?.status === 'True')
+        return { state: 'current', message: `${label} ready` };
+    const doomed = doomedPodReason(pod, ctx.policy, ctx.now, ctx.evidence?.(pod));
+    if (doomed)
+        return { state: 'failed', message: `${label} is doomed: ${doomed.reason} (${doomed.message})` };
+    return { state: 'in progress', message: `waiting for ${label} to be Ready (phase ${phase ?? 'unknown'})` };
+}
+/** kstatus's generic rules. */
+function genericReadiness(obj, conditions, ctx, group, label) {
+    const stale = staleGeneration(obj);
+    if (stale)
+        return { state: 'in progress', message: `${label}: ${stale}` };
+    // metav1.Condition says which generation it describes; older ones do not count.
+    const fresh = conditions.filter(c => {
+        const observed = c.observedGeneration;
+        return typeof observed !== 'number' || observed >= (obj.metadata?.generation ?? 0);
+    });
+    for (const type of ['Stalled', 'Failed']) {
+        const c = condition(fresh, type);
+        if (c?.status === 'True')
+            return {
+                state: 'failed',
+                message: `${label}: ${type}: ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`
+            };
+    }
+    const reconciling = condition(fresh, 'Reconciling');
+    if (reconciling?.status === 'True')
+        return {
+            state: 'in progress',
+            message: `${label} reconciling: ${reconciling.message ?? reconciling.reason ?? ''}`
+        };
+    for (const type of ['Ready', 'Available']) {
+        const c = condition(fresh, type);
+        if (c?.status === 'True')
+            return { state: 'current', message: `${label} ready (${type})` };
+        if (c)
+            return {
+                state: 'in progress',
+                message: `waiting for ${label}: ${type} is ${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`
+            };
+    }
+    if (conditions.length > fresh.length)
+        return {
+            state: 'in progress',
+            message: `waiting for ${label}: its conditions describe an older generation`
+        };
+    const reported = obj.status && Object.keys(obj.status).length > 0;
+    if (!isBuiltInGroup(group) && ctx.hasStatus && !reported)
+        return {
+            state: 'in progress',
+            message: `waiting for ${label}: its controller has not reported a status yet (is the controller of ${obj.kind}.${group} running?)`
+        };
+    return { state: 'current', message: `${label} ready` };
+}
+/** Set when the controller has not seen the object's latest generation yet. */
+function staleGeneration(obj) {
+    const observed = Number(obj.status?.observedGeneration);
+    const generation = obj.metadata?.generation;
+    if (!Number.isFinite(observed) || generation === undefined || observed >= generation)
+        return undefined;
+    return `waiting for its controller to observe generation ${generation} (observed ${observed})`;
+}
+
+;// CONCATENATED MODULE: ./src/kube/release/wait-objects.ts
+
+
+
+
+
+
+
+/** The objects of an apply the object wait judges: every one that is not a rolled-out workload. */
+function objectsToWaitFor(applied) {
+    return applied
+        .filter(a => !isWorkload(a.after))
+        .map(a => ({
+        ref: {
+            apiVersion: a.after.apiVersion ?? '',
+            kind: a.after.kind ?? '',
+            name: a.after.metadata?.name ?? '',
+            namespace: a.after.metadata?.namespace
+        },
+        collection: a.path.slice(0, a.path.lastIndexOf('/')),
+        hasStatus: a.hasStatus,
+        applied: a.after
+    }));
+}
+function waitForObjects(client, objects, options) {
+    return Promise.all(objects.map(async (o) => {
+        const wait = await waitForObject(client, o, options);
+        if (wait.verdict.state === 'failed')
+            options.release?.abort();
+        return wait;
+    }));
+}
+async function waitForObject(client, o, options) {
+    const label = `${o.ref.kind.toLowerCase()}/${o.ref.name}`;
+    const context = (extra = {}) => ({
+        rules: options.rules,
+        hasStatus: o.hasStatus,
+        policy: options.policy,
+        now: Date.now(),
+        ...extra
+    });
+    // Most objects are ready as applied (no status to wait for) and are never watched.
+    const first = objectReadiness(o.applied, context());
+    if (first.state !== 'in progress')
+        return { ref: o.ref, verdict: first, immediate: true, at: Date.now(), object: o.applied };
+    let history = new Map();
+    let lastLine = '';
+    const wait = await waitFor(client, {
+        watch: { path: o.collection, fieldSelector: `metadata.name=${o.ref.name}` },
+        related: watched => {
+            const job = watched.find(w => w.metadata?.name === o.ref.name);
+            const selector = job?.spec?.selector;
+            if (o.ref.kind !== 'Job' || !selector || !o.ref.namespace)
+                return undefined;
+            return {
+                pods: {
+                    path: KubeClient.collectionPath('v1', 'pods', o.ref.namespace),
+                    labelSelector: selectorString(selector)
+                },
+                events: podEventsWatch(o.ref.namespace)
+            };
+        },
+        decide: (watched, { pods = [], events }, now) => {
+            const obj = watched.find(w => w.metadata?.name === o.ref.name);
+            if (!obj)
+                return { state: 'failed', reason: `${label} was deleted during the release` };
+            history = observePods(history, pods, now);
+            const verdict = objectReadiness(obj, context({ pods, evidence: podEvidence({ history, events }), now }));
+            return wait_objects_decisionOf(verdict);
+        },
+        onDecision: d => {
+            const line = d.state === 'pending' && d.value ? d.value.message : '';
+            if (line && line !== lastLine)
+                options.log(line);
+            lastLine = line;
+        },
+        onNotice: m => options.log(`${label}: ${m}`),
+        deadline: options.deadline,
+        signal: options.release?.signal
+    });
+    const last = wait.decision?.value ?? first;
+    let verdict = last;
+    if (wait.end === 'timed out')
+        verdict = { state: 'failed', message: `timed out waiting for ${label}: ${last.message}` };
+    else if (wait.end === 'watch failed')
+        verdict = { state: 'failed', message: `watching ${label} failed: ${wait.error.message}` };
+    else if (wait.decision?.state === 'failed' && !wait.decision.value)
+        verdict = { state: 'failed', message: wait.decision.reason };
+    if (verdict.state === 'current')
+        options.log(verdict.message);
+    return {
+        ref: o.ref,
+        verdict,
+        immediate: false,
+        at: wait.at,
+        object: wait.watched.find(w => w.metadata?.name === o.ref.name) ?? o.applied,
+        pods: wait.related.pods
+    };
+}
+function wait_objects_decisionOf(verdict) {
+    if (verdict.state === 'current')
+        return { state: 'done', value: verdict };
+    if (verdict.state === 'failed')
+        return { state: 'failed', reason: verdict.message, value: verdict };
+    return { state: 'pending', value: verdict };
 }
 
 ;// CONCATENATED MODULE: ./src/kube/release/rollback.ts
@@ -43211,53 +44458,133 @@ async function replaceBrokenStatefulSetPods(client, path, before, log) {
 }
 
 ;// CONCATENATED MODULE: ./src/kube/release/summary.ts
-/** The job summary of a rollout, a pure function of its result. */
+/**
+ * The job summary of a rollout, a pure function of its result, in the order a person reads it:
+ * the verdict; on failure the cause (the failing pod and container, its exit code or reason, its
+ * last log lines, shown, not collapsed); what the rollback restored, deleted and rolled back, and
+ * the checks run after it; then the objects, workloads, smoke tests, timeline and the full
+ * diagnostics.
+ */
 
 
 
 const VERDICT_ICON = { success: '✅', 'rolled-back': '↩️', failed: '❌' };
-/** The job summary: verdict, objects applied, timeline (table and gantt), diagnostics. */
 function rolloutSummary(r) {
-    const verdict = r.result === 'success'
-        ? `${VERDICT_ICON.success} **Release succeeded**${r.revision ? ` (revision ${r.revision})` : ''} in ${(0,runtime/* formatDuration */.a3)(r.durationMs)}.`
-        : r.result === 'rolled-back'
-            ? `${VERDICT_ICON['rolled-back']} **Release failed and was rolled back** to revision ${r.workloads.map(w => (w.rollback?.plan && 'revision' in w.rollback.plan ? w.rollback.plan.revision : '?')).join(', ')}: ${r.failureReason}`
-            : `${VERDICT_ICON.failed} **Release failed**: ${r.failureReason}${r.rollbackFailure ? `\n\n> [!CAUTION]\n> ${r.rollbackFailure}` : ''}`;
-    const objects = r.applied.length
-        ? runtime.md.table(['kind', 'namespace', 'name', 'action', 'source'], r.applied.map(a => [a.kind, a.namespace ?? '', a.name, a.action, a.source]))
-        : '_Nothing applied._\n';
-    const workloads = r.workloads.length
-        ? runtime.md.table(['workload', 'previous revision', 'revision', 'rollout', 'rollback'], r.workloads.map(w => [
-            `${w.target.kind}/${w.target.name}`,
-            w.previousRevision,
-            w.revision,
-            w.wait
-                ? w.wait.verdict.state === 'waiting'
-                    ? `stopped (another workload failed): ${w.wait.verdict.status.message}`
-                    : `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}`
-                : '',
-            w.rollback ? (w.rollback.error ? `failed: ${w.rollback.error}` : w.rollback.plan.description) : ''
-        ]))
+    return runtime.md.join(runtime.md.heading('Rollout', 2), verdictLine(r), r.result !== 'success' && cause(r.diagnostics[0]), rollbackSection(r), pruneSection(r), runtime.md.heading('Objects', 3), objectsTable(r), r.workloads.length > 0 && runtime.md.heading('Workloads', 3), workloadsTable(r), r.smoke.length > 0 && runtime.md.heading('Smoke tests', 3), smokeTable(r.smoke), runtime.md.heading('Timeline', 3), timelineTable(r.timeline.entries, r.timeline.origin), timelineGantt(r.timeline.entries, r.timeline.origin), ...r.diagnostics.map(d => runtime.md.details(`Diagnostics: ${d.workload}`, diagnosticsMarkdown(d))), `<sub>${r.requests} API requests</sub>`);
+}
+function verdictLine(r) {
+    const reason = runtime.md.inline(r.failureReason);
+    if (r.result === 'success')
+        return `${VERDICT_ICON.success} **Release succeeded**${r.revision ? ` (revision ${r.revision})` : ''} in ${(0,runtime/* formatDuration */.a3)(r.durationMs)}.`;
+    if (r.result === 'rolled-back')
+        return `${VERDICT_ICON['rolled-back']} **Release failed and was rolled back**: ${reason}`;
+    return `${VERDICT_ICON.failed} **Release failed**: ${reason}${r.rollbackFailure ? `\n\n> [!CAUTION]\n> ${runtime.md.inline(r.rollbackFailure)}` : ''}`;
+}
+/** The first failing pod of the first diagnosis: pod, container, reason, exit code, and its last log lines. */
+function cause(d) {
+    if (!d)
+        return '';
+    const pod = d.pods.find(p => p.doomed) ?? d.pods[0];
+    const lines = [runtime.md.heading('Cause', 3)];
+    if (pod) {
+        const container = pod.containers.find(c => c.name === pod.doomed?.container) ?? pod.containers.find(c => !c.ready);
+        const state = container ? container.lastState || container.state : '';
+        lines.push([
+            `**${runtime.md.inline(d.workload)}**, pod \`${pod.name}\``,
+            container ? `, container \`${container.name}\`` : '',
+            pod.doomed ? `: **${runtime.md.inline(pod.doomed.reason)}**` : '',
+            state ? ` (${runtime.md.inline(state)})` : '',
+            container && container.restarts ? `, ${container.restarts} restarts` : ''
+        ].join(''));
+        if (pod.doomed?.message)
+            lines.push(runtime.md.inline(pod.doomed.message));
+    }
+    else
+        lines.push(`**${runtime.md.inline(d.workload)}**: ${runtime.md.inline(d.reason)}`);
+    const log = d.logs.find(l => l.pod === pod?.name && !l.unavailable && l.lines.length) ??
+        d.logs.find(l => l.lines.length);
+    if (log)
+        lines.push(`Last ${log.lines.length} log lines of \`${log.pod}/${log.container}\`${log.previous ? ' (its previous run)' : ''}:`, runtime.md.codeBlock(log.lines.join('\n')));
+    return runtime.md.join(...lines);
+}
+function rollbackSection(r) {
+    const undone = r.workloads.filter(w => w.rollback);
+    const restore = r.restore;
+    if (!undone.length && !restore)
+        return '';
+    const items = [
+        ...undone.map(w => {
+            const label = `${w.target.kind}/${w.target.name}`;
+            if (w.rollback.error)
+                return `**${label}**: rollback failed: ${runtime.md.inline(w.rollback.error)}`;
+            const plan = w.rollback.plan;
+            return `**${label}** rolled back${'revision' in plan ? ` to revision ${plan.revision}` : ''} (\`kubectl rollout undo\`)`;
+        }),
+        ...(restore?.restored ?? []).map(o => `**${runtime.md.inline(o)}** restored to its state before the release`),
+        ...(restore?.deleted ?? []).map(o => `**${runtime.md.inline(o)}** deleted (the release created it)`),
+        ...(restore?.kept ?? []).map(o => `${runtime.md.inline(o)} kept`),
+        ...(restore?.problems ?? []).map(p => `problem: ${runtime.md.inline(p)}`)
+    ];
+    const after = r.smokeAfterRollback.length
+        ? runtime.md.join(runtime.md.heading('Checks after the rollback', 4), smokeTable(r.smokeAfterRollback))
         : '';
-    const smoke = r.smoke.length
-        ? runtime.md.table(['check', 'result', 'attempts', 'time'], r.smoke.map(s => [
-            s.url,
-            s.ok ? 'ok' : `failed: ${s.problem}`,
-            s.attempts,
-            (0,runtime/* formatDuration */.a3)(s.durationMs)
-        ]))
-        : '';
-    return runtime.md.join(runtime.md.heading('Rollout', 2), verdict, runtime.md.heading('Objects applied', 3), objects, workloads && runtime.md.heading('Workloads', 3), workloads, smoke && runtime.md.heading('Smoke tests', 3), smoke, runtime.md.heading('Timeline', 3), timelineTable(r.timeline.entries, r.timeline.origin), timelineGantt(r.timeline.entries, r.timeline.origin), ...r.diagnostics.map(diagnosticsMarkdown), `<sub>${r.requests} API requests</sub>`);
+    return runtime.md.join(runtime.md.heading('Rolled back', 3), items.length ? runtime.md.bulletList(items) : '_Nothing to roll back._\n', after);
+}
+function pruneSection(r) {
+    if (!r.prune)
+        return '';
+    const items = [
+        ...r.prune.pruned.map(o => `**${runtime.md.inline(o)}** pruned (an earlier release applied it, this one does not)`),
+        ...r.prune.problems.map(p => `> [!WARNING]\n> ${runtime.md.inline(p)}`)
+    ];
+    return runtime.md.join(runtime.md.heading('Pruned', 3), items.length ? items.join('\n\n') + '\n' : '_Nothing to prune._\n');
+}
+function objectsTable(r) {
+    if (!r.applied.length)
+        return '_Nothing applied._\n';
+    const readiness = (kind, namespace, name) => {
+        const o = r.objects.find(x => x.ref.kind === kind && x.ref.name === name && x.ref.namespace === namespace);
+        if (!o)
+            return '';
+        return o.verdict.state === 'current'
+            ? o.immediate
+                ? 'ready'
+                : o.verdict.message
+            : `${o.verdict.state}: ${o.verdict.message}`;
+    };
+    return runtime.md.table(['kind', 'namespace', 'name', 'action', 'readiness', 'source'], r.applied.map(a => [
+        a.kind,
+        a.namespace ?? '',
+        a.name,
+        a.action,
+        readiness(a.kind, a.namespace, a.name),
+        a.source
+    ]));
+}
+function workloadsTable(r) {
+    if (!r.workloads.length)
+        return '';
+    return runtime.md.table(['workload', 'previous revision', 'revision', 'rollout'], r.workloads.map(w => [
+        `${w.target.kind}/${w.target.name}`,
+        w.previousRevision,
+        w.revision,
+        w.wait
+            ? w.wait.verdict.state === 'waiting'
+                ? `stopped (another part of the release failed): ${w.wait.verdict.status.message}`
+                : `${w.wait.verdict.state}: ${w.wait.verdict.reason ?? w.wait.verdict.status.message}`
+            : ''
+    ]));
+}
+function smokeTable(results) {
+    if (!results.length)
+        return '';
+    return runtime.md.table(['check', 'result', 'attempts', 'time'], results.map(s => [s.url, s.ok ? 'ok' : `failed: ${s.problem}`, s.attempts, (0,runtime/* formatDuration */.a3)(s.durationMs)]));
 }
 
 ;// CONCATENATED MODULE: ./src/kube/release/rollout.ts
-/**
- * The rollout story, shared by the rollout action and the one-step deploy action, told as phases
- * over one context: validate -> record the revisions -> apply -> wait (fail fast on doomed pods) ->
- * diagnose -> smoke test -> on failure roll back (`kubectl rollout undo`) and smoke again -> the
- * outcome (pure) -> the job summary. Everything it touches goes through the adapters, so the
- * caller decides where logs go.
- */
+
+
+
 
 
 
@@ -43276,22 +44603,35 @@ async function rollout(config, adapters) {
     const applied = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads));
     // The wait's budget starts once the change is made: a slow validation never eats it.
     const deadline = Date.now() + config.timeoutMs;
-    const { waits, completeAt } = await waitForWorkloads(ctx, workloads, deadline);
-    const diagnostics = await diagnose(ctx, workloads);
-    const smoke = failedWait(waits) ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test');
+    const { waits, objects, completeAt } = await rollout_waitForRelease(ctx, workloads, applied, plan, deadline);
+    const diagnostics = await diagnose(ctx, workloads, objects);
+    const waited = failedWait(waits) || failedObject(objects);
+    const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test');
     // The outcome so far says whether there is anything to roll back.
-    const failed = releaseOutcome({ waits, smoke }).failureReason !== '';
-    const rollback = failed ? await rollBackRelease(ctx, workloads, plan.smokeJob, deadline) : undefined;
+    const failed = releaseOutcome({ waits, objects, smoke }).failureReason !== '';
+    const undo = failed ? await rollBackRelease(ctx, workloads, applied, plan.smokeJob, deadline) : undefined;
+    const rollback = undo?.facts;
+    const pruned = !failed && plan.applySet?.prune ? await prune(ctx, plan, plan.applySet) : undefined;
     const result = {
-        ...releaseOutcome({ waits, smoke, rollback }),
+        ...releaseOutcome({ waits, objects, smoke, rollback }),
         revision: workloads[0]?.revision ?? '',
         previousRevision: workloads[0]?.previousRevision ?? '',
         durationMs: Date.now() - ctx.timeline.origin,
-        applied,
+        applied: applied.map(({ kind, namespace, name, action, source }) => ({
+            kind,
+            namespace,
+            name,
+            action,
+            source
+        })),
         workloads,
         timeline: ctx.timeline,
         diagnostics,
-        smoke: [...smoke, ...(rollback?.state === 'ran' ? rollback.smoke : [])],
+        objects,
+        restore: undo?.restore,
+        prune: pruned,
+        smoke,
+        smokeAfterRollback: rollback?.state === 'ran' ? [...rollback.smoke] : [],
         completeAt,
         requests: client.requests,
         summary: ''
@@ -43308,58 +44648,98 @@ async function apply(ctx, plan, workloads) {
     if (plan.setImage) {
         await applySetImage(ctx.client, plan.setImage, ctx.config.fieldManager, ctx.log);
         const { kind, namespace, name } = plan.setImage.target;
-        return [{ kind, namespace, name, action: 'set image', source: 'workload input' }];
+        const { before, path } = plan.setImage;
+        return [
+            {
+                kind,
+                namespace,
+                name,
+                action: 'set image',
+                source: 'workload input',
+                after: before,
+                before,
+                path,
+                hasStatus: true
+            }
+        ];
     }
     const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts };
+    // The parent first, covering the old members and the new: an interrupted release stays prunable.
+    if (plan.applySet)
+        await writeParent(ctx.client, plan.applySet, plan.objects.map(p => p.object), ctx.config.fieldManager);
     const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log);
     for (const w of workloads) {
         const { kind, name, namespace } = w.target;
         w.action =
             applied.find(a => a.kind === kind && a.name === name && a.namespace === namespace)?.action ?? w.action;
     }
-    return applied.map(({ kind, namespace, name, action, source }) => ({
-        kind,
-        namespace,
-        name,
-        action,
-        source
-    }));
+    return applied;
 }
-/** The release's wait, then the revision each workload reached. */
-async function waitForWorkloads(ctx, workloads, deadline) {
+/**
+ * The release's wait: its workloads' rollouts and its other objects, at once. The first failure
+ * ends every other wait; then the revision each workload reached.
+ */
+async function rollout_waitForRelease(ctx, workloads, applied, plan, deadline) {
     const { client, config, log } = ctx;
+    const release = new AbortController();
     const options = { deadline, policy: config.doom, tolerance: config.doom.tolerance, log };
     const targets = workloads.map(w => w.target);
-    const results = await phase(ctx, 'Wait for the rollout', 'rollout', () => waitForRelease(client, targets, options), waitsOutcome);
+    const others = objectsToWaitFor(applied.filter((a) => a.action !== 'set image'));
+    const [results, objects] = await phase(ctx, 'Wait for the rollout', 'rollout', () => Promise.all([
+        waitForRelease(client, targets, options, release),
+        waitForObjects(client, others, { ...options, rules: plan.rules, release })
+    ]), ([results, objects]) => waitsOutcome(results, objects));
     workloads.forEach((w, i) => (w.wait = results[i]));
-    const complete = !failedWait(results);
-    const completeAt = complete ? Math.max(...results.map(w => w.at), Date.now()) : undefined;
+    const complete = !failedWait(results) && !failedObject(objects);
+    const completeAt = complete
+        ? Math.max(...results.map(w => w.at), ...objects.map(o => o.at), Date.now())
+        : undefined;
     if (complete && results.length)
         log(`rollout complete: ${results.map(w => w.verdict.status.message).join('; ')}`);
     for (const w of workloads)
         w.revision = await revisionNow(client, w.wait?.workload).catch(() => '');
     const waits = results.map((w, i) => ({ target: targets[i], verdict: w.verdict }));
-    return { waits, completeAt };
+    return { waits, objects, completeAt };
 }
-/** Events, pods and logs of every workload whose wait failed. */
-async function diagnose(ctx, workloads) {
+/** After a verified release: the members of earlier releases it no longer has are deleted. */
+function prune(ctx, plan, applySet) {
+    return phase(ctx, 'Prune', 'prune', () => pruneApplySet(ctx.client, applySet, plan.objects.map(p => p.object), ctx.config.fieldManager, ctx.log), r => r.problems.length
+        ? { outcome: 'failed', detail: r.problems.join('; ') }
+        : { outcome: 'ok', detail: r.pruned.length ? `${r.pruned.length} pruned` : 'nothing to prune' });
+}
+/** Events, pods and logs of every workload and object whose wait failed. */
+async function diagnose(ctx, workloads, objects) {
     const failed = workloads.filter(w => w.wait?.verdict.state === 'failed');
-    if (failed.length === 0)
+    const failedObjects = objects.filter(o => o.verdict.state === 'failed' && o.object);
+    if (failed.length + failedObjects.length === 0)
         return [];
     return ctx.group('Diagnostics', async () => {
+        const inputs = [
+            ...failed.flatMap(({ wait }) => {
+                if (!wait?.workload)
+                    return [];
+                const v = wait.verdict;
+                const { workload } = wait;
+                return [
+                    {
+                        workload,
+                        newReplicaSet: v.newReplicaSet,
+                        pods: v.newPods,
+                        doomed: v.doom.doomed,
+                        reason: v.reason ?? ''
+                    }
+                ];
+            }),
+            ...failedObjects.map(o => ({
+                workload: o.object,
+                pods: o.pods ?? [],
+                doomed: failedJobPods(o.pods ?? [], ctx.config.doom),
+                reason: o.verdict.message
+            }))
+        ];
         const diagnostics = [];
-        for (const { wait } of failed) {
-            if (!wait?.workload)
-                continue;
-            const v = wait.verdict;
-            const d = await gatherDiagnostics(ctx.client, {
-                workload: wait.workload,
-                newReplicaSet: v.newReplicaSet,
-                pods: v.newPods,
-                doomed: v.doom.doomed,
-                reason: v.reason ?? '',
-                logLines: ctx.config.logLines
-            });
+        for (const input of inputs) {
+            const d = await gatherDiagnostics(ctx.client, { ...input, logLines: ctx.config.logLines });
             diagnostics.push(d);
             for (const line of diagnosticsLog(d))
                 ctx.log(line);
@@ -43372,20 +44752,40 @@ async function smokeTest(ctx, job, group, name) {
         return [];
     return phase(ctx, group, name, () => runSmoke(ctx.client, ctx.config, job, ctx.log), smokeOutcome);
 }
-/** A failed release is rolled back when that is wanted and it changed something, then smoke-tested again. */
-async function rollBackRelease(ctx, workloads, job, deadline) {
+/**
+ * A failed release is rolled back when that is wanted and it changed something: its configured
+ * objects restored (config first), its changed workloads rolled back (`kubectl rollout undo`), the
+ * objects it created deleted; then smoke-tested again.
+ */
+async function rollBackRelease(ctx, workloads, applied, job, deadline) {
     if (!ctx.config.rollback)
-        return { state: 'disabled' };
-    const changed = workloads.filter(w => w.action !== 'unchanged');
-    if (changed.length === 0) {
-        ctx.log('rollback: no workload was changed by this release, nothing to roll back');
-        return { state: 'nothing changed' };
+        return { facts: { state: 'disabled' } };
+    const objects = restorePlan(applied.filter((a) => a.action !== 'set image'));
+    const undo = workloads.filter(w => w.action !== 'unchanged' && w.action !== 'created');
+    if (undo.length + objects.restore.length + objects.delete.length === 0) {
+        ctx.log('rollback: this release changed nothing, so there is nothing to roll back');
+        return { facts: { state: 'nothing changed' } };
     }
-    const problems = await phase(ctx, 'Roll back', 'rollback', () => rollBack(ctx.client, changed, ctx.config, deadline, ctx.log), p => (p.length ? { outcome: 'failed', detail: rollbackFailureMessage(p) } : { outcome: 'ok' }));
+    const restore = {
+        restored: [],
+        deleted: [],
+        kept: objects.keep.map(k => `${k.object} (${k.why})`),
+        problems: []
+    };
+    const problems = await phase(ctx, 'Roll back', 'rollback', async () => {
+        await restoreObjects(ctx.client, objects.restore, ctx.log, restore);
+        const workloadProblems = undo.length
+            ? await rollBack(ctx.client, undo, ctx.config, deadline, ctx.log)
+            : [];
+        await deleteCreated(ctx.client, objects.delete, ctx.log, restore);
+        for (const k of restore.kept)
+            ctx.log(`kept ${k}`);
+        return [...restore.problems, ...workloadProblems];
+    }, p => (p.length ? { outcome: 'failed', detail: rollbackFailureMessage(p) } : { outcome: 'ok' }));
     const smoke = problems.length
         ? []
         : await smokeTest(ctx, job, 'Smoke test after rollback', 'smoke test after rollback');
-    return { state: 'ran', problems, smoke };
+    return { facts: { state: 'ran', problems, smoke }, restore };
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollout/config.ts
@@ -43443,6 +44843,15 @@ function rollout_config_parseConfig(inputs) {
     const smokeTimeoutMs = inputs.duration('smoke-timeout', { min: 100 }) ?? 60_000;
     const retries = inputs.integer('smoke-retries', { min: 1, max: 100 }) ?? 5;
     const job = inputs.string('smoke-job');
+    const readinessRules = inputs.string('readiness-rules');
+    const applyset = inputs.string('applyset');
+    const prune = inputs.boolean('prune');
+    if (applyset && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(applyset))
+        inputs.problem('applyset', `${JSON.stringify(applyset)} is not a valid Secret name`);
+    if (prune && !applyset)
+        inputs.problem('prune', 'needs applyset: the name of the Secret that records which objects the release applied');
+    if (applyset && workloadText !== '')
+        inputs.problem('applyset', 'works with manifests, not with workload (a workload alone is no set)');
     const rollback = inputs.boolean('rollback');
     if (manifests.length === 0 && !workload && workloadText === '') {
         inputs.problem('manifests', 'give manifests to apply, or a workload (kind/name) with images to pin');
@@ -43468,6 +44877,9 @@ function rollout_config_parseConfig(inputs) {
         doom: { notReadyGraceMs, tolerance, oomRestarts },
         logLines,
         smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
+        readinessRules,
+        applyset,
+        prune,
         rollback
     };
 }
@@ -43568,6 +44980,8 @@ async function runRollout(config) {
         }))
     });
     await (0,runtime/* appendSummary */.fe)(result.summary);
+    for (const problem of result.prune?.problems ?? [])
+        lib_core/* warning */.$e(`prune: ${problem}`);
     lib_core/* info */.pq(`${result.requests} API requests`);
     if (result.result === 'rolled-back') {
         throw new runtime/* ActionError */.lZ(`The release failed and was rolled back: ${result.failureReason}`, {
@@ -43676,6 +45090,7 @@ __nccwpck_require__.d(markdown_namespaceObject, {
   details: () => (details),
   escapeHtml: () => (escapeHtml),
   heading: () => (heading),
+  inline: () => (inline),
   join: () => (join),
   table: () => (table)
 });
@@ -44181,6 +45596,12 @@ function codeBlock(text, language = '') {
 }
 function bulletList(items) {
     return items.map(i => `- ${i}`).join('\n') + '\n';
+}
+/** Text from outside (an error message, a log line) as literal inline markdown: no HTML, no emphasis, no links. */
+function inline(text) {
+    return escapeHtml(text)
+        .replace(/([\\`*_[\]|~#])/g, '\\$1')
+        .replace(/\r?\n/g, ' ');
 }
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -44709,13 +46130,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 9154:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("vm");
 
 /***/ }),
 
@@ -47355,11 +48769,11 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
 __webpack_unused_export__ = identity.isScalar;
-__webpack_unused_export__ = identity.isSeq;
+exports.oP = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
@@ -47370,7 +48784,7 @@ exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
@@ -56271,6 +57685,2096 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 4983:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  E: () => (/* binding */ JSONPath)
+});
+
+;// CONCATENATED MODULE: external "vm"
+const external_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("vm");
+;// CONCATENATED MODULE: ./node_modules/jsonpath-plus/dist/index-node-esm.js
+
+
+/**
+ * @implements {IHooks}
+ */
+class Hooks {
+  /**
+   * @callback HookCallback
+   * @this {*|Jsep} this
+   * @param {Jsep} env
+   * @returns: void
+   */
+  /**
+   * Adds the given callback to the list of callbacks for the given hook.
+   *
+   * The callback will be invoked when the hook it is registered for is run.
+   *
+   * One callback function can be registered to multiple hooks and the same hook multiple times.
+   *
+   * @param {string|object} name The name of the hook, or an object of callbacks keyed by name
+   * @param {HookCallback|boolean} callback The callback function which is given environment variables.
+   * @param {?boolean} [first=false] Will add the hook to the top of the list (defaults to the bottom)
+   * @public
+   */
+  add(name, callback, first) {
+    if (typeof arguments[0] != 'string') {
+      // Multiple hook callbacks, keyed by name
+      for (let name in arguments[0]) {
+        this.add(name, arguments[0][name], arguments[1]);
+      }
+    } else {
+      (Array.isArray(name) ? name : [name]).forEach(function (name) {
+        this[name] = this[name] || [];
+        if (callback) {
+          this[name][first ? 'unshift' : 'push'](callback);
+        }
+      }, this);
+    }
+  }
+
+  /**
+   * Runs a hook invoking all registered callbacks with the given environment variables.
+   *
+   * Callbacks will be invoked synchronously and in the order in which they were registered.
+   *
+   * @param {string} name The name of the hook.
+   * @param {Object<string, any>} env The environment variables of the hook passed to all callbacks registered.
+   * @public
+   */
+  run(name, env) {
+    this[name] = this[name] || [];
+    this[name].forEach(function (callback) {
+      callback.call(env && env.context ? env.context : env, env);
+    });
+  }
+}
+
+/**
+ * @implements {IPlugins}
+ */
+class Plugins {
+  constructor(jsep) {
+    this.jsep = jsep;
+    this.registered = {};
+  }
+
+  /**
+   * @callback PluginSetup
+   * @this {Jsep} jsep
+   * @returns: void
+   */
+  /**
+   * Adds the given plugin(s) to the registry
+   *
+   * @param {object} plugins
+   * @param {string} plugins.name The name of the plugin
+   * @param {PluginSetup} plugins.init The init function
+   * @public
+   */
+  register(...plugins) {
+    plugins.forEach(plugin => {
+      if (typeof plugin !== 'object' || !plugin.name || !plugin.init) {
+        throw new Error('Invalid JSEP plugin format');
+      }
+      if (this.registered[plugin.name]) {
+        // already registered. Ignore.
+        return;
+      }
+      plugin.init(this.jsep);
+      this.registered[plugin.name] = plugin;
+    });
+  }
+}
+
+//     JavaScript Expression Parser (JSEP) 1.4.0
+
+class Jsep {
+  /**
+   * @returns {string}
+   */
+  static get version() {
+    // To be filled in by the template
+    return '1.4.0';
+  }
+
+  /**
+   * @returns {string}
+   */
+  static toString() {
+    return 'JavaScript Expression Parser (JSEP) v' + Jsep.version;
+  }
+  // ==================== CONFIG ================================
+  /**
+   * @method addUnaryOp
+   * @param {string} op_name The name of the unary op to add
+   * @returns {Jsep}
+   */
+  static addUnaryOp(op_name) {
+    Jsep.max_unop_len = Math.max(op_name.length, Jsep.max_unop_len);
+    Jsep.unary_ops[op_name] = 1;
+    return Jsep;
+  }
+
+  /**
+   * @method jsep.addBinaryOp
+   * @param {string} op_name The name of the binary op to add
+   * @param {number} precedence The precedence of the binary op (can be a float). Higher number = higher precedence
+   * @param {boolean} [isRightAssociative=false] whether operator is right-associative
+   * @returns {Jsep}
+   */
+  static addBinaryOp(op_name, precedence, isRightAssociative) {
+    Jsep.max_binop_len = Math.max(op_name.length, Jsep.max_binop_len);
+    Jsep.binary_ops[op_name] = precedence;
+    if (isRightAssociative) {
+      Jsep.right_associative.add(op_name);
+    } else {
+      Jsep.right_associative.delete(op_name);
+    }
+    return Jsep;
+  }
+
+  /**
+   * @method addIdentifierChar
+   * @param {string} char The additional character to treat as a valid part of an identifier
+   * @returns {Jsep}
+   */
+  static addIdentifierChar(char) {
+    Jsep.additional_identifier_chars.add(char);
+    return Jsep;
+  }
+
+  /**
+   * @method addLiteral
+   * @param {string} literal_name The name of the literal to add
+   * @param {*} literal_value The value of the literal
+   * @returns {Jsep}
+   */
+  static addLiteral(literal_name, literal_value) {
+    Jsep.literals[literal_name] = literal_value;
+    return Jsep;
+  }
+
+  /**
+   * @method removeUnaryOp
+   * @param {string} op_name The name of the unary op to remove
+   * @returns {Jsep}
+   */
+  static removeUnaryOp(op_name) {
+    delete Jsep.unary_ops[op_name];
+    if (op_name.length === Jsep.max_unop_len) {
+      Jsep.max_unop_len = Jsep.getMaxKeyLen(Jsep.unary_ops);
+    }
+    return Jsep;
+  }
+
+  /**
+   * @method removeAllUnaryOps
+   * @returns {Jsep}
+   */
+  static removeAllUnaryOps() {
+    Jsep.unary_ops = {};
+    Jsep.max_unop_len = 0;
+    return Jsep;
+  }
+
+  /**
+   * @method removeIdentifierChar
+   * @param {string} char The additional character to stop treating as a valid part of an identifier
+   * @returns {Jsep}
+   */
+  static removeIdentifierChar(char) {
+    Jsep.additional_identifier_chars.delete(char);
+    return Jsep;
+  }
+
+  /**
+   * @method removeBinaryOp
+   * @param {string} op_name The name of the binary op to remove
+   * @returns {Jsep}
+   */
+  static removeBinaryOp(op_name) {
+    delete Jsep.binary_ops[op_name];
+    if (op_name.length === Jsep.max_binop_len) {
+      Jsep.max_binop_len = Jsep.getMaxKeyLen(Jsep.binary_ops);
+    }
+    Jsep.right_associative.delete(op_name);
+    return Jsep;
+  }
+
+  /**
+   * @method removeAllBinaryOps
+   * @returns {Jsep}
+   */
+  static removeAllBinaryOps() {
+    Jsep.binary_ops = {};
+    Jsep.max_binop_len = 0;
+    return Jsep;
+  }
+
+  /**
+   * @method removeLiteral
+   * @param {string} literal_name The name of the literal to remove
+   * @returns {Jsep}
+   */
+  static removeLiteral(literal_name) {
+    delete Jsep.literals[literal_name];
+    return Jsep;
+  }
+
+  /**
+   * @method removeAllLiterals
+   * @returns {Jsep}
+   */
+  static removeAllLiterals() {
+    Jsep.literals = {};
+    return Jsep;
+  }
+  // ==================== END CONFIG ============================
+
+  /**
+   * @returns {string}
+   */
+  get char() {
+    return this.expr.charAt(this.index);
+  }
+
+  /**
+   * @returns {number}
+   */
+  get code() {
+    return this.expr.charCodeAt(this.index);
+  }
+  /**
+   * @param {string} expr a string with the passed in express
+   * @returns Jsep
+   */
+  constructor(expr) {
+    // `index` stores the character number we are currently at
+    // All of the gobbles below will modify `index` as we move along
+    this.expr = expr;
+    this.index = 0;
+  }
+
+  /**
+   * static top-level parser
+   * @returns {jsep.Expression}
+   */
+  static parse(expr) {
+    return new Jsep(expr).parse();
+  }
+
+  /**
+   * Get the longest key length of any object
+   * @param {object} obj
+   * @returns {number}
+   */
+  static getMaxKeyLen(obj) {
+    return Math.max(0, ...Object.keys(obj).map(k => k.length));
+  }
+
+  /**
+   * `ch` is a character code in the next three functions
+   * @param {number} ch
+   * @returns {boolean}
+   */
+  static isDecimalDigit(ch) {
+    return ch >= 48 && ch <= 57; // 0...9
+  }
+
+  /**
+   * Returns the precedence of a binary operator or `0` if it isn't a binary operator. Can be float.
+   * @param {string} op_val
+   * @returns {number}
+   */
+  static binaryPrecedence(op_val) {
+    return Jsep.binary_ops[op_val] || 0;
+  }
+
+  /**
+   * Looks for start of identifier
+   * @param {number} ch
+   * @returns {boolean}
+   */
+  static isIdentifierStart(ch) {
+    return ch >= 65 && ch <= 90 ||
+    // A...Z
+    ch >= 97 && ch <= 122 ||
+    // a...z
+    ch >= 128 && !Jsep.binary_ops[String.fromCharCode(ch)] ||
+    // any non-ASCII that is not an operator
+    Jsep.additional_identifier_chars.has(String.fromCharCode(ch)); // additional characters
+  }
+
+  /**
+   * @param {number} ch
+   * @returns {boolean}
+   */
+  static isIdentifierPart(ch) {
+    return Jsep.isIdentifierStart(ch) || Jsep.isDecimalDigit(ch);
+  }
+
+  /**
+   * throw error at index of the expression
+   * @param {string} message
+   * @throws
+   */
+  throwError(message) {
+    const error = new Error(message + ' at character ' + this.index);
+    error.index = this.index;
+    error.description = message;
+    throw error;
+  }
+
+  /**
+   * Run a given hook
+   * @param {string} name
+   * @param {jsep.Expression|false} [node]
+   * @returns {?jsep.Expression}
+   */
+  runHook(name, node) {
+    if (Jsep.hooks[name]) {
+      const env = {
+        context: this,
+        node
+      };
+      Jsep.hooks.run(name, env);
+      return env.node;
+    }
+    return node;
+  }
+
+  /**
+   * Runs a given hook until one returns a node
+   * @param {string} name
+   * @returns {?jsep.Expression}
+   */
+  searchHook(name) {
+    if (Jsep.hooks[name]) {
+      const env = {
+        context: this
+      };
+      Jsep.hooks[name].find(function (callback) {
+        callback.call(env.context, env);
+        return env.node;
+      });
+      return env.node;
+    }
+  }
+
+  /**
+   * Push `index` up to the next non-space character
+   */
+  gobbleSpaces() {
+    let ch = this.code;
+    // Whitespace
+    while (ch === Jsep.SPACE_CODE || ch === Jsep.TAB_CODE || ch === Jsep.LF_CODE || ch === Jsep.CR_CODE) {
+      ch = this.expr.charCodeAt(++this.index);
+    }
+    this.runHook('gobble-spaces');
+  }
+
+  /**
+   * Top-level method to parse all expressions and returns compound or single node
+   * @returns {jsep.Expression}
+   */
+  parse() {
+    this.runHook('before-all');
+    const nodes = this.gobbleExpressions();
+
+    // If there's only one expression just try returning the expression
+    const node = nodes.length === 1 ? nodes[0] : {
+      type: Jsep.COMPOUND,
+      body: nodes
+    };
+    return this.runHook('after-all', node);
+  }
+
+  /**
+   * top-level parser (but can be reused within as well)
+   * @param {number} [untilICode]
+   * @returns {jsep.Expression[]}
+   */
+  gobbleExpressions(untilICode) {
+    let nodes = [],
+      ch_i,
+      node;
+    while (this.index < this.expr.length) {
+      ch_i = this.code;
+
+      // Expressions can be separated by semicolons, commas, or just inferred without any
+      // separators
+      if (ch_i === Jsep.SEMCOL_CODE || ch_i === Jsep.COMMA_CODE) {
+        this.index++; // ignore separators
+      } else {
+        // Try to gobble each expression individually
+        if (node = this.gobbleExpression()) {
+          nodes.push(node);
+          // If we weren't able to find a binary expression and are out of room, then
+          // the expression passed in probably has too much
+        } else if (this.index < this.expr.length) {
+          if (ch_i === untilICode) {
+            break;
+          }
+          this.throwError('Unexpected "' + this.char + '"');
+        }
+      }
+    }
+    return nodes;
+  }
+
+  /**
+   * The main parsing function.
+   * @returns {?jsep.Expression}
+   */
+  gobbleExpression() {
+    const node = this.searchHook('gobble-expression') || this.gobbleBinaryExpression();
+    this.gobbleSpaces();
+    return this.runHook('after-expression', node);
+  }
+
+  /**
+   * Search for the operation portion of the string (e.g. `+`, `===`)
+   * Start by taking the longest possible binary operations (3 characters: `===`, `!==`, `>>>`)
+   * and move down from 3 to 2 to 1 character until a matching binary operation is found
+   * then, return that binary operation
+   * @returns {string|boolean}
+   */
+  gobbleBinaryOp() {
+    this.gobbleSpaces();
+    let to_check = this.expr.substr(this.index, Jsep.max_binop_len);
+    let tc_len = to_check.length;
+    while (tc_len > 0) {
+      // Don't accept a binary op when it is an identifier.
+      // Binary ops that start with a identifier-valid character must be followed
+      // by a non identifier-part valid character
+      if (Jsep.binary_ops.hasOwnProperty(to_check) && (!Jsep.isIdentifierStart(this.code) || this.index + to_check.length < this.expr.length && !Jsep.isIdentifierPart(this.expr.charCodeAt(this.index + to_check.length)))) {
+        this.index += tc_len;
+        return to_check;
+      }
+      to_check = to_check.substr(0, --tc_len);
+    }
+    return false;
+  }
+
+  /**
+   * This function is responsible for gobbling an individual expression,
+   * e.g. `1`, `1+2`, `a+(b*2)-Math.sqrt(2)`
+   * @returns {?jsep.BinaryExpression}
+   */
+  gobbleBinaryExpression() {
+    let node, biop, prec, stack, biop_info, left, right, i, cur_biop;
+
+    // First, try to get the leftmost thing
+    // Then, check to see if there's a binary operator operating on that leftmost thing
+    // Don't gobbleBinaryOp without a left-hand-side
+    left = this.gobbleToken();
+    if (!left) {
+      return left;
+    }
+    biop = this.gobbleBinaryOp();
+
+    // If there wasn't a binary operator, just return the leftmost node
+    if (!biop) {
+      return left;
+    }
+
+    // Otherwise, we need to start a stack to properly place the binary operations in their
+    // precedence structure
+    biop_info = {
+      value: biop,
+      prec: Jsep.binaryPrecedence(biop),
+      right_a: Jsep.right_associative.has(biop)
+    };
+    right = this.gobbleToken();
+    if (!right) {
+      this.throwError("Expected expression after " + biop);
+    }
+    stack = [left, biop_info, right];
+
+    // Properly deal with precedence using [recursive descent](http://www.engr.mun.ca/~theo/Misc/exp_parsing.htm)
+    while (biop = this.gobbleBinaryOp()) {
+      prec = Jsep.binaryPrecedence(biop);
+      if (prec === 0) {
+        this.index -= biop.length;
+        break;
+      }
+      biop_info = {
+        value: biop,
+        prec,
+        right_a: Jsep.right_associative.has(biop)
+      };
+      cur_biop = biop;
+
+      // Reduce: make a binary expression from the three topmost entries.
+      const comparePrev = prev => biop_info.right_a && prev.right_a ? prec > prev.prec : prec <= prev.prec;
+      while (stack.length > 2 && comparePrev(stack[stack.length - 2])) {
+        right = stack.pop();
+        biop = stack.pop().value;
+        left = stack.pop();
+        node = {
+          type: Jsep.BINARY_EXP,
+          operator: biop,
+          left,
+          right
+        };
+        stack.push(node);
+      }
+      node = this.gobbleToken();
+      if (!node) {
+        this.throwError("Expected expression after " + cur_biop);
+      }
+      stack.push(biop_info, node);
+    }
+    i = stack.length - 1;
+    node = stack[i];
+    while (i > 1) {
+      node = {
+        type: Jsep.BINARY_EXP,
+        operator: stack[i - 1].value,
+        left: stack[i - 2],
+        right: node
+      };
+      i -= 2;
+    }
+    return node;
+  }
+
+  /**
+   * An individual part of a binary expression:
+   * e.g. `foo.bar(baz)`, `1`, `"abc"`, `(a % 2)` (because it's in parenthesis)
+   * @returns {boolean|jsep.Expression}
+   */
+  gobbleToken() {
+    let ch, to_check, tc_len, node;
+    this.gobbleSpaces();
+    node = this.searchHook('gobble-token');
+    if (node) {
+      return this.runHook('after-token', node);
+    }
+    ch = this.code;
+    if (Jsep.isDecimalDigit(ch) || ch === Jsep.PERIOD_CODE) {
+      // Char code 46 is a dot `.` which can start off a numeric literal
+      return this.gobbleNumericLiteral();
+    }
+    if (ch === Jsep.SQUOTE_CODE || ch === Jsep.DQUOTE_CODE) {
+      // Single or double quotes
+      node = this.gobbleStringLiteral();
+    } else if (ch === Jsep.OBRACK_CODE) {
+      node = this.gobbleArray();
+    } else {
+      to_check = this.expr.substr(this.index, Jsep.max_unop_len);
+      tc_len = to_check.length;
+      while (tc_len > 0) {
+        // Don't accept an unary op when it is an identifier.
+        // Unary ops that start with a identifier-valid character must be followed
+        // by a non identifier-part valid character
+        if (Jsep.unary_ops.hasOwnProperty(to_check) && (!Jsep.isIdentifierStart(this.code) || this.index + to_check.length < this.expr.length && !Jsep.isIdentifierPart(this.expr.charCodeAt(this.index + to_check.length)))) {
+          this.index += tc_len;
+          const argument = this.gobbleToken();
+          if (!argument) {
+            this.throwError('missing unaryOp argument');
+          }
+          return this.runHook('after-token', {
+            type: Jsep.UNARY_EXP,
+            operator: to_check,
+            argument,
+            prefix: true
+          });
+        }
+        to_check = to_check.substr(0, --tc_len);
+      }
+      if (Jsep.isIdentifierStart(ch)) {
+        node = this.gobbleIdentifier();
+        if (Jsep.literals.hasOwnProperty(node.name)) {
+          node = {
+            type: Jsep.LITERAL,
+            value: Jsep.literals[node.name],
+            raw: node.name
+          };
+        } else if (node.name === Jsep.this_str) {
+          node = {
+            type: Jsep.THIS_EXP
+          };
+        }
+      } else if (ch === Jsep.OPAREN_CODE) {
+        // open parenthesis
+        node = this.gobbleGroup();
+      }
+    }
+    if (!node) {
+      return this.runHook('after-token', false);
+    }
+    node = this.gobbleTokenProperty(node);
+    return this.runHook('after-token', node);
+  }
+
+  /**
+   * Gobble properties of of identifiers/strings/arrays/groups.
+   * e.g. `foo`, `bar.baz`, `foo['bar'].baz`
+   * It also gobbles function calls:
+   * e.g. `Math.acos(obj.angle)`
+   * @param {jsep.Expression} node
+   * @returns {jsep.Expression}
+   */
+  gobbleTokenProperty(node) {
+    this.gobbleSpaces();
+    let ch = this.code;
+    while (ch === Jsep.PERIOD_CODE || ch === Jsep.OBRACK_CODE || ch === Jsep.OPAREN_CODE || ch === Jsep.QUMARK_CODE) {
+      let optional;
+      if (ch === Jsep.QUMARK_CODE) {
+        if (this.expr.charCodeAt(this.index + 1) !== Jsep.PERIOD_CODE) {
+          break;
+        }
+        optional = true;
+        this.index += 2;
+        this.gobbleSpaces();
+        ch = this.code;
+      }
+      this.index++;
+      if (ch === Jsep.OBRACK_CODE) {
+        node = {
+          type: Jsep.MEMBER_EXP,
+          computed: true,
+          object: node,
+          property: this.gobbleExpression()
+        };
+        if (!node.property) {
+          this.throwError('Unexpected "' + this.char + '"');
+        }
+        this.gobbleSpaces();
+        ch = this.code;
+        if (ch !== Jsep.CBRACK_CODE) {
+          this.throwError('Unclosed [');
+        }
+        this.index++;
+      } else if (ch === Jsep.OPAREN_CODE) {
+        // A function call is being made; gobble all the arguments
+        node = {
+          type: Jsep.CALL_EXP,
+          'arguments': this.gobbleArguments(Jsep.CPAREN_CODE),
+          callee: node
+        };
+      } else if (ch === Jsep.PERIOD_CODE || optional) {
+        if (optional) {
+          this.index--;
+        }
+        this.gobbleSpaces();
+        node = {
+          type: Jsep.MEMBER_EXP,
+          computed: false,
+          object: node,
+          property: this.gobbleIdentifier()
+        };
+      }
+      if (optional) {
+        node.optional = true;
+      } // else leave undefined for compatibility with esprima
+
+      this.gobbleSpaces();
+      ch = this.code;
+    }
+    return node;
+  }
+
+  /**
+   * Parse simple numeric literals: `12`, `3.4`, `.5`. Do this by using a string to
+   * keep track of everything in the numeric literal and then calling `parseFloat` on that string
+   * @returns {jsep.Literal}
+   */
+  gobbleNumericLiteral() {
+    let number = '',
+      ch,
+      chCode;
+    while (Jsep.isDecimalDigit(this.code)) {
+      number += this.expr.charAt(this.index++);
+    }
+    if (this.code === Jsep.PERIOD_CODE) {
+      // can start with a decimal marker
+      number += this.expr.charAt(this.index++);
+      while (Jsep.isDecimalDigit(this.code)) {
+        number += this.expr.charAt(this.index++);
+      }
+    }
+    ch = this.char;
+    if (ch === 'e' || ch === 'E') {
+      // exponent marker
+      number += this.expr.charAt(this.index++);
+      ch = this.char;
+      if (ch === '+' || ch === '-') {
+        // exponent sign
+        number += this.expr.charAt(this.index++);
+      }
+      while (Jsep.isDecimalDigit(this.code)) {
+        // exponent itself
+        number += this.expr.charAt(this.index++);
+      }
+      if (!Jsep.isDecimalDigit(this.expr.charCodeAt(this.index - 1))) {
+        this.throwError('Expected exponent (' + number + this.char + ')');
+      }
+    }
+    chCode = this.code;
+
+    // Check to make sure this isn't a variable name that start with a number (123abc)
+    if (Jsep.isIdentifierStart(chCode)) {
+      this.throwError('Variable names cannot start with a number (' + number + this.char + ')');
+    } else if (chCode === Jsep.PERIOD_CODE || number.length === 1 && number.charCodeAt(0) === Jsep.PERIOD_CODE) {
+      this.throwError('Unexpected period');
+    }
+    return {
+      type: Jsep.LITERAL,
+      value: parseFloat(number),
+      raw: number
+    };
+  }
+
+  /**
+   * Parses a string literal, staring with single or double quotes with basic support for escape codes
+   * e.g. `"hello world"`, `'this is\nJSEP'`
+   * @returns {jsep.Literal}
+   */
+  gobbleStringLiteral() {
+    let str = '';
+    const startIndex = this.index;
+    const quote = this.expr.charAt(this.index++);
+    let closed = false;
+    while (this.index < this.expr.length) {
+      let ch = this.expr.charAt(this.index++);
+      if (ch === quote) {
+        closed = true;
+        break;
+      } else if (ch === '\\') {
+        // Check for all of the common escape codes
+        ch = this.expr.charAt(this.index++);
+        switch (ch) {
+          case 'n':
+            str += '\n';
+            break;
+          case 'r':
+            str += '\r';
+            break;
+          case 't':
+            str += '\t';
+            break;
+          case 'b':
+            str += '\b';
+            break;
+          case 'f':
+            str += '\f';
+            break;
+          case 'v':
+            str += '\x0B';
+            break;
+          default:
+            str += ch;
+        }
+      } else {
+        str += ch;
+      }
+    }
+    if (!closed) {
+      this.throwError('Unclosed quote after "' + str + '"');
+    }
+    return {
+      type: Jsep.LITERAL,
+      value: str,
+      raw: this.expr.substring(startIndex, this.index)
+    };
+  }
+
+  /**
+   * Gobbles only identifiers
+   * e.g.: `foo`, `_value`, `$x1`
+   * Also, this function checks if that identifier is a literal:
+   * (e.g. `true`, `false`, `null`) or `this`
+   * @returns {jsep.Identifier}
+   */
+  gobbleIdentifier() {
+    let ch = this.code,
+      start = this.index;
+    if (Jsep.isIdentifierStart(ch)) {
+      this.index++;
+    } else {
+      this.throwError('Unexpected ' + this.char);
+    }
+    while (this.index < this.expr.length) {
+      ch = this.code;
+      if (Jsep.isIdentifierPart(ch)) {
+        this.index++;
+      } else {
+        break;
+      }
+    }
+    return {
+      type: Jsep.IDENTIFIER,
+      name: this.expr.slice(start, this.index)
+    };
+  }
+
+  /**
+   * Gobbles a list of arguments within the context of a function call
+   * or array literal. This function also assumes that the opening character
+   * `(` or `[` has already been gobbled, and gobbles expressions and commas
+   * until the terminator character `)` or `]` is encountered.
+   * e.g. `foo(bar, baz)`, `my_func()`, or `[bar, baz]`
+   * @param {number} termination
+   * @returns {jsep.Expression[]}
+   */
+  gobbleArguments(termination) {
+    const args = [];
+    let closed = false;
+    let separator_count = 0;
+    while (this.index < this.expr.length) {
+      this.gobbleSpaces();
+      let ch_i = this.code;
+      if (ch_i === termination) {
+        // done parsing
+        closed = true;
+        this.index++;
+        if (termination === Jsep.CPAREN_CODE && separator_count && separator_count >= args.length) {
+          this.throwError('Unexpected token ' + String.fromCharCode(termination));
+        }
+        break;
+      } else if (ch_i === Jsep.COMMA_CODE) {
+        // between expressions
+        this.index++;
+        separator_count++;
+        if (separator_count !== args.length) {
+          // missing argument
+          if (termination === Jsep.CPAREN_CODE) {
+            this.throwError('Unexpected token ,');
+          } else if (termination === Jsep.CBRACK_CODE) {
+            for (let arg = args.length; arg < separator_count; arg++) {
+              args.push(null);
+            }
+          }
+        }
+      } else if (args.length !== separator_count && separator_count !== 0) {
+        // NOTE: `&& separator_count !== 0` allows for either all commas, or all spaces as arguments
+        this.throwError('Expected comma');
+      } else {
+        const node = this.gobbleExpression();
+        if (!node || node.type === Jsep.COMPOUND) {
+          this.throwError('Expected comma');
+        }
+        args.push(node);
+      }
+    }
+    if (!closed) {
+      this.throwError('Expected ' + String.fromCharCode(termination));
+    }
+    return args;
+  }
+
+  /**
+   * Responsible for parsing a group of things within parentheses `()`
+   * that have no identifier in front (so not a function call)
+   * This function assumes that it needs to gobble the opening parenthesis
+   * and then tries to gobble everything within that parenthesis, assuming
+   * that the next thing it should see is the close parenthesis. If not,
+   * then the expression probably doesn't have a `)`
+   * @returns {boolean|jsep.Expression}
+   */
+  gobbleGroup() {
+    this.index++;
+    let nodes = this.gobbleExpressions(Jsep.CPAREN_CODE);
+    if (this.code === Jsep.CPAREN_CODE) {
+      this.index++;
+      if (nodes.length === 1) {
+        return nodes[0];
+      } else if (!nodes.length) {
+        return false;
+      } else {
+        return {
+          type: Jsep.SEQUENCE_EXP,
+          expressions: nodes
+        };
+      }
+    } else {
+      this.throwError('Unclosed (');
+    }
+  }
+
+  /**
+   * Responsible for parsing Array literals `[1, 2, 3]`
+   * This function assumes that it needs to gobble the opening bracket
+   * and then tries to gobble the expressions as arguments.
+   * @returns {jsep.ArrayExpression}
+   */
+  gobbleArray() {
+    this.index++;
+    return {
+      type: Jsep.ARRAY_EXP,
+      elements: this.gobbleArguments(Jsep.CBRACK_CODE)
+    };
+  }
+}
+
+// Static fields:
+const hooks = new Hooks();
+Object.assign(Jsep, {
+  hooks,
+  plugins: new Plugins(Jsep),
+  // Node Types
+  // ----------
+  // This is the full set of types that any JSEP node can be.
+  // Store them here to save space when minified
+  COMPOUND: 'Compound',
+  SEQUENCE_EXP: 'SequenceExpression',
+  IDENTIFIER: 'Identifier',
+  MEMBER_EXP: 'MemberExpression',
+  LITERAL: 'Literal',
+  THIS_EXP: 'ThisExpression',
+  CALL_EXP: 'CallExpression',
+  UNARY_EXP: 'UnaryExpression',
+  BINARY_EXP: 'BinaryExpression',
+  ARRAY_EXP: 'ArrayExpression',
+  TAB_CODE: 9,
+  LF_CODE: 10,
+  CR_CODE: 13,
+  SPACE_CODE: 32,
+  PERIOD_CODE: 46,
+  // '.'
+  COMMA_CODE: 44,
+  // ','
+  SQUOTE_CODE: 39,
+  // single quote
+  DQUOTE_CODE: 34,
+  // double quotes
+  OPAREN_CODE: 40,
+  // (
+  CPAREN_CODE: 41,
+  // )
+  OBRACK_CODE: 91,
+  // [
+  CBRACK_CODE: 93,
+  // ]
+  QUMARK_CODE: 63,
+  // ?
+  SEMCOL_CODE: 59,
+  // ;
+  COLON_CODE: 58,
+  // :
+
+  // Operations
+  // ----------
+  // Use a quickly-accessible map to store all of the unary operators
+  // Values are set to `1` (it really doesn't matter)
+  unary_ops: {
+    '-': 1,
+    '!': 1,
+    '~': 1,
+    '+': 1
+  },
+  // Also use a map for the binary operations but set their values to their
+  // binary precedence for quick reference (higher number = higher precedence)
+  // see [Order of operations](https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Operators/Operator_Precedence)
+  binary_ops: {
+    '||': 1,
+    '??': 1,
+    '&&': 2,
+    '|': 3,
+    '^': 4,
+    '&': 5,
+    '==': 6,
+    '!=': 6,
+    '===': 6,
+    '!==': 6,
+    '<': 7,
+    '>': 7,
+    '<=': 7,
+    '>=': 7,
+    '<<': 8,
+    '>>': 8,
+    '>>>': 8,
+    '+': 9,
+    '-': 9,
+    '*': 10,
+    '/': 10,
+    '%': 10,
+    '**': 11
+  },
+  // sets specific binary_ops as right-associative
+  right_associative: new Set(['**']),
+  // Additional valid identifier chars, apart from a-z, A-Z and 0-9 (except on the starting char)
+  additional_identifier_chars: new Set(['$', '_']),
+  // Literals
+  // ----------
+  // Store the values to return for the various literals we may encounter
+  literals: {
+    'true': true,
+    'false': false,
+    'null': null
+  },
+  // Except for `this`, which is special. This could be changed to something like `'self'` as well
+  this_str: 'this'
+});
+Jsep.max_unop_len = Jsep.getMaxKeyLen(Jsep.unary_ops);
+Jsep.max_binop_len = Jsep.getMaxKeyLen(Jsep.binary_ops);
+
+// Backward Compatibility:
+const jsep = expr => new Jsep(expr).parse();
+const stdClassProps = Object.getOwnPropertyNames(class Test {});
+Object.getOwnPropertyNames(Jsep).filter(prop => !stdClassProps.includes(prop) && jsep[prop] === undefined).forEach(m => {
+  jsep[m] = Jsep[m];
+});
+jsep.Jsep = Jsep; // allows for const { Jsep } = require('jsep');
+
+const CONDITIONAL_EXP = 'ConditionalExpression';
+var ternary = {
+  name: 'ternary',
+  init(jsep) {
+    // Ternary expression: test ? consequent : alternate
+    jsep.hooks.add('after-expression', function gobbleTernary(env) {
+      if (env.node && this.code === jsep.QUMARK_CODE) {
+        this.index++;
+        const test = env.node;
+        const consequent = this.gobbleExpression();
+        if (!consequent) {
+          this.throwError('Expected expression');
+        }
+        this.gobbleSpaces();
+        if (this.code === jsep.COLON_CODE) {
+          this.index++;
+          const alternate = this.gobbleExpression();
+          if (!alternate) {
+            this.throwError('Expected expression');
+          }
+          env.node = {
+            type: CONDITIONAL_EXP,
+            test,
+            consequent,
+            alternate
+          };
+
+          // check for operators of higher priority than ternary (i.e. assignment)
+          // jsep sets || at 1, and assignment at 0.9, and conditional should be between them
+          if (test.operator && jsep.binary_ops[test.operator] <= 0.9) {
+            let newTest = test;
+            while (newTest.right.operator && jsep.binary_ops[newTest.right.operator] <= 0.9) {
+              newTest = newTest.right;
+            }
+            env.node.test = newTest.right;
+            newTest.right = env.node;
+            env.node = test;
+          }
+        } else {
+          this.throwError('Expected :');
+        }
+      }
+    });
+  }
+};
+
+// Add default plugins:
+
+jsep.plugins.register(ternary);
+
+const FSLASH_CODE = 47; // '/'
+const BSLASH_CODE = 92; // '\\'
+
+var index = {
+  name: 'regex',
+  init(jsep) {
+    // Regex literal: /abc123/ig
+    jsep.hooks.add('gobble-token', function gobbleRegexLiteral(env) {
+      if (this.code === FSLASH_CODE) {
+        const patternIndex = ++this.index;
+        let inCharSet = false;
+        while (this.index < this.expr.length) {
+          if (this.code === FSLASH_CODE && !inCharSet) {
+            const pattern = this.expr.slice(patternIndex, this.index);
+            let flags = '';
+            while (++this.index < this.expr.length) {
+              const code = this.code;
+              if (code >= 97 && code <= 122 // a...z
+              || code >= 65 && code <= 90 // A...Z
+              || code >= 48 && code <= 57) {
+                // 0-9
+                flags += this.char;
+              } else {
+                break;
+              }
+            }
+            let value;
+            try {
+              value = new RegExp(pattern, flags);
+            } catch (e) {
+              this.throwError(e.message);
+            }
+            env.node = {
+              type: jsep.LITERAL,
+              value,
+              raw: this.expr.slice(patternIndex - 1, this.index)
+            };
+
+            // allow . [] and () after regex: /regex/.test(a)
+            env.node = this.gobbleTokenProperty(env.node);
+            return env.node;
+          }
+          if (this.code === jsep.OBRACK_CODE) {
+            inCharSet = true;
+          } else if (inCharSet && this.code === jsep.CBRACK_CODE) {
+            inCharSet = false;
+          }
+          this.index += this.code === BSLASH_CODE ? 2 : 1;
+        }
+        this.throwError('Unclosed Regex');
+      }
+    });
+  }
+};
+
+const PLUS_CODE = 43; // +
+const MINUS_CODE = 45; // -
+
+const index_node_esm_plugin = {
+  name: 'assignment',
+  assignmentOperators: new Set(['=', '*=', '**=', '/=', '%=', '+=', '-=', '<<=', '>>=', '>>>=', '&=', '^=', '|=', '||=', '&&=', '??=']),
+  updateOperators: [PLUS_CODE, MINUS_CODE],
+  assignmentPrecedence: 0.9,
+  init(jsep) {
+    const updateNodeTypes = [jsep.IDENTIFIER, jsep.MEMBER_EXP];
+    index_node_esm_plugin.assignmentOperators.forEach(op => jsep.addBinaryOp(op, index_node_esm_plugin.assignmentPrecedence, true));
+    jsep.hooks.add('gobble-token', function gobbleUpdatePrefix(env) {
+      const code = this.code;
+      if (index_node_esm_plugin.updateOperators.some(c => c === code && c === this.expr.charCodeAt(this.index + 1))) {
+        this.index += 2;
+        env.node = {
+          type: 'UpdateExpression',
+          operator: code === PLUS_CODE ? '++' : '--',
+          argument: this.gobbleTokenProperty(this.gobbleIdentifier()),
+          prefix: true
+        };
+        if (!env.node.argument || !updateNodeTypes.includes(env.node.argument.type)) {
+          this.throwError(`Unexpected ${env.node.operator}`);
+        }
+      }
+    });
+    jsep.hooks.add('after-token', function gobbleUpdatePostfix(env) {
+      if (env.node) {
+        const code = this.code;
+        if (index_node_esm_plugin.updateOperators.some(c => c === code && c === this.expr.charCodeAt(this.index + 1))) {
+          if (!updateNodeTypes.includes(env.node.type)) {
+            this.throwError(`Unexpected ${env.node.operator}`);
+          }
+          this.index += 2;
+          env.node = {
+            type: 'UpdateExpression',
+            operator: code === PLUS_CODE ? '++' : '--',
+            argument: env.node,
+            prefix: false
+          };
+        }
+      }
+    });
+    jsep.hooks.add('after-expression', function gobbleAssignment(env) {
+      if (env.node) {
+        // Note: Binaries can be chained in a single expression to respect
+        // operator precedence (i.e. a = b = 1 + 2 + 3)
+        // Update all binary assignment nodes in the tree
+        updateBinariesToAssignments(env.node);
+      }
+    });
+    function updateBinariesToAssignments(node) {
+      if (index_node_esm_plugin.assignmentOperators.has(node.operator)) {
+        node.type = 'AssignmentExpression';
+        updateBinariesToAssignments(node.left);
+        updateBinariesToAssignments(node.right);
+      } else if (!node.operator) {
+        Object.values(node).forEach(val => {
+          if (val && typeof val === 'object') {
+            updateBinariesToAssignments(val);
+          }
+        });
+      }
+    }
+  }
+};
+
+/* eslint-disable no-bitwise -- Convenient */
+
+// register plugins
+jsep.plugins.register(index, index_node_esm_plugin);
+jsep.addUnaryOp('typeof');
+jsep.addUnaryOp('void');
+jsep.addLiteral('null', null);
+jsep.addLiteral('undefined', undefined);
+const BLOCKED_PROTO_PROPERTIES = new Set(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const SafeEval = {
+  /**
+   * @param {jsep.Expression} ast
+   * @param {Record<string, any>} subs
+   */
+  evalAst(ast, subs) {
+    switch (ast.type) {
+      case 'BinaryExpression':
+      case 'LogicalExpression':
+        return SafeEval.evalBinaryExpression(ast, subs);
+      case 'Compound':
+        return SafeEval.evalCompound(ast, subs);
+      case 'ConditionalExpression':
+        return SafeEval.evalConditionalExpression(ast, subs);
+      case 'Identifier':
+        return SafeEval.evalIdentifier(ast, subs);
+      case 'Literal':
+        return SafeEval.evalLiteral(ast, subs);
+      case 'MemberExpression':
+        return SafeEval.evalMemberExpression(ast, subs);
+      case 'UnaryExpression':
+        return SafeEval.evalUnaryExpression(ast, subs);
+      case 'ArrayExpression':
+        return SafeEval.evalArrayExpression(ast, subs);
+      case 'CallExpression':
+        return SafeEval.evalCallExpression(ast, subs);
+      case 'AssignmentExpression':
+        return SafeEval.evalAssignmentExpression(ast, subs);
+      default:
+        throw SyntaxError('Unexpected expression', ast);
+    }
+  },
+  evalBinaryExpression(ast, subs) {
+    const result = {
+      '||': (a, b) => a || b(),
+      '&&': (a, b) => a && b(),
+      '|': (a, b) => a | b(),
+      '^': (a, b) => a ^ b(),
+      '&': (a, b) => a & b(),
+      // eslint-disable-next-line eqeqeq -- API
+      '==': (a, b) => a == b(),
+      // eslint-disable-next-line eqeqeq -- API
+      '!=': (a, b) => a != b(),
+      '===': (a, b) => a === b(),
+      '!==': (a, b) => a !== b(),
+      '<': (a, b) => a < b(),
+      '>': (a, b) => a > b(),
+      '<=': (a, b) => a <= b(),
+      '>=': (a, b) => a >= b(),
+      '<<': (a, b) => a << b(),
+      '>>': (a, b) => a >> b(),
+      '>>>': (a, b) => a >>> b(),
+      '+': (a, b) => a + b(),
+      '-': (a, b) => a - b(),
+      '*': (a, b) => a * b(),
+      '/': (a, b) => a / b(),
+      '%': (a, b) => a % b()
+    }[ast.operator](SafeEval.evalAst(ast.left, subs), () => SafeEval.evalAst(ast.right, subs));
+    return result;
+  },
+  evalCompound(ast, subs) {
+    let last;
+    for (let i = 0; i < ast.body.length; i++) {
+      if (ast.body[i].type === 'Identifier' && ['var', 'let', 'const'].includes(ast.body[i].name) && ast.body[i + 1] && ast.body[i + 1].type === 'AssignmentExpression') {
+        // var x=2; is detected as
+        // [{Identifier var}, {AssignmentExpression x=2}]
+        // eslint-disable-next-line @stylistic/max-len -- Long
+        // eslint-disable-next-line sonarjs/updated-loop-counter -- Convenient
+        i += 1;
+      }
+      const expr = ast.body[i];
+      last = SafeEval.evalAst(expr, subs);
+    }
+    return last;
+  },
+  evalConditionalExpression(ast, subs) {
+    if (SafeEval.evalAst(ast.test, subs)) {
+      return SafeEval.evalAst(ast.consequent, subs);
+    }
+    return SafeEval.evalAst(ast.alternate, subs);
+  },
+  evalIdentifier(ast, subs) {
+    if (Object.hasOwn(subs, ast.name)) {
+      return subs[ast.name];
+    }
+    throw ReferenceError(`${ast.name} is not defined`);
+  },
+  evalLiteral(ast) {
+    return ast.value;
+  },
+  evalMemberExpression(ast, subs) {
+    const prop = String(
+    // NOTE: `String(value)` throws error when
+    // value has overwritten the toString method to return non-string
+    // i.e. `value = {toString: () => []}`
+    ast.computed ? SafeEval.evalAst(ast.property) // `object[property]`
+    : ast.property.name // `object.property` property is Identifier
+    );
+    const obj = SafeEval.evalAst(ast.object, subs);
+    if (obj === undefined || obj === null) {
+      throw TypeError(`Cannot read properties of ${obj} (reading '${prop}')`);
+    }
+    if (!Object.hasOwn(obj, prop) && BLOCKED_PROTO_PROPERTIES.has(prop)) {
+      throw TypeError(`Cannot read properties of ${obj} (reading '${prop}')`);
+    }
+    const result = obj[prop];
+    if (typeof result === 'function') {
+      return result.bind(obj); // arrow functions aren't affected by bind.
+    }
+    return result;
+  },
+  evalUnaryExpression(ast, subs) {
+    const result = {
+      '-': a => -SafeEval.evalAst(a, subs),
+      '!': a => !SafeEval.evalAst(a, subs),
+      '~': a => ~SafeEval.evalAst(a, subs),
+      // eslint-disable-next-line no-implicit-coercion -- API
+      '+': a => +SafeEval.evalAst(a, subs),
+      typeof: a => typeof SafeEval.evalAst(a, subs),
+      // eslint-disable-next-line no-void, sonarjs/void-use -- feature
+      void: a => void SafeEval.evalAst(a, subs)
+    }[ast.operator](ast.argument);
+    return result;
+  },
+  evalArrayExpression(ast, subs) {
+    return ast.elements.map(el => SafeEval.evalAst(el, subs));
+  },
+  evalCallExpression(ast, subs) {
+    const args = ast.arguments.map(arg => SafeEval.evalAst(arg, subs));
+    const func = SafeEval.evalAst(ast.callee, subs);
+    /* c8 ignore start  */
+    if (func === Function) {
+      // unreachable since BLOCKED_PROTO_PROPERTIES includes 'constructor'
+      throw new Error('Function constructor is disabled');
+    }
+    /* c8 ignore end  */
+    return func(...args);
+  },
+  evalAssignmentExpression(ast, subs) {
+    if (ast.left.type !== 'Identifier') {
+      throw SyntaxError('Invalid left-hand side in assignment');
+    }
+    const id = ast.left.name;
+    const value = SafeEval.evalAst(ast.right, subs);
+    subs[id] = value;
+    return subs[id];
+  }
+};
+
+/**
+ * A replacement for NodeJS' VM.Script which is also {@link https://developer.mozilla.org/en-US/docs/Web/HTTP/CSP | Content Security Policy} friendly.
+ */
+class SafeScript {
+  /**
+   * @param {string} expr Expression to evaluate
+   */
+  constructor(expr) {
+    this.code = expr;
+    this.ast = jsep(this.code);
+  }
+
+  /**
+   * @param {object} context Object whose items will be added
+   *   to evaluation
+   * @returns {EvaluatedResult} Result of evaluated code
+   */
+  runInNewContext(context) {
+    // `Object.create(null)` creates a prototypeless object
+    const keyMap = Object.assign(Object.create(null), context);
+    return SafeEval.evalAst(this.ast, keyMap);
+  }
+}
+
+/* eslint-disable camelcase -- Convenient for escaping */
+
+
+/**
+ * @typedef {null|boolean|number|string|object|GenericArray} JSONObject
+ */
+
+/**
+ * @typedef {any} AnyItem
+ */
+
+/**
+ * @typedef {any} AnyResult
+ */
+
+/**
+ * Copies array and then pushes item into it.
+ * @param {GenericArray} arr Array to copy and into which to push
+ * @param {AnyItem} item Array item to add (to end)
+ * @returns {GenericArray} Copy of the original array
+ */
+function push(arr, item) {
+  arr = arr.slice();
+  arr.push(item);
+  return arr;
+}
+/**
+ * Copies array and then unshifts item into it.
+ * @param {AnyItem} item Array item to add (to beginning)
+ * @param {GenericArray} arr Array to copy and into which to unshift
+ * @returns {GenericArray} Copy of the original array
+ */
+function unshift(item, arr) {
+  arr = arr.slice();
+  arr.unshift(item);
+  return arr;
+}
+
+/**
+ * Caught when JSONPath is used without `new` but rethrown if with `new`
+ * @extends Error
+ */
+class NewError extends Error {
+  /**
+   * @param {AnyResult} value The evaluated scalar value
+   */
+  constructor(value) {
+    super('JSONPath should not be called with "new" (it prevents return ' + 'of (unwrapped) scalar values)');
+    this.avoidNew = true;
+    this.value = value;
+    this.name = 'NewError';
+  }
+}
+
+/**
+* @typedef {object} ReturnObject
+* @property {string} path
+* @property {JSONObject} value
+* @property {object|GenericArray} parent
+* @property {string} parentProperty
+*/
+
+/**
+* @callback JSONPathCallback
+* @param {string|object} preferredOutput
+* @param {"value"|"property"} type
+* @param {ReturnObject} fullRetObj
+* @returns {void}
+*/
+
+/**
+* @callback OtherTypeCallback
+* @param {JSONObject} val
+* @param {string} path
+* @param {object|GenericArray} parent
+* @param {string} parentPropName
+* @returns {boolean}
+*/
+
+/**
+ * @typedef {any} ContextItem
+ */
+
+/**
+ * @typedef {any} EvaluatedResult
+ */
+
+/**
+* @callback EvalCallback
+* @param {string} code
+* @param {ContextItem} context
+* @returns {EvaluatedResult}
+*/
+
+/**
+ * @typedef {typeof SafeScript} EvalClass
+ */
+
+/**
+ * @typedef {object} JSONPathOptions
+ * @property {JSON} json
+ * @property {string|string[]} path
+ * @property {"value"|"path"|"pointer"|"parent"|"parentProperty"|
+ *   "all"} [resultType="value"]
+ * @property {boolean} [flatten=false]
+ * @property {boolean} [wrap=true]
+ * @property {object} [sandbox={}]
+ * @property {EvalCallback|EvalClass|'safe'|'native'|
+ *   boolean} [eval = 'safe']
+ * @property {object|GenericArray|null} [parent=null]
+ * @property {string|null} [parentProperty=null]
+ * @property {JSONPathCallback} [callback]
+ * @property {OtherTypeCallback} [otherTypeCallback] Defaults to
+ *   function which throws on encountering `@other`
+ * @property {boolean} [autostart=true]
+ */
+
+/**
+ * @param {string|JSONPathOptions} opts If a string, will be treated as `expr`
+ * @param {string} [expr] JSON path to evaluate
+ * @param {JSON} [obj] JSON object to evaluate against
+ * @param {JSONPathCallback} [callback] Passed 3 arguments: 1) desired payload
+ *     per `resultType`, 2) `"value"|"property"`, 3) Full returned object with
+ *     all payloads
+ * @param {OtherTypeCallback} [otherTypeCallback] If `@other()` is at the end
+ *   of one's query, this will be invoked with the value of the item, its
+ *   path, its parent, and its parent's property name, and it should return
+ *   a boolean indicating whether the supplied value belongs to the "other"
+ *   type or not (or it may handle transformations and return `false`).
+ * @returns {JSONPath}
+ * @class
+ */
+function JSONPath(opts, expr, obj, callback, otherTypeCallback) {
+  // eslint-disable-next-line no-restricted-syntax -- Allow for pseudo-class
+  if (!(this instanceof JSONPath)) {
+    try {
+      return new JSONPath(opts, expr, obj, callback, otherTypeCallback);
+    } catch (e) {
+      if (!e.avoidNew) {
+        throw e;
+      }
+      return e.value;
+    }
+  }
+  if (typeof opts === 'string') {
+    otherTypeCallback = callback;
+    callback = obj;
+    obj = expr;
+    expr = opts;
+    opts = null;
+  }
+  const optObj = opts && typeof opts === 'object';
+  opts = opts || {};
+  this.json = opts.json || obj;
+  this.path = opts.path || expr;
+  this.resultType = opts.resultType || 'value';
+  this.flatten = opts.flatten || false;
+  this.wrap = Object.hasOwn(opts, 'wrap') ? opts.wrap : true;
+  this.sandbox = opts.sandbox || {};
+  this.eval = opts.eval === undefined ? 'safe' : opts.eval;
+  this.ignoreEvalErrors = typeof opts.ignoreEvalErrors === 'undefined' ? false : opts.ignoreEvalErrors;
+  this.parent = opts.parent || null;
+  this.parentProperty = opts.parentProperty || null;
+  this.callback = opts.callback || callback || null;
+  this.otherTypeCallback = opts.otherTypeCallback || otherTypeCallback || function () {
+    throw new TypeError('You must supply an otherTypeCallback callback option ' + 'with the @other() operator.');
+  };
+  if (opts.autostart !== false) {
+    const args = {
+      path: optObj ? opts.path : expr
+    };
+    if (!optObj) {
+      args.json = obj;
+    } else if ('json' in opts) {
+      args.json = opts.json;
+    }
+    const ret = this.evaluate(args);
+    if (!ret || typeof ret !== 'object') {
+      throw new NewError(ret);
+    }
+    return ret;
+  }
+}
+
+// PUBLIC METHODS
+JSONPath.prototype.evaluate = function (expr, json, callback, otherTypeCallback) {
+  let currParent = this.parent,
+    currParentProperty = this.parentProperty;
+  let {
+    flatten,
+    wrap
+  } = this;
+  this.currResultType = this.resultType;
+  this.currEval = this.eval;
+  this.currSandbox = this.sandbox;
+  callback = callback || this.callback;
+  this.currOtherTypeCallback = otherTypeCallback || this.otherTypeCallback;
+  json = json || this.json;
+  expr = expr || this.path;
+  if (expr && typeof expr === 'object' && !Array.isArray(expr)) {
+    if (!expr.path && expr.path !== '') {
+      throw new TypeError('You must supply a "path" property when providing an object ' + 'argument to JSONPath.evaluate().');
+    }
+    if (!Object.hasOwn(expr, 'json')) {
+      throw new TypeError('You must supply a "json" property when providing an object ' + 'argument to JSONPath.evaluate().');
+    }
+    ({
+      json
+    } = expr);
+    flatten = Object.hasOwn(expr, 'flatten') ? expr.flatten : flatten;
+    this.currResultType = Object.hasOwn(expr, 'resultType') ? expr.resultType : this.currResultType;
+    this.currSandbox = Object.hasOwn(expr, 'sandbox') ? expr.sandbox : this.currSandbox;
+    wrap = Object.hasOwn(expr, 'wrap') ? expr.wrap : wrap;
+    this.currEval = Object.hasOwn(expr, 'eval') ? expr.eval : this.currEval;
+    callback = Object.hasOwn(expr, 'callback') ? expr.callback : callback;
+    this.currOtherTypeCallback = Object.hasOwn(expr, 'otherTypeCallback') ? expr.otherTypeCallback : this.currOtherTypeCallback;
+    currParent = Object.hasOwn(expr, 'parent') ? expr.parent : currParent;
+    currParentProperty = Object.hasOwn(expr, 'parentProperty') ? expr.parentProperty : currParentProperty;
+    expr = expr.path;
+  }
+  currParent = currParent || null;
+  currParentProperty = currParentProperty || null;
+  if (Array.isArray(expr)) {
+    expr = JSONPath.toPathString(expr);
+  }
+  if (!expr && expr !== '' || !json) {
+    return undefined;
+  }
+  const exprList = JSONPath.toPathArray(expr);
+  if (exprList[0] === '$' && exprList.length > 1) {
+    exprList.shift();
+  }
+  this._hasParentSelector = null;
+  const result = this._trace(exprList, json, ['$'], currParent, currParentProperty, callback).filter(function (ea) {
+    return ea && !ea.isParentSelector;
+  });
+  if (!result.length) {
+    return wrap ? [] : undefined;
+  }
+  if (!wrap && result.length === 1 && !result[0].hasArrExpr) {
+    return this._getPreferredOutput(result[0]);
+  }
+  return result.reduce((rslt, ea) => {
+    const valOrPath = this._getPreferredOutput(ea);
+    if (flatten && Array.isArray(valOrPath)) {
+      rslt = rslt.concat(valOrPath);
+    } else {
+      rslt.push(valOrPath);
+    }
+    return rslt;
+  }, []);
+};
+
+// PRIVATE METHODS
+
+JSONPath.prototype._getPreferredOutput = function (ea) {
+  const resultType = this.currResultType;
+  switch (resultType) {
+    case 'all':
+      {
+        const path = Array.isArray(ea.path) ? ea.path : JSONPath.toPathArray(ea.path);
+        ea.pointer = JSONPath.toPointer(path);
+        ea.path = typeof ea.path === 'string' ? ea.path : JSONPath.toPathString(ea.path);
+        return ea;
+      }
+    case 'value':
+    case 'parent':
+    case 'parentProperty':
+      return ea[resultType];
+    case 'path':
+      return JSONPath.toPathString(ea[resultType]);
+    case 'pointer':
+      return JSONPath.toPointer(ea.path);
+    default:
+      throw new TypeError('Unknown result type');
+  }
+};
+JSONPath.prototype._handleCallback = function (fullRetObj, callback, type) {
+  if (callback) {
+    const preferredOutput = this._getPreferredOutput(fullRetObj);
+    fullRetObj.path = typeof fullRetObj.path === 'string' ? fullRetObj.path : JSONPath.toPathString(fullRetObj.path);
+    // eslint-disable-next-line n/callback-return -- No need to return
+    callback(preferredOutput, type, fullRetObj);
+  }
+};
+
+/**
+ *
+ * @param {string} expr
+ * @param {JSONObject} val
+ * @param {string} path
+ * @param {object|GenericArray} parent
+ * @param {string} parentPropName
+ * @param {JSONPathCallback} callback
+ * @param {boolean} hasArrExpr
+ * @param {boolean} literalPriority
+ * @returns {ReturnObject|ReturnObject[]}
+ */
+JSONPath.prototype._trace = function (expr, val, path, parent, parentPropName, callback, hasArrExpr, literalPriority) {
+  // No expr to follow? return path and value as the result of
+  //  this trace branch
+  let retObj;
+  if (!expr.length) {
+    retObj = {
+      path,
+      value: val,
+      parent,
+      parentProperty: parentPropName,
+      hasArrExpr
+    };
+    this._handleCallback(retObj, callback, 'value');
+    return retObj;
+  }
+  const loc = expr[0],
+    x = expr.slice(1);
+
+  // We need to gather the return value of recursive trace calls in order to
+  // do the parent sel computation.
+  const ret = [];
+  /**
+   *
+   * @param {ReturnObject|ReturnObject[]} elems
+   * @returns {void}
+   */
+  function addRet(elems) {
+    if (Array.isArray(elems)) {
+      // This was causing excessive stack size in Node (with or
+      //  without Babel) against our performance test:
+      //  `ret.push(...elems);`
+      elems.forEach(t => {
+        ret.push(t);
+      });
+    } else {
+      ret.push(elems);
+    }
+  }
+  if ((typeof loc !== 'string' || literalPriority) && val && Object.hasOwn(val, loc)) {
+    // simple case--directly follow property
+    addRet(this._trace(x, val[loc], push(path, loc), val, loc, callback, hasArrExpr));
+    // eslint-disable-next-line unicorn/prefer-switch -- Part of larger `if`
+  } else if (loc === '*') {
+    // all child properties
+    this._walk(val, m => {
+      addRet(this._trace(x, val[m], push(path, m), val, m, callback, true, true));
+    });
+  } else if (loc === '..') {
+    // all descendent parent properties
+    // Check remaining expression with val's immediate children
+    addRet(this._trace(x, val, path, parent, parentPropName, callback, hasArrExpr));
+    this._walk(val, m => {
+      // We don't join m and x here because we only want parents,
+      //   not scalar values
+      if (typeof val[m] === 'object') {
+        // Keep going with recursive descent on val's
+        //   object children
+        addRet(this._trace(expr.slice(), val[m], push(path, m), val, m, callback, true));
+      }
+    });
+    // The parent sel computation is handled in the frame above using the
+    // ancestor object of val
+  } else if (loc === '^') {
+    // This is not a final endpoint, so we do not invoke the callback here
+    this._hasParentSelector = true;
+    return {
+      path: path.slice(0, -1),
+      expr: x,
+      isParentSelector: true
+    };
+  } else if (loc === '~') {
+    // property name
+    retObj = {
+      path: push(path, loc),
+      value: parentPropName,
+      parent,
+      parentProperty: null
+    };
+    this._handleCallback(retObj, callback, 'property');
+    return retObj;
+  } else if (loc === '$') {
+    // root only
+    addRet(this._trace(x, val, path, null, null, callback, hasArrExpr));
+  } else if (/^(-?\d*):(-?\d*):?(\d*)$/u.test(loc)) {
+    // [start:end:step]  Python slice syntax
+    addRet(this._slice(loc, x, val, path, parent, parentPropName, callback));
+  } else if (loc.indexOf('?(') === 0) {
+    // [?(expr)] (filtering)
+    if (this.currEval === false) {
+      throw new Error('Eval [?(expr)] prevented in JSONPath expression.');
+    }
+    const safeLoc = loc.replace(/^\?\((.*?)\)$/u, '$1');
+    // check for a nested filter expression
+    const nested = /@.?([^?]*)[['](\??\(.*?\))(?!.\)\])[\]']/gu.exec(safeLoc);
+    if (nested) {
+      // find if there are matches in the nested expression
+      // add them to the result set if there is at least one match
+      this._walk(val, m => {
+        const npath = [nested[2]];
+        const nvalue = nested[1] ? val[m][nested[1]] : val[m];
+        const filterResults = this._trace(npath, nvalue, path, parent, parentPropName, callback, true);
+        if (filterResults.length > 0) {
+          addRet(this._trace(x, val[m], push(path, m), val, m, callback, true));
+        }
+      });
+    } else {
+      this._walk(val, m => {
+        if (this._eval(safeLoc, val[m], m, path, parent, parentPropName)) {
+          addRet(this._trace(x, val[m], push(path, m), val, m, callback, true));
+        }
+      });
+    }
+  } else if (loc[0] === '(') {
+    // [(expr)] (dynamic property/index)
+    if (this.currEval === false) {
+      throw new Error('Eval [(expr)] prevented in JSONPath expression.');
+    }
+    // As this will resolve to a property name (but we don't know it
+    //  yet), property and parent information is relative to the
+    //  parent of the property to which this expression will resolve
+    addRet(this._trace(unshift(this._eval(loc, val, path.at(-1), path.slice(0, -1), parent, parentPropName), x), val, path, parent, parentPropName, callback, hasArrExpr));
+  } else if (loc[0] === '@') {
+    // value type: @boolean(), etc.
+    let addType = false;
+    const valueType = loc.slice(1, -2);
+    switch (valueType) {
+      case 'scalar':
+        if (!val || !['object', 'function'].includes(typeof val)) {
+          addType = true;
+        }
+        break;
+      case 'boolean':
+      case 'string':
+      case 'undefined':
+      case 'function':
+        if (typeof val === valueType) {
+          addType = true;
+        }
+        break;
+      case 'integer':
+        if (Number.isFinite(val) && !(val % 1)) {
+          addType = true;
+        }
+        break;
+      case 'number':
+        if (Number.isFinite(val)) {
+          addType = true;
+        }
+        break;
+      case 'nonFinite':
+        if (typeof val === 'number' && !Number.isFinite(val)) {
+          addType = true;
+        }
+        break;
+      case 'object':
+        if (val && typeof val === valueType) {
+          addType = true;
+        }
+        break;
+      case 'array':
+        if (Array.isArray(val)) {
+          addType = true;
+        }
+        break;
+      case 'other':
+        addType = this.currOtherTypeCallback(val, path, parent, parentPropName);
+        break;
+      case 'null':
+        if (val === null) {
+          addType = true;
+        }
+        break;
+      /* c8 ignore next 2 */
+      default:
+        throw new TypeError('Unknown value type ' + valueType);
+    }
+    if (addType) {
+      retObj = {
+        path,
+        value: val,
+        parent,
+        parentProperty: parentPropName
+      };
+      this._handleCallback(retObj, callback, 'value');
+      return retObj;
+    }
+    // `-escaped property
+  } else if (loc[0] === '`' && val && Object.hasOwn(val, loc.slice(1))) {
+    const locProp = loc.slice(1);
+    addRet(this._trace(x, val[locProp], push(path, locProp), val, locProp, callback, hasArrExpr, true));
+  } else if (loc.includes(',')) {
+    // [name1,name2,...]
+    const parts = loc.split(',');
+    for (const part of parts) {
+      addRet(this._trace(unshift(part, x), val, path, parent, parentPropName, callback, true));
+    }
+    // simple case--directly follow property
+  } else if (!literalPriority && val && Object.hasOwn(val, loc)) {
+    addRet(this._trace(x, val[loc], push(path, loc), val, loc, callback, hasArrExpr, true));
+  }
+
+  // We check the resulting values for parent selections. For parent
+  // selections we discard the value object and continue the trace with the
+  // current val object
+  if (this._hasParentSelector) {
+    for (let t = 0; t < ret.length; t++) {
+      const rett = ret[t];
+      if (rett && rett.isParentSelector) {
+        const tmp = this._trace(rett.expr, val, rett.path, parent, parentPropName, callback, hasArrExpr);
+        if (Array.isArray(tmp)) {
+          ret[t] = tmp[0];
+          const tl = tmp.length;
+          for (let tt = 1; tt < tl; tt++) {
+            // eslint-disable-next-line @stylistic/max-len -- Long
+            // eslint-disable-next-line sonarjs/updated-loop-counter -- Convenient
+            t++;
+            ret.splice(t, 0, tmp[tt]);
+          }
+        } else {
+          ret[t] = tmp;
+        }
+      }
+    }
+  }
+  return ret;
+};
+JSONPath.prototype._walk = function (val, f) {
+  if (Array.isArray(val)) {
+    const n = val.length;
+    for (let i = 0; i < n; i++) {
+      f(i);
+    }
+  } else if (val && typeof val === 'object') {
+    Object.keys(val).forEach(m => {
+      f(m);
+    });
+  }
+};
+JSONPath.prototype._slice = function (loc, expr, val, path, parent, parentPropName, callback) {
+  if (!Array.isArray(val)) {
+    return undefined;
+  }
+  const len = val.length,
+    parts = loc.split(':'),
+    step = parts[2] && Number.parseInt(parts[2]) || 1;
+  let start = parts[0] && Number.parseInt(parts[0]) || 0,
+    end = parts[1] && Number.parseInt(parts[1]) || len;
+  start = start < 0 ? Math.max(0, start + len) : Math.min(len, start);
+  end = end < 0 ? Math.max(0, end + len) : Math.min(len, end);
+  const ret = [];
+  for (let i = start; i < end; i += step) {
+    const tmp = this._trace(unshift(i, expr), val, path, parent, parentPropName, callback, true);
+    // Should only be possible to be an array here since first part of
+    //   ``unshift(i, expr)` passed in above would not be empty, nor `~`,
+    //     nor begin with `@` (as could return objects)
+    // This was causing excessive stack size in Node (with or
+    //  without Babel) against our performance test: `ret.push(...tmp);`
+    tmp.forEach(t => {
+      ret.push(t);
+    });
+  }
+  return ret;
+};
+JSONPath.prototype._eval = function (code, _v, _vname, path, parent, parentPropName) {
+  this.currSandbox._$_parentProperty = parentPropName;
+  this.currSandbox._$_parent = parent;
+  this.currSandbox._$_property = _vname;
+  this.currSandbox._$_root = this.json;
+  this.currSandbox._$_v = _v;
+  const containsPath = code.includes('@path');
+  if (containsPath) {
+    this.currSandbox._$_path = JSONPath.toPathString(path.concat([_vname]));
+  }
+  const scriptCacheKey = this.currEval + 'Script:' + code;
+  if (!JSONPath.cache[scriptCacheKey]) {
+    let script = code.replaceAll('@parentProperty', '_$_parentProperty').replaceAll('@parent', '_$_parent').replaceAll('@property', '_$_property').replaceAll('@root', '_$_root').replaceAll(/@([.\s)[])/gu, '_$_v$1');
+    if (containsPath) {
+      script = script.replaceAll('@path', '_$_path');
+    }
+    if (this.currEval === 'safe' || this.currEval === true || this.currEval === undefined) {
+      JSONPath.cache[scriptCacheKey] = new this.safeVm.Script(script);
+    } else if (this.currEval === 'native') {
+      JSONPath.cache[scriptCacheKey] = new this.vm.Script(script);
+    } else if (typeof this.currEval === 'function' && this.currEval.prototype && Object.hasOwn(this.currEval.prototype, 'runInNewContext')) {
+      const CurrEval = this.currEval;
+      JSONPath.cache[scriptCacheKey] = new CurrEval(script);
+    } else if (typeof this.currEval === 'function') {
+      JSONPath.cache[scriptCacheKey] = {
+        runInNewContext: context => this.currEval(script, context)
+      };
+    } else {
+      throw new TypeError(`Unknown "eval" property "${this.currEval}"`);
+    }
+  }
+  try {
+    return JSONPath.cache[scriptCacheKey].runInNewContext(this.currSandbox);
+  } catch (e) {
+    if (this.ignoreEvalErrors) {
+      return false;
+    }
+    throw new Error('jsonPath: ' + e.message + ': ' + code);
+  }
+};
+
+// PUBLIC CLASS PROPERTIES AND METHODS
+
+// Could store the cache object itself
+JSONPath.cache = {};
+
+/**
+ * @param {string[]} pathArr Array to convert
+ * @returns {string} The path string
+ */
+JSONPath.toPathString = function (pathArr) {
+  const x = pathArr,
+    n = x.length;
+  let p = '$';
+  for (let i = 1; i < n; i++) {
+    if (!/^(~|\^|@.*?\(\))$/u.test(x[i])) {
+      p += /^[0-9*]+$/u.test(x[i]) ? '[' + x[i] + ']' : "['" + x[i] + "']";
+    }
+  }
+  return p;
+};
+
+/**
+ * @param {string} pointer JSON Path
+ * @returns {string} JSON Pointer
+ */
+JSONPath.toPointer = function (pointer) {
+  const x = pointer,
+    n = x.length;
+  let p = '';
+  for (let i = 1; i < n; i++) {
+    if (!/^(~|\^|@.*?\(\))$/u.test(x[i])) {
+      p += '/' + x[i].toString().replaceAll('~', '~0').replaceAll('/', '~1');
+    }
+  }
+  return p;
+};
+
+/**
+ * @param {string} expr Expression to convert
+ * @returns {string[]}
+ */
+JSONPath.toPathArray = function (expr) {
+  const {
+    cache
+  } = JSONPath;
+  if (cache[expr]) {
+    return cache[expr].concat();
+  }
+  const subx = [];
+  const normalized = expr
+  // Properties
+  .replaceAll(/@(?:null|boolean|number|string|integer|undefined|nonFinite|scalar|array|object|function|other)\(\)/gu, ';$&;')
+  // Parenthetical evaluations (filtering and otherwise), directly
+  //   within brackets or single quotes
+  .replaceAll(/[['](\??\(.*?\))[\]'](?!.\])/gu, function ($0, $1) {
+    return '[#' + (subx.push($1) - 1) + ']';
+  })
+  // Escape periods and tildes within properties
+  .replaceAll(/\[['"]([^'\]]*)['"]\]/gu, function ($0, prop) {
+    return "['" + prop.replaceAll('.', '%@%').replaceAll('~', '%%@@%%') + "']";
+  })
+  // Properties operator
+  .replaceAll('~', ';~;')
+  // Split by property boundaries
+  .replaceAll(/['"]?\.['"]?(?![^[]*\])|\[['"]?/gu, ';')
+  // Reinsert periods within properties
+  .replaceAll('%@%', '.')
+  // Reinsert tildes within properties
+  .replaceAll('%%@@%%', '~')
+  // Parent
+  .replaceAll(/(?:;)?(\^+)(?:;)?/gu, function ($0, ups) {
+    return ';' + ups.split('').join(';') + ';';
+  })
+  // Descendents
+  .replaceAll(/;;;|;;/gu, ';..;')
+  // Remove trailing
+  .replaceAll(/;$|'?\]|'$/gu, '');
+  const exprList = normalized.split(';').map(function (exp) {
+    const match = exp.match(/#(\d+)/u);
+    return !match || !match[1] ? exp : subx[match[1]];
+  });
+  cache[expr] = exprList;
+  return cache[expr].concat();
+};
+JSONPath.prototype.safeVm = {
+  Script: SafeScript
+};
+
+JSONPath.prototype.vm = external_vm_namespaceObject;
+
+
+
 
 /***/ })
 

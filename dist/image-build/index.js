@@ -36031,6 +36031,7 @@ __nccwpck_require__.d(markdown_namespaceObject, {
   details: () => (details),
   escapeHtml: () => (escapeHtml),
   heading: () => (heading),
+  inline: () => (inline),
   join: () => (join),
   table: () => (table)
 });
@@ -36536,6 +36537,12 @@ function codeBlock(text, language = '') {
 }
 function bulletList(items) {
     return items.map(i => `- ${i}`).join('\n') + '\n';
+}
+/** Text from outside (an error message, a log line) as literal inline markdown: no HTML, no emphasis, no links. */
+function inline(text) {
+    return escapeHtml(text)
+        .replace(/([\\`*_[\]|~#])/g, '\\$1')
+        .replace(/\r?\n/g, ' ');
 }
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -118,8 +118,11 @@ export async function waitForRollout(
     deadline: options.deadline,
     signal: options.signal
   })
+  const verdict = finalVerdict(label, wait, wait.decision?.value)
+  // Printed the moment the verdict is reached (the rollout benchmark times it).
+  if (verdict.state === 'failed') options.log(`${label}: failed: ${verdict.reason ?? ''}`)
   return {
-    verdict: finalVerdict(label, wait, wait.decision?.value),
+    verdict,
     timedOut: wait.end === 'timed out',
     workload: workloadOf(wait.watched),
     replicaSets: wait.related.replicaSets ?? [],
