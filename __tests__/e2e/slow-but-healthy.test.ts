@@ -18,10 +18,10 @@
 import { jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { runAction, type ActionRun } from '../harness/runner.js'
+import { REPO_ROOT, runAction, type ActionRun } from '../harness/runner.js'
 import { startThrottleProxy, type ThrottleProxy } from './net-fixtures.js'
 import { createPullSecret, kubectl, requireTestbed, testNamespaces, testbedEnv } from './testbed.js'
 
@@ -298,9 +298,30 @@ ${podSpec}${extra}
     proxy = await startThrottleProxy(tb.REGISTRY!, 12 * 1024)
     const slowImage = `${proxy.address}/${await pushSlowImage(2 * 1024 * 1024)}`
     const workloads = slowWorkloads(slowImage)
+    const namespaces: Record<string, string> = {}
+    // CAPTURE_FIXTURES=1 keeps each pod (and the events about it) as it stands 150 s in, past
+    // doom-grace: the fixtures of the doom rules' unit tests (__tests__/fixtures/kube/slow/).
+    if (process.env.CAPTURE_FIXTURES === '1')
+      background.push(
+        sleep(150_000).then(() => {
+          const dir = join(REPO_ROOT, '__tests__/fixtures/kube/slow')
+          mkdirSync(dir, { recursive: true })
+          for (const [file, ns] of Object.entries(namespaces)) {
+            const pods = (get('pods', '-n', ns).items as Obj[]).filter(p => !p.metadata.deletionTimestamp)
+            const events = get('events', '-n', ns, '--field-selector', 'involvedObject.kind=Pod')
+              .items as Obj[]
+            for (const o of [...pods, ...events]) delete o.metadata.managedFields
+            writeFileSync(
+              join(dir, file.replace('.yaml', '.json')),
+              JSON.stringify({ pod: pods[0], events, capturedAt: new Date().toISOString() }, null, 2) + '\n'
+            )
+          }
+        })
+      )
     const runs = await Promise.all(
       Object.entries(workloads).map(async ([file, text]) => {
         const ns = namespace(file.replace('.yaml', ''))
+        namespaces[file] = ns
         createPullSecret(ns, 'registry')
         createPullSecret(ns, 'registry-proxy', tb.REGISTRY_PASSWORD!, proxy!.address)
         if (file === 'scale-up.yaml') playAutoscaler(ns)

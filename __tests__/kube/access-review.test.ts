@@ -18,10 +18,11 @@ describe('the permissions a release needs', () => {
     })
   })
 
-  it('asks for create only for new objects, and for the rollout, diagnostics, rollback and smoke Job verbs', () => {
+  it('asks for create only for new objects, for the rollout, diagnostics and smoke Job verbs, and for the rollback: update what it restores, delete what it created', () => {
     const needs = releaseAccessNeeds(
       [
         { path: '/api/v1/namespaces/web/configmaps/cfg', before: undefined },
+        { path: '/api/v1/namespaces/web/services/api', before: { kind: 'Service' } },
         { path: '/apis/apps/v1/namespaces/web/deployments/api', before: { kind: 'Deployment' } }
       ],
       { rollback: true, smokeJobNamespace: 'web' }
@@ -31,6 +32,10 @@ describe('the permissions a release needs', () => {
       'get configmaps',
       'patch configmaps',
       'create configmaps',
+      'delete configmaps',
+      'get services',
+      'patch services',
+      'update services',
       'get apps/deployments',
       'patch apps/deployments',
       'watch apps/deployments',

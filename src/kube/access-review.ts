@@ -49,7 +49,18 @@ export function releaseAccessNeeds(
     add({ verb: 'get', ...r, why: 'read before applying' })
     add({ verb: 'patch', ...r, why: 'server-side apply' })
     if (!p.before) add({ verb: 'create', ...r, why: 'create with server-side apply' })
-    if (r.group === 'apps' && WORKLOAD_RESOURCES.includes(r.resource)) {
+    const workload = r.group === 'apps' && WORKLOAD_RESOURCES.includes(r.resource)
+    // The rollback writes a configured object back and deletes a created one (Namespaces and CRDs are kept).
+    if (options.rollback && p.before && !workload)
+      add({ verb: 'update', ...r, why: 'restore it in a rollback' })
+    if (options.rollback && !p.before && !['namespaces', 'customresourcedefinitions'].includes(r.resource))
+      add({ verb: 'delete', ...r, why: 'delete what the release created, in a rollback' })
+    if (r.group === 'batch' && r.resource === 'jobs') {
+      add({ verb: 'watch', ...r, why: 'wait for the Job' })
+      add({ verb: 'list', group: '', resource: 'pods', namespace: r.namespace, why: 'watch the Job’s pods' })
+      add({ verb: 'watch', group: '', resource: 'pods', namespace: r.namespace, why: 'watch the Job’s pods' })
+    }
+    if (workload) {
       const ns = r.namespace
       add({ verb: 'watch', ...r, why: 'wait for the rollout' })
       add({ verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'watch the new pods' })
