@@ -1,6 +1,7 @@
 import { doomedPodReason, notReady, rolloutDoom } from '../../src/kube/doom.js'
 import type { PodEvent } from '../../src/kube/pod-evidence.js'
 import { observePods } from '../../src/kube/pod-evidence.js'
+import { podEvidence } from '../../src/kube/verdict.js'
 import type { ContainerStatus, Pod } from '../../src/kube/objects.js'
 
 const NOW = Date.parse('2026-01-01T00:10:00Z')
@@ -529,5 +530,52 @@ describe('failed pods count only when their replacements fail too', () => {
   it('a kubelet that refuses every replacement (OutOfcpu) fails the rollout', () => {
     const v = rolloutDoom([failed('a', 60, 'OutOfcpu'), failed('b', 30, 'OutOfcpu')], policy, 0, NOW)
     expect(v).toMatchObject({ failed: true, doomed: [{ pod: 'a', reason: 'OutOfcpu' }] })
+  })
+})
+
+describe('the evidence of events', () => {
+  const creating = () =>
+    slowPod(300, {
+      status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ContainerCreating' } } }] }
+    })
+  it('a pull that ended in the same second as it began is no longer under way', () => {
+    const p = slowPod(300, {
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'web',
+            ready: false,
+            started: true,
+            restartCount: 0,
+            state: { running: { startedAt: ago(300) } }
+          }
+        ]
+      }
+    })
+    const events = [event('Pulled', 299, 'Successfully pulled'), event('Pulling', 299, 'Pulling image')]
+    expect(notReady(p, NOW, { events }).state).toBe('stuck')
+    expect(notReady(creating(), NOW, { events: [event('Pulling', 299, 'Pulling image "big"')] })).toEqual({
+      state: 'busy',
+      why: 'pulling an image (Pulling image "big")'
+    })
+  })
+  it('a pod recreated under the same name does not inherit the events of the one before it', () => {
+    const p = creating()
+    const old = {
+      kind: 'Event',
+      metadata: { name: 'slow.1' },
+      involvedObject: { kind: 'Pod', name: 'slow', uid: 'u-old' },
+      reason: 'Pulling',
+      lastTimestamp: ago(200)
+    }
+    const evidence = podEvidence({ events: [old] })(p)
+    expect(evidence.events).toEqual([])
+    const mine = {
+      ...old,
+      metadata: { name: 'slow.2' },
+      involvedObject: { kind: 'Pod', name: 'slow', uid: 'u-slow' }
+    }
+    expect(podEvidence({ events: [old, mine] })(p).events?.map(e => e.reason)).toEqual(['Pulling'])
   })
 })

@@ -165,10 +165,14 @@ export function notReady(pod: Pod, now: number, evidence: PodEvidence = {}): Not
       state: 'busy',
       why: `init container ${initRunning.name} running since ${initRunning.state?.running?.startedAt ?? '?'}`
     }
-  const imageEvent = newest(events, e => IMAGE_EVENTS.has(e.reason))
-  if (imageEvent?.reason === 'Pulling')
-    return { state: 'busy', why: `pulling an image (${imageEvent.message})` }
   const all = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]
+  // A pull is under way when the kubelet's last word on images is Pulling (events of the same
+  // second: an outcome wins) and a container still waits for its image.
+  const pulling = newest(events, e => e.reason === 'Pulling')
+  const outcome = newest(events, e => IMAGE_EVENTS.has(e.reason) && e.reason !== 'Pulling')
+  const waitingForImage = all.length === 0 || all.some(c => c.state?.waiting)
+  if (pulling && waitingForImage && (!outcome || outcome.at < pulling.at))
+    return { state: 'busy', why: `pulling an image (${pulling.message})` }
   const settingUp =
     all.length === 0 ||
     all.some(c => ['ContainerCreating', 'PodInitializing'].includes(c.state?.waiting?.reason ?? ''))

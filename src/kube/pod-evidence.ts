@@ -88,7 +88,7 @@ export function podKey(pod: Pod): string {
   return pod.metadata?.uid ?? pod.metadata?.name ?? ''
 }
 
-/** The events about each pod (by uid, else name), oldest first. */
+/** The events about each pod (by uid; events that name no uid by `name:<pod>`), oldest first. */
 export function eventsByPod(events: readonly KubeEvent[]): Map<string, PodEvent[]> {
   const byPod = new Map<string, PodEvent[]>()
   for (const e of events) {
@@ -97,11 +97,12 @@ export function eventsByPod(events: readonly KubeEvent[]): Map<string, PodEvent[
     const at = eventTime(e)
     if (!Number.isFinite(at)) continue
     const event = { reason: e.reason ?? '', type: e.type ?? 'Normal', message: e.message ?? '', at }
-    for (const key of new Set([involved.uid, involved.name].filter((k): k is string => !!k))) {
-      const list = byPod.get(key) ?? []
-      list.push(event)
-      byPod.set(key, list)
-    }
+    // By uid when the event names one: a pod recreated under the same name (a StatefulSet's) must
+    // not inherit the events of the one before it.
+    const key = involved.uid ? involved.uid : `name:${involved.name ?? ''}`
+    const list = byPod.get(key) ?? []
+    list.push(event)
+    byPod.set(key, list)
   }
   for (const list of byPod.values()) list.sort((a, b) => a.at - b.at)
   return byPod
@@ -114,10 +115,11 @@ export function evidenceFor(
   events: ReadonlyMap<string, PodEvent[]> | undefined
 ): PodEvidence {
   const uid = pod.metadata?.uid
-  const name = pod.metadata?.name ?? ''
+  const byUid = (uid && events?.get(uid)) || []
+  const byName = events?.get(`name:${pod.metadata?.name ?? ''}`) ?? []
   return {
     history: history?.get(podKey(pod)),
-    events: (uid && events?.get(uid)) || events?.get(name) || []
+    events: byName.length ? [...byUid, ...byName].sort((a, b) => a.at - b.at) : byUid
   }
 }
 
