@@ -192,8 +192,10 @@ spec: {size: 3}
       )
       expect(Number(r.outputs.duration)).toBeLessThan(30)
       expect(kubectl('get', `widgets.${group}`, '-n', ns, '-o', 'name')).toBe('')
-      expect(r.summary).toContain(
-        `CustomResourceDefinition widgets.${group} (deleting a CRD deletes every object of its kind) kept`
+      expect(r.summary).toContain(`**Widget ${ns}/broken** deleted (the release created it)`)
+      // The CRD (applied unchanged here, created by the test before) is never deleted by a rollback.
+      expect(kubectl('get', 'crd', `widgets.${group}`, '-o', 'name').trim()).toBe(
+        `customresourcedefinition.apiextensions.k8s.io/widgets.${group}`
       )
     })
 

@@ -299,6 +299,7 @@ describe('the rollback of the objects that are not workloads', () => {
     const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'old' } }
     const plan = restorePlan([
       applied('Namespace', 'ns', 'created'),
+      applied('CustomResourceDefinition', 'widgets.example.com', 'created'),
       applied('Service', 'old', 'configured', svc),
       applied('ConfigMap', 'cfg', 'configured', cm),
       applied('ConfigMap', 'same', 'unchanged', cm),
@@ -309,7 +310,11 @@ describe('the rollback of the objects that are not workloads', () => {
     expect(plan.restore.map(s => s.object)).toEqual(['ConfigMap ns/cfg', 'Service ns/old'])
     expect(plan.delete.map(s => s.object)).toEqual(['Deployment ns/api', 'Service ns/new'])
     expect(plan.keep).toEqual([
-      { object: 'Namespace ns/ns', why: 'deleting a namespace deletes everything in it' }
+      { object: 'Namespace ns/ns', why: 'deleting a namespace deletes everything in it' },
+      {
+        object: 'CustomResourceDefinition ns/widgets.example.com',
+        why: 'deleting a CRD deletes every object of its kind'
+      }
     ])
   })
   it('writes back the old object over the live resourceVersion, without server fields', () => {

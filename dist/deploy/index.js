@@ -37219,7 +37219,18 @@ function releaseAccessNeeds(planned, options) {
         add({ verb: 'patch', ...r, why: 'server-side apply' });
         if (!p.before)
             add({ verb: 'create', ...r, why: 'create with server-side apply' });
-        if (r.group === 'apps' && WORKLOAD_RESOURCES.includes(r.resource)) {
+        const workload = r.group === 'apps' && WORKLOAD_RESOURCES.includes(r.resource);
+        // The rollback writes a configured object back and deletes a created one (Namespaces and CRDs are kept).
+        if (options.rollback && p.before && !workload)
+            add({ verb: 'update', ...r, why: 'restore it in a rollback' });
+        if (options.rollback && !p.before && !['namespaces', 'customresourcedefinitions'].includes(r.resource))
+            add({ verb: 'delete', ...r, why: 'delete what the release created, in a rollback' });
+        if (r.group === 'batch' && r.resource === 'jobs') {
+            add({ verb: 'watch', ...r, why: 'wait for the Job' });
+            add({ verb: 'list', group: '', resource: 'pods', namespace: r.namespace, why: 'watch the Job’s pods' });
+            add({ verb: 'watch', group: '', resource: 'pods', namespace: r.namespace, why: 'watch the Job’s pods' });
+        }
+        if (workload) {
             const ns = r.namespace;
             add({ verb: 'watch', ...r, why: 'wait for the rollout' });
             add({ verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'watch the new pods' });
@@ -41918,7 +41929,7 @@ function observePods(previous, pods, now) {
 function podKey(pod) {
     return pod.metadata?.uid ?? pod.metadata?.name ?? '';
 }
-/** The events about each pod (by uid, else name), oldest first. */
+/** The events about each pod (by uid; events that name no uid by `name:<pod>`), oldest first. */
 function eventsByPod(events) {
     const byPod = new Map();
     for (const e of events) {
@@ -41929,11 +41940,12 @@ function eventsByPod(events) {
         if (!Number.isFinite(at))
             continue;
         const event = { reason: e.reason ?? '', type: e.type ?? 'Normal', message: e.message ?? '', at };
-        for (const key of new Set([involved.uid, involved.name].filter((k) => !!k))) {
-            const list = byPod.get(key) ?? [];
-            list.push(event);
-            byPod.set(key, list);
-        }
+        // By uid when the event names one: a pod recreated under the same name (a StatefulSet's) must
+        // not inherit the events of the one before it.
+        const key = involved.uid ? involved.uid : `name:${involved.name ?? ''}`;
+        const list = byPod.get(key) ?? [];
+        list.push(event);
+        byPod.set(key, list);
     }
     for (const list of byPod.values())
         list.sort((a, b) => a.at - b.at);
@@ -41942,10 +41954,11 @@ function eventsByPod(events) {
 /** The evidence about one pod from the history and the events of a wait. */
 function evidenceFor(pod, history, events) {
     const uid = pod.metadata?.uid;
-    const name = pod.metadata?.name ?? '';
+    const byUid = (uid && events?.get(uid)) || [];
+    const byName = events?.get(`name:${pod.metadata?.name ?? ''}`) ?? [];
     return {
         history: history?.get(podKey(pod)),
-        events: (uid && events?.get(uid)) || events?.get(name) || []
+        events: byName.length ? [...byUid, ...byName].sort((a, b) => a.at - b.at) : byUid
     };
 }
 /** When an event last happened: a series' last observation, lastTimestamp, eventTime, or its creation. */
@@ -42525,10 +42538,14 @@ function notReady(pod, now, evidence = {}) {
             state: 'busy',
             why: `init container ${initRunning.name} running since ${initRunning.state?.running?.startedAt ?? '?'}`
         };
-    const imageEvent = newest(events, e => IMAGE_EVENTS.has(e.reason));
-    if (imageEvent?.reason === 'Pulling')
-        return { state: 'busy', why: `pulling an image (${imageEvent.message})` };
     const all = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
+    // A pull is under way when the kubelet's last word on images is Pulling (events of the same
+    // second: an outcome wins) and a container still waits for its image.
+    const pulling = newest(events, e => e.reason === 'Pulling');
+    const outcome = newest(events, e => IMAGE_EVENTS.has(e.reason) && e.reason !== 'Pulling');
+    const waitingForImage = all.length === 0 || all.some(c => c.state?.waiting);
+    if (pulling && waitingForImage && (!outcome || outcome.at < pulling.at))
+        return { state: 'busy', why: `pulling an image (${pulling.message})` };
     const settingUp = all.length === 0 ||
         all.some(c => ['ContainerCreating', 'PodInitializing'].includes(c.state?.waiting?.reason ?? ''));
     if (settingUp) {
@@ -43026,8 +43043,12 @@ async function waitForRollout(client, target, options) {
         deadline: options.deadline,
         signal: options.signal
     });
+    const verdict = finalVerdict(label, wait, wait.decision?.value);
+    // Printed the moment the verdict is reached (the rollout benchmark times it).
+    if (verdict.state === 'failed')
+        options.log(`${label}: failed: ${verdict.reason ?? ''}`);
     return {
-        verdict: finalVerdict(label, wait, wait.decision?.value),
+        verdict,
         timedOut: wait.end === 'timed out',
         workload: workloadOf(wait.watched),
         replicaSets: wait.related.replicaSets ?? [],

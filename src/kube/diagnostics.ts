@@ -295,7 +295,7 @@ export function diagnosticsMarkdown(d: Diagnostics): string {
   return md.join(
     md.heading(`Diagnostics: ${d.workload}`, 3),
     `**Why:** ${md.escapeHtml(d.reason)}\n`,
-    pods,
+    d.pods.length > 0 && pods,
     md.heading('Recent events', 4),
     events,
     ...logs
