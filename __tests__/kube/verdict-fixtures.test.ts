@@ -2,11 +2,11 @@
 // (testbed/capture-fixtures.sh): what the API server really returns at each moment of a rollout.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { doomedPodReason, lastProgressAt } from '../../src/kube/doom.js'
-import type { Deployment, KubeObject, Pod, ReplicaSet } from '../../src/kube/objects.js'
+import { doomedPodReason, lastProgressAt, notReady } from '../../src/kube/doom.js'
+import type { Deployment, KubeEvent, KubeObject, Pod, ReplicaSet } from '../../src/kube/objects.js'
 import { deploymentRollbackPlan } from '../../src/kube/rollback.js'
 import { rolloutStatus } from '../../src/kube/status.js'
-import { newPodsOf, newReplicaSetOf, waitVerdict } from '../../src/kube/verdict.js'
+import { newPodsOf, newReplicaSetOf, podEvidence, waitVerdict } from '../../src/kube/verdict.js'
 import { REPO_ROOT } from '../harness/runner.js'
 
 const dir = join(REPO_ROOT, '__tests__/fixtures/kube')
@@ -124,5 +124,41 @@ describe('new revision and verdict on captured objects', () => {
       items<ReplicaSet>('replicasets-paused.json', 'ReplicaSet')
     )
     expect(plan.kind).toBe('impossible')
+  })
+})
+
+describe('slow but healthy pods captured on the real node, 150 s in (past doom-grace)', () => {
+  const slow = (file: string) => {
+    const f = JSON.parse(readFileSync(join(REPO_ROOT, '__tests__/fixtures/kube/slow', file), 'utf8')) as {
+      pod: Pod
+      events: KubeEvent[]
+      capturedAt: string
+    }
+    const evidence = podEvidence({ events: f.events })(f.pod)
+    return { ...f, evidence, at: Date.parse(f.capturedAt) }
+  }
+  it.each([
+    ['pull.json', /^pulling an image \(Pulling image "127\.0\.0\.1:\d+\/testbed\/busybox:slow-/],
+    ['init.json', /^init container migrate running since /],
+    ['startup.json', /^container main is inside its startup probe's budget \(300s from /],
+    ['scale-up.json', /^a node is being added for it \(TriggeredScaleUp: pod triggered scale-up/],
+    ['gate.json', /^waiting for its readiness gate e2e\.example\.com\/load-balancer-ready/]
+  ])('%s is moving, not doomed', (file, why) => {
+    const { pod, evidence, at } = slow(file)
+    // Created more than doom-grace ago: the old rule (not Ready 120 s after creation) doomed it.
+    expect(at - createdAt(pod)).toBeGreaterThan(policy.notReadyGraceMs)
+    const state = notReady(pod, at, evidence)
+    expect(state.state).toBe('busy')
+    expect(state.state === 'busy' && state.why).toMatch(why)
+    expect(doomedPodReason(pod, policy, at, evidence)).toBeUndefined()
+  })
+  it('a startup probe protects only within its budget; the others are bounded by the progress deadline, not by doom-grace', () => {
+    const later = (file: string) => {
+      const { pod, evidence, at } = slow(file)
+      return doomedPodReason(pod, policy, at + 10 * 60_000, evidence)
+    }
+    expect(later('startup.json')).toMatchObject({ reason: 'NotReady' })
+    for (const file of ['pull.json', 'init.json', 'scale-up.json', 'gate.json'])
+      expect(later(file)).toBeUndefined()
   })
 })
