@@ -81,7 +81,7 @@ async function run(ns, name, manifests, inputs = {}) {
     'smoke-retries': '3',
     ...inputs
   })
-  const r = await timed(process.execPath, [bundle], { env })
+  await timed(process.execPath, [bundle], { env })
   const outputs = outputsOf(outputFile)
   if (name) {
     // The namespace names are the run's own; the summary is kept as written.

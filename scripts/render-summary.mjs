@@ -5,7 +5,7 @@
 //
 // Usage: node scripts/render-summary.mjs docs/summaries/*.md   (installs chromium with apt when missing)
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
@@ -21,11 +21,15 @@ if (files.length === 0) {
   process.exit(2)
 }
 const CHROMIUM = '/usr/bin/chromium'
-if (!existsSync(CHROMIUM))
-  execFileSync('bash', ['-c', '. scripts/lib.sh && apt_install chromium fonts-dejavu-core'], {
+// apt_install installs only what is missing.
+execFileSync(
+  'bash',
+  ['-c', '. scripts/lib.sh && apt_install chromium fonts-dejavu-core fonts-noto-color-emoji'],
+  {
     cwd: root,
     stdio: 'inherit'
-  })
+  }
+)
 
 const css = readFileSync(require.resolve('github-markdown-css/github-markdown-light.css'), 'utf8')
 const mermaidJs = readFileSync(
@@ -53,7 +57,7 @@ try {
     const body = await marked.parse(readFileSync(file, 'utf8'))
     const html = `<!doctype html><html><head><meta charset="utf-8"><style>${css}
 body { margin: 0; background: #fff; }
-.markdown-body { box-sizing: border-box; width: 980px; padding: 24px 32px; font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
+.markdown-body { box-sizing: border-box; width: 980px; padding: 24px 32px; font-family: -apple-system, "Segoe UI", "DejaVu Sans", sans-serif, "Noto Color Emoji"; }
 .markdown-alert { padding: 0 1em; border-left: .25em solid #d0d7de; margin-bottom: 16px; }
 .markdown-alert-caution { border-left-color: #cf222e; } .markdown-alert-warning { border-left-color: #9a6700; }
 .markdown-alert-title { font-weight: 600; }

@@ -125,7 +125,7 @@ describe('the one-step action', () => {
     expect(run.outputs['image-ref']).not.toBe(firstRef)
     expect(run.outputs.result).toBe('rolled-back')
     expect(run.outputs['rolled-back']).toBe('true')
-    expect(run.outputs['failure-reason']).toMatch(/CrashLoopBackOff/)
+    expect(run.outputs['failure-reason']).toMatch(/CrashLoopBackOff|exited with code 1/)
     expect(templateImage()).toBe(firstRef)
     const errors = run.annotations.filter(a => a.level === 'error').map(a => a.message)
     expect(errors.join('\n')).toMatch(/rolled back/)

@@ -84,7 +84,9 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
       'a.yaml': `${configMap('debug')}---\n${service}---\n${deployment('v2', 'crashloop')}`
     })
     expectResult(r, 'rolled-back')
-    expect(r.outputs['failure-reason']).toMatch(/deployment\/web: pod web-.* is doomed: CrashLoopBackOff/)
+    expect(r.outputs['failure-reason']).toMatch(
+      /deployment\/web: pod web-.* is doomed: (CrashLoopBackOff|Error)/
+    )
     expect(get('configmap', 'web-config', '-n', ns).data).toEqual({ LOG_LEVEL: 'info' })
     expect(() => kubectl('get', 'service', 'web-new', '-n', ns)).toThrow(/NotFound/)
     expect(get('deployment', 'web', '-n', ns).spec.template.spec.containers[0].image).toBe(

@@ -366,7 +366,7 @@ ${podSpec}${extra}
       log: ''
     })
     expect(r.outputs['failure-reason']).toMatch(
-      /^deployment\/crashes: pod crashes-.* is doomed: CrashLoopBackOff/
+      /^deployment\/crashes: pod crashes-.* is doomed: (CrashLoopBackOff|Error)/
     )
     expect(Number(r.outputs.duration)).toBeLessThan(90)
     expect(r.summary).toContain('cannot open /etc/app/config.yaml')

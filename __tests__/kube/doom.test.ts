@@ -579,3 +579,42 @@ describe('the evidence of events', () => {
     expect(podEvidence({ events: [old, mine] })(p).events?.map(e => e.reason)).toEqual(['Pulling'])
   })
 })
+
+describe('crashes', () => {
+  const exited = (exitCode: number, restartCount = 0): Partial<ContainerStatus> => ({
+    state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed', finishedAt: ago(1) } },
+    restartCount
+  })
+  it('the first non-zero exit dooms the pod, before any CrashLoopBackOff', () => {
+    expect(doomedPodReason(pod('p', exited(1)), policy, NOW)).toMatchObject({
+      reason: 'Error',
+      message: 'container web: exited with code 1; 1 crash, 0 tolerated'
+    })
+    expect(doomedPodReason(pod('p', exited(0)), policy, NOW)).toBeUndefined()
+  })
+  it('crash-tolerance allows that many crashes, then dooms', () => {
+    const tolerant = { ...policy, crashTolerance: 1 }
+    expect(doomedPodReason(pod('p', exited(1)), tolerant, NOW)).toBeUndefined()
+    const runningAgain = pod('p', {
+      state: { running: { startedAt: ago(1) } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+      restartCount: 1
+    })
+    expect(doomedPodReason(runningAgain, tolerant, NOW)).toBeUndefined()
+    const second = pod('p', {
+      state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+      restartCount: 1
+    })
+    expect(doomedPodReason(second, tolerant, NOW)).toMatchObject({ reason: 'CrashLoopBackOff' })
+  })
+  it('a container Ready again after a crash has recovered', () => {
+    const recovered = pod('p', {
+      state: { running: {} },
+      lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+      restartCount: 1,
+      ready: true
+    })
+    expect(doomedPodReason(recovered, policy, NOW)).toBeUndefined()
+  })
+})

@@ -54,7 +54,7 @@ const config: RolloutConfig = {
   timeoutMs: 10 * MINUTE,
   fieldManager: 'otlp-deploy-actions',
   forceConflicts: false,
-  doom: { notReadyGraceMs: 2 * MINUTE, tolerance: 0, oomRestarts: 2 },
+  doom: { notReadyGraceMs: 2 * MINUTE, tolerance: 0, oomRestarts: 2, crashTolerance: 0 },
   logLines: 20,
   smoke: { urls: [], expect: undefined, timeoutMs: MINUTE, retries: 5, job: '' },
   readinessRules: '',

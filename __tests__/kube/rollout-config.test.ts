@@ -22,7 +22,7 @@ describe('rollout inputs', () => {
       timeoutMs: 600_000,
       fieldManager: 'otlp-deploy-actions',
       forceConflicts: false,
-      doom: { notReadyGraceMs: 120_000, tolerance: 0, oomRestarts: 2 },
+      doom: { notReadyGraceMs: 120_000, tolerance: 0, oomRestarts: 2, crashTolerance: 0 },
       logLines: 20,
       smoke: {
         urls: ['https://svc/health'],

@@ -35841,7 +35841,7 @@ function diagnosticsMarkdown(d) {
     const logs = d.logs.map(l => l.unavailable
         ? `Logs of \`${l.pod}/${l.container}\`: not available (${runtime.md.escapeHtml(l.unavailable)})\n`
         : runtime.md.details(`Last ${l.lines.length} log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}`, runtime.md.codeBlock(l.lines.join('\n') || '(empty)')));
-    return runtime.md.join(runtime.md.heading(`Diagnostics: ${d.workload}`, 3), `**Why:** ${runtime.md.escapeHtml(d.reason)}\n`, pods, runtime.md.heading('Recent events', 4), events, ...logs);
+    return runtime.md.join(runtime.md.heading(`Diagnostics: ${d.workload}`, 3), `**Why:** ${runtime.md.escapeHtml(d.reason)}\n`, d.pods.length > 0 && pods, runtime.md.heading('Recent events', 4), events, ...logs);
 }
 
 ;// CONCATENATED MODULE: ./src/kube/smoke.ts
@@ -36982,6 +36982,9 @@ function objectsTable(r) {
     if (!r.applied.length)
         return '_Nothing applied._\n';
     const readiness = (kind, namespace, name) => {
+        const w = r.workloads.find(x => x.target.kind === kind && x.target.name === name && x.target.namespace === namespace)?.wait?.verdict;
+        if (w)
+            return w.state === 'waiting' ? 'stopped' : w.state === 'complete' ? 'rolled out' : 'failed';
         const o = r.objects.find(x => x.ref.kind === kind && x.ref.name === name && x.ref.namespace === namespace);
         if (!o)
             return '';

@@ -17,6 +17,8 @@ export interface DoomPolicy {
   notReadyGraceMs: number
   /** restartCount from which repeated OOMKilled terminations doom the pod. */
   oomRestarts: number
+  /** Non-zero exits of a container tolerated before its pod is doomed (0, the default: the first dooms it). */
+  crashTolerance?: number
 }
 
 export interface DoomedPod {
@@ -271,6 +273,13 @@ function doomedContainer(
   const waiting = cs.state?.waiting
   const restarts = cs.restartCount ?? 0
   const lastTerminated = cs.lastState?.terminated
+  // Its last run, when it ended in a crash (a non-zero exit that is not an OOM kill, which has a rule of its own).
+  const crashed = [cs.state?.terminated, cs.ready ? undefined : lastTerminated].find(
+    t => t !== undefined && (t.exitCode ?? 0) !== 0 && t.reason !== 'OOMKilled'
+  )
+  const exits = restarts + (cs.state?.running ? 0 : 1)
+  const tolerated = crashed !== undefined && exits <= (policy.crashTolerance ?? 0)
+  if (waiting?.reason === 'CrashLoopBackOff' && tolerated) return undefined
   if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
     const parts: string[] = []
     if (waiting.message) parts.push(waiting.message)
@@ -302,6 +311,14 @@ function doomedContainer(
     return {
       reason: cannotRun.reason!,
       message: `${cannotRun.message ? `${cannotRun.message}; ` : ''}exit code ${cannotRun.exitCode ?? '?'}, ${restarts} restarts`
+    }
+  }
+  // A crash dooms at once (from the kubelet's report of the first exit, not a restart later): the
+  // same image, restarted, runs the same code. crash-tolerance allows as many crashes as it says.
+  if (crashed && !tolerated && !FATAL_TERMINATED_REASONS.has(crashed.reason ?? '')) {
+    return {
+      reason: crashed.reason ?? 'Error',
+      message: `exited with code ${crashed.exitCode}${crashed.message ? ` (${crashed.message.trim().split('\n')[0]})` : ''}; ${exits} crash${exits === 1 ? '' : 'es'}, ${policy.crashTolerance ?? 0} tolerated`
     }
   }
   // A container that is Ready again after OOM kills has recovered (its history alone dooms nothing).

@@ -43,6 +43,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
   const notReadyGraceMs = inputs.duration('doom-grace', { min: 0 }) ?? 120_000
   const tolerance = inputs.integer('doom-tolerance', { min: 0 }) ?? 0
   const oomRestarts = inputs.integer('oom-restarts', { min: 1 }) ?? 2
+  const crashTolerance = inputs.integer('crash-tolerance', { min: 0, max: 100 }) ?? 0
   const logLines = inputs.integer('log-lines', { min: 0, max: 1000 }) ?? 20
 
   const urls = inputs.list('smoke-url')
@@ -98,7 +99,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     timeoutMs,
     fieldManager,
     forceConflicts,
-    doom: { notReadyGraceMs, tolerance, oomRestarts },
+    doom: { notReadyGraceMs, tolerance, oomRestarts, crashTolerance },
     logLines,
     smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
     readinessRules,

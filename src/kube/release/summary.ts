@@ -115,6 +115,10 @@ function pruneSection(r: RolloutResult): string {
 function objectsTable(r: RolloutResult): string {
   if (!r.applied.length) return '_Nothing applied._\n'
   const readiness = (kind: string, namespace: string | undefined, name: string) => {
+    const w = r.workloads.find(
+      x => x.target.kind === kind && x.target.name === name && x.target.namespace === namespace
+    )?.wait?.verdict
+    if (w) return w.state === 'waiting' ? 'stopped' : w.state === 'complete' ? 'rolled out' : 'failed'
     const o = r.objects.find(x => x.ref.kind === kind && x.ref.name === name && x.ref.namespace === namespace)
     if (!o) return ''
     return o.verdict.state === 'current'

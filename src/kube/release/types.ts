@@ -20,7 +20,7 @@ export interface RolloutConfig {
   timeoutMs: number
   fieldManager: string
   forceConflicts: boolean
-  doom: { notReadyGraceMs: number; tolerance: number; oomRestarts: number }
+  doom: { notReadyGraceMs: number; tolerance: number; oomRestarts: number; crashTolerance: number }
   logLines: number
   smoke: {
     urls: string[]
