@@ -35052,6 +35052,12 @@ function doomedContainer(cs, pod, policy, now, evidence) {
     const waiting = cs.state?.waiting;
     const restarts = cs.restartCount ?? 0;
     const lastTerminated = cs.lastState?.terminated;
+    // Its last run, when it ended in a crash (a non-zero exit that is not an OOM kill, which has a rule of its own).
+    const crashed = [cs.state?.terminated, cs.ready ? undefined : lastTerminated].find(t => t !== undefined && (t.exitCode ?? 0) !== 0 && t.reason !== 'OOMKilled');
+    const exits = restarts + (cs.state?.running ? 0 : 1);
+    const tolerated = crashed !== undefined && exits <= (policy.crashTolerance ?? 0);
+    if (waiting?.reason === 'CrashLoopBackOff' && tolerated)
+        return undefined;
     if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
         const parts = [];
         if (waiting.message)
@@ -35081,6 +35087,14 @@ function doomedContainer(cs, pod, policy, now, evidence) {
         return {
             reason: cannotRun.reason,
             message: `${cannotRun.message ? `${cannotRun.message}; ` : ''}exit code ${cannotRun.exitCode ?? '?'}, ${restarts} restarts`
+        };
+    }
+    // A crash dooms at once (from the kubelet's report of the first exit, not a restart later): the
+    // same image, restarted, runs the same code. crash-tolerance allows as many crashes as it says.
+    if (crashed && !tolerated && !FATAL_TERMINATED_REASONS.has(crashed.reason ?? '')) {
+        return {
+            reason: crashed.reason ?? 'Error',
+            message: `exited with code ${crashed.exitCode}${crashed.message ? ` (${crashed.message.trim().split('\n')[0]})` : ''}; ${exits} crash${exits === 1 ? '' : 'es'}, ${policy.crashTolerance ?? 0} tolerated`
         };
     }
     // A container that is Ready again after OOM kills has recovered (its history alone dooms nothing).
@@ -37267,6 +37281,7 @@ function parseConfig(inputs) {
     const notReadyGraceMs = inputs.duration('doom-grace', { min: 0 }) ?? 120_000;
     const tolerance = inputs.integer('doom-tolerance', { min: 0 }) ?? 0;
     const oomRestarts = inputs.integer('oom-restarts', { min: 1 }) ?? 2;
+    const crashTolerance = inputs.integer('crash-tolerance', { min: 0, max: 100 }) ?? 0;
     const logLines = inputs.integer('log-lines', { min: 0, max: 1000 }) ?? 20;
     const urls = inputs.list('smoke-url');
     for (const url of urls) {
@@ -37316,7 +37331,7 @@ function parseConfig(inputs) {
         timeoutMs,
         fieldManager,
         forceConflicts,
-        doom: { notReadyGraceMs, tolerance, oomRestarts },
+        doom: { notReadyGraceMs, tolerance, oomRestarts, crashTolerance },
         logLines,
         smoke: { urls, expect, timeoutMs: smokeTimeoutMs, retries, job },
         readinessRules,
