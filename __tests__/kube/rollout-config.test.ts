@@ -54,6 +54,13 @@ describe('rollout inputs', () => {
       { manifests: 'k8s', images: 'web=web@sha256:123' },
       /^images: web: "web@sha256:123" has a malformed digest/
     ],
+    [{ manifests: 'k8s', prune: 'true' }, /^prune: needs applyset/],
+    [{ manifests: 'k8s', applyset: 'Web_Set' }, /^applyset: "Web_Set" is not a valid Secret name/],
+    [
+      { workload: 'deployment/web', images: 'web=web:1', applyset: 'web' },
+      /^applyset: works with manifests, not with workload/
+    ],
+    [{ manifests: 'k8s', 'crash-tolerance': '-1' }, /^crash-tolerance: /],
     [
       { manifests: 'k8s', 'smoke-url': 'ftp://x/health' },
       /^smoke-url: "ftp:\/\/x\/health" is not an http\(s\) URL/
