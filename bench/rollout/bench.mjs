@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { actionEnv, bundle, kubectl, median, outputsOf, root, tb, timed } from './lib.mjs'
+import { actionEnv, healthy, bundle, kubectl, median, outputsOf, root, tb, timed } from './lib.mjs'
 
 const KUBECTL = tb.KUBECTL
 const KUBECONFIG = tb.KUBECONFIG
@@ -86,16 +86,6 @@ function prepare(ns, dir, serverSide = false) {
   kubectl('rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s')
 }
 
-function healthy(ns) {
-  const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
-  return (
-    d.spec.template.metadata.labels.release === 'v1' &&
-    d.status.updatedReplicas === REPLICAS &&
-    d.status.availableReplicas === REPLICAS &&
-    d.status.replicas === REPLICAS
-  )
-}
-
 async function baseline(dir) {
   const ns = freshNamespace('kubectl')
   prepare(ns, dir)
@@ -106,7 +96,7 @@ async function baseline(dir) {
   steps.push(await timed(KUBECTL, [...k, 'rollout', 'undo', 'deployment/web']))
   steps.push(await timed(KUBECTL, [...k, 'rollout', 'status', 'deployment/web', '--timeout=10m']))
   const ms = steps.reduce((a, s) => a + s.ms, 0)
-  const ok = steps[1].code !== 0 && steps[3].code === 0 && healthy(ns)
+  const ok = steps[1].code !== 0 && steps[3].code === 0 && healthy(ns, REPLICAS)
   kubectl('delete', 'namespace', ns, '--wait=false')
   return {
     ms,
@@ -123,7 +113,7 @@ async function action(dir) {
   const r = await timed(process.execPath, [bundle], { env })
   const outputs = outputsOf(outputFile)
   const requests = Number(/(\d+) API requests/.exec(r.stdout)?.[1] ?? NaN)
-  const ok = outputs.result === 'rolled-back' && healthy(ns)
+  const ok = outputs.result === 'rolled-back' && healthy(ns, REPLICAS)
   kubectl('delete', 'namespace', ns, '--wait=false')
   return { ms: r.ms, requests, ok, result: outputs.result, failureReason: outputs['failure-reason'] }
 }

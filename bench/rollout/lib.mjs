@@ -94,3 +94,14 @@ export function outputsOf(file) {
 }
 
 export const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/** Deployment `web` in `ns` back on release v1: every one of its `replicas` updated and available. */
+export function healthy(ns, replicas) {
+  const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
+  return (
+    d.spec.template.metadata.labels.release === 'v1' &&
+    d.status.updatedReplicas === replicas &&
+    d.status.availableReplicas === replicas &&
+    d.status.replicas === replicas
+  )
+}

@@ -16,7 +16,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { actionEnv, argValue, bundle, kubectl, median, outputsOf, root, tb, timed } from './lib.mjs'
+import { actionEnv, healthy, argValue, bundle, kubectl, median, outputsOf, root, tb, timed } from './lib.mjs'
 
 if (!tb.TESTBED_REAL_NODE) {
   console.error(
@@ -96,16 +96,6 @@ function render(chart, ns, values) {
   )
 }
 
-function healthy(ns) {
-  const d = JSON.parse(kubectl('get', '-n', ns, 'deployment/web', '-o', 'json'))
-  return (
-    d.spec.template.metadata.labels.release === 'v1' &&
-    d.status.updatedReplicas === REPLICAS &&
-    d.status.availableReplicas === REPLICAS &&
-    d.status.replicas === REPLICAS
-  )
-}
-
 /** Watches the namespace's pods; remembers the first termination of a v2 container and when a watch saw it. */
 function watchTerminations(ns) {
   const watch = spawn(
@@ -164,7 +154,7 @@ async function actionTrial(chart) {
   watch.stop()
   const verdictLine = r.lines.find(l => /^deployment\/web: failed: /.test(l.line))
   const verdictAt = verdictLine ? performance.timeOrigin + verdictLine.t : NaN
-  const ok = r.outputs.result === 'rolled-back' && healthy(ns)
+  const ok = r.outputs.result === 'rolled-back' && healthy(ns, REPLICAS)
   kubectl('delete', 'namespace', ns, '--wait=false')
   return {
     ok,
@@ -191,7 +181,7 @@ async function helmTrial(chart) {
     'upgrade', '--install', 'web', chart, '-n', ns, '--kubeconfig', tb.KUBECONFIG,
     '--set', 'crash=true', '--set', 'release=v2', '--rollback-on-failure'
   ]) // prettier-ignore
-  const ok = r.code !== 0 && healthy(ns)
+  const ok = r.code !== 0 && healthy(ns, REPLICAS)
   kubectl('delete', 'namespace', ns, '--wait=false')
   return {
     ok,
