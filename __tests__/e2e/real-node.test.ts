@@ -182,7 +182,7 @@ describeNode('a release of otlp-client on the real node', () => {
       d.spec.template.spec.containers[0].args = ['health']
     })
     const run = await rollout(file, goodRef)
-    await expectRolledBack(run, /CrashLoopBackOff|exit code 1|exited with 1/i)
+    await expectRolledBack(run, /CrashLoopBackOff|exit code 1|exited with code 1/i)
     // The doomed pod's own output, fetched from the real kubelet, is in the report.
     expect(run.log).toMatch(/otlp-client health: /)
   })
