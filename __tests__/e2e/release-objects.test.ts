@@ -269,3 +269,34 @@ spec: {size: 3}
     expect(get('pod', evicted, '-n', ns).status.reason).toBe('Evicted')
   })
 })
+
+describe('an apply that stops part-way', () => {
+  it('rolls back what it had applied: an object in a namespace the release creates is refused only at the apply', async () => {
+    const ns = `rel-partial-${process.pid % 10000}-${Date.now().toString(36)}`
+    try {
+      const r = await rollout(ns, {
+        'a.yaml': `apiVersion: v1
+kind: Namespace
+metadata: {name: ${ns}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config, namespace: ${ns}}
+data: {LOG_LEVEL: info}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: ${ns}}
+spec: {selector: {app: web}, ports: [{port: 0}]}
+`
+      })
+      expectResult(r, 'rolled-back')
+      expect(r.outputs['failure-reason']).toMatch(/^apply failed: .*Service .*web.*after 2 of 3 objects/)
+      expect(() => kubectl('get', 'configmap', 'web-config', '-n', ns)).toThrow(/NotFound/)
+      expect(r.summary).toContain(`**ConfigMap ${ns}/web-config** deleted (the release created it)`)
+      expect(r.summary).toContain(`Namespace ${ns} (deleting a namespace deletes everything in it) kept`)
+    } finally {
+      kubectl('delete', 'namespace', ns, '--ignore-not-found', '--wait=false')
+    }
+  })
+})

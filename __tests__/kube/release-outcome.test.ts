@@ -161,3 +161,17 @@ describe('release outcome', () => {
     expect(releaseOutcome(facts)).toEqual(outcome)
   })
 })
+
+describe('an apply that stopped part-way', () => {
+  it('fails the release with the apply error, rolled back when the rollback ran cleanly', () => {
+    const facts = { applyError: 'applying Service ns/web after 2 of 3 objects: port 0', waits: [], smoke: [] }
+    expect(releaseOutcome(facts)).toMatchObject({
+      result: 'failed',
+      failureReason: `apply failed: ${facts.applyError}`
+    })
+    expect(releaseOutcome({ ...facts, rollback: { state: 'ran', problems: [], smoke: [] } })).toMatchObject({
+      result: 'rolled-back',
+      rolledBack: true
+    })
+  })
+})

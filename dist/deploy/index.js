@@ -41425,7 +41425,11 @@ async function applyObject(client, p, options, dryRun) {
         retryForMs: 30_000
     });
 }
-/** Applies the validated plan in order. A failure here (rare after the dry-run) stops the apply. */
+/**
+ * Applies the validated plan in order. A failure here (rare after the dry-run: an object in a
+ * namespace the release creates, a change made meanwhile) stops the apply; it throws a
+ * PartialApplyError that holds what was applied before it, for the rollback.
+ */
 async function applyPlan(client, planned, options, log) {
     const applied = [];
     const established = new Set();
@@ -41442,7 +41446,8 @@ async function applyPlan(client, planned, options, log) {
             after = await applyObject(client, p, options, false);
         }
         catch (err) {
-            throw describeApiError(err, `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`);
+            const error = describeApiError(err, `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`);
+            throw applied.length ? new PartialApplyError(error, applied) : error;
         }
         const action = !p.before
             ? 'created'
@@ -41508,6 +41513,16 @@ async function waitEstablished(client, name, log) {
         if (Date.now() > until)
             throw new Error(`CustomResourceDefinition ${name} was not established within 60s`);
         await sleep(200);
+    }
+}
+/** The apply stopped part-way: `applied` were changed before `error`. */
+class PartialApplyError extends Error {
+    error;
+    applied;
+    constructor(error, applied) {
+        super(error.message);
+        this.error = error;
+        this.applied = applied;
     }
 }
 async function forEachLimit(items, limit, fn) {
@@ -43940,20 +43955,22 @@ function rollbackFailureMessage(problems) {
 function failedObject(objects = []) {
     return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current');
 }
-function releaseOutcome({ waits, objects, smoke, rollback }) {
+function releaseOutcome({ applyError, waits, objects, smoke, rollback }) {
     const failed = waits.find(w => w.verdict.state === 'failed');
     const failedObj = failedObject(objects);
     const stopped = failedWait(waits);
     // The first real failure names the cause; a wait another's failure stopped does not.
-    const failureReason = failed
-        ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-        : failedObj
-            ? failedObj.verdict.state === 'in progress'
-                ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
-                : failedObj.verdict.message
-            : stopped
-                ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
-                : badSmokeReason(smoke);
+    const failureReason = applyError
+        ? `apply failed: ${applyError}`
+        : failed
+            ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
+            : failedObj
+                ? failedObj.verdict.state === 'in progress'
+                    ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
+                    : failedObj.verdict.message
+                : stopped
+                    ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
+                    : badSmokeReason(smoke);
     if (!failureReason)
         return { result: 'success', failureReason, rolledBack: false };
     if (rollback?.state !== 'ran')
@@ -44638,20 +44655,22 @@ async function rollout(config, adapters) {
     const ctx = { config, client, log, group, timeline: new Timeline() };
     const plan = await phase(ctx, 'Validate', 'validate', () => prepareRelease(config, adapters));
     const workloads = await revisionsBefore(client, plan);
-    const applied = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads));
+    const { applied, applyError } = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads), a => (a.applyError ? { outcome: 'failed', detail: a.applyError } : { outcome: 'ok' }));
     // The wait's budget starts once the change is made: a slow validation never eats it.
     const deadline = Date.now() + config.timeoutMs;
-    const { waits, objects, completeAt } = await rollout_waitForRelease(ctx, workloads, applied, plan, deadline);
+    const { waits, objects, completeAt } = applyError
+        ? { waits: [], objects: [], completeAt: undefined }
+        : await rollout_waitForRelease(ctx, workloads, applied, plan, deadline);
     const diagnostics = await diagnose(ctx, workloads, objects);
-    const waited = failedWait(waits) || failedObject(objects);
+    const waited = applyError || failedWait(waits) || failedObject(objects);
     const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test');
     // The outcome so far says whether there is anything to roll back.
-    const failed = releaseOutcome({ waits, objects, smoke }).failureReason !== '';
+    const failed = releaseOutcome({ applyError, waits, objects, smoke }).failureReason !== '';
     const undo = failed ? await rollBackRelease(ctx, workloads, applied, plan.smokeJob, deadline) : undefined;
     const rollback = undo?.facts;
     const pruned = !failed && plan.applySet?.prune ? await prune(ctx, plan, plan.applySet) : undefined;
     const result = {
-        ...releaseOutcome({ waits, objects, smoke, rollback }),
+        ...releaseOutcome({ applyError, waits, objects, smoke, rollback }),
         revision: workloads[0]?.revision ?? '',
         previousRevision: workloads[0]?.previousRevision ?? '',
         durationMs: Date.now() - ctx.timeline.origin,
@@ -44687,7 +44706,7 @@ async function apply(ctx, plan, workloads) {
         await applySetImage(ctx.client, plan.setImage, ctx.config.fieldManager, ctx.log);
         const { kind, namespace, name } = plan.setImage.target;
         const { before, path } = plan.setImage;
-        return [
+        const applied = [
             {
                 kind,
                 namespace,
@@ -44700,18 +44719,31 @@ async function apply(ctx, plan, workloads) {
                 hasStatus: true
             }
         ];
+        return { applied };
     }
     const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts };
     // The parent first, covering the old members and the new: an interrupted release stays prunable.
     if (plan.applySet)
         await writeParent(ctx.client, plan.applySet, plan.objects.map(p => p.object), ctx.config.fieldManager);
-    const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log);
+    let applied;
+    let applyError;
+    try {
+        applied = await applyPlan(ctx.client, plan.objects, options, ctx.log);
+    }
+    catch (err) {
+        // Stopped part-way: what was applied is rolled back like any failed release.
+        if (!(err instanceof PartialApplyError))
+            throw err;
+        ctx.log(`apply failed after ${err.applied.length} of ${plan.objects.length} objects: ${err.message}`);
+        applied = err.applied;
+        applyError = err.message;
+    }
     for (const w of workloads) {
         const { kind, name, namespace } = w.target;
         w.action =
             applied.find(a => a.kind === kind && a.name === name && a.namespace === namespace)?.action ?? w.action;
     }
-    return applied;
+    return { applied, applyError };
 }
 /**
  * The release's wait: its workloads' rollouts and its other objects, at once. The first failure

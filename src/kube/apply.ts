@@ -200,7 +200,11 @@ async function applyObject(
   })
 }
 
-/** Applies the validated plan in order. A failure here (rare after the dry-run) stops the apply. */
+/**
+ * Applies the validated plan in order. A failure here (rare after the dry-run: an object in a
+ * namespace the release creates, a change made meanwhile) stops the apply; it throws a
+ * PartialApplyError that holds what was applied before it, for the rollback.
+ */
 export async function applyPlan(
   client: KubeClient,
   planned: readonly PlannedObject[],
@@ -220,10 +224,11 @@ export async function applyPlan(
       if (p.afterCrd) await applyObject(client, p, options, true)
       after = await applyObject(client, p, options, false)
     } catch (err) {
-      throw describeApiError(
+      const error = describeApiError(
         err,
         `applying ${describeObject(p.object)} (${p.source}) after ${applied.length} of ${planned.length} objects`
       )
+      throw applied.length ? new PartialApplyError(error, applied) : error
     }
     const action: ApplyAction = !p.before
       ? 'created'
@@ -294,6 +299,16 @@ async function waitEstablished(client: KubeClient, name: string, log: (line: str
       throw new Error(`CustomResourceDefinition ${name}: names not accepted: ${names.message ?? ''}`)
     if (Date.now() > until) throw new Error(`CustomResourceDefinition ${name} was not established within 60s`)
     await sleep(200)
+  }
+}
+
+/** The apply stopped part-way: `applied` were changed before `error`. */
+export class PartialApplyError extends Error {
+  constructor(
+    readonly error: Error,
+    readonly applied: AppliedObject[]
+  ) {
+    super(error.message)
   }
 }
 

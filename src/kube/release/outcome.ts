@@ -20,6 +20,8 @@ export type RollbackFacts =
   | { state: 'ran'; problems: readonly string[]; smoke: readonly SmokeResult[] }
 
 export interface ReleaseFacts {
+  /** The apply stopped part-way with this error (the release then waits for nothing). */
+  applyError?: string
   waits: readonly WaitFact[]
   /** The waits of the objects that are not workloads (absent: none). */
   objects?: readonly ObjectWait[]
@@ -76,20 +78,28 @@ export function failedObject(objects: readonly ObjectWait[] = []): ObjectWait | 
   return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current')
 }
 
-export function releaseOutcome({ waits, objects, smoke, rollback }: ReleaseFacts): ReleaseOutcome {
+export function releaseOutcome({
+  applyError,
+  waits,
+  objects,
+  smoke,
+  rollback
+}: ReleaseFacts): ReleaseOutcome {
   const failed = waits.find(w => w.verdict.state === 'failed')
   const failedObj = failedObject(objects)
   const stopped = failedWait(waits)
   // The first real failure names the cause; a wait another's failure stopped does not.
-  const failureReason = failed
-    ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-    : failedObj
-      ? failedObj.verdict.state === 'in progress'
-        ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
-        : failedObj.verdict.message
-      : stopped
-        ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
-        : badSmokeReason(smoke)
+  const failureReason = applyError
+    ? `apply failed: ${applyError}`
+    : failed
+      ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
+      : failedObj
+        ? failedObj.verdict.state === 'in progress'
+          ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
+          : failedObj.verdict.message
+        : stopped
+          ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
+          : badSmokeReason(smoke)
   if (!failureReason) return { result: 'success', failureReason, rolledBack: false }
   if (rollback?.state !== 'ran') return { result: 'failed', failureReason, rolledBack: false }
   const rollbackFailure = rollbackFailureMessage(rollback.problems)

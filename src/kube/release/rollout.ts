@@ -6,7 +6,7 @@
  * caller decides where logs go.
  */
 import type { AppliedObject } from '../apply.js'
-import { applyPlan } from '../apply.js'
+import { PartialApplyError, applyPlan } from '../apply.js'
 import type { KubeClient } from '../client.js'
 import type { Diagnostics } from '../diagnostics.js'
 import { diagnosticsLog, failedJobPods, gatherDiagnostics } from '../diagnostics.js'
@@ -45,20 +45,28 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const ctx: Release = { config, client, log, group, timeline: new Timeline() }
   const plan = await phase(ctx, 'Validate', 'validate', () => prepareRelease(config, adapters))
   const workloads = await revisionsBefore(client, plan)
-  const applied = await phase(ctx, 'Apply', 'apply', () => apply(ctx, plan, workloads))
+  const { applied, applyError } = await phase(
+    ctx,
+    'Apply',
+    'apply',
+    () => apply(ctx, plan, workloads),
+    a => (a.applyError ? { outcome: 'failed', detail: a.applyError } : { outcome: 'ok' })
+  )
   // The wait's budget starts once the change is made: a slow validation never eats it.
   const deadline = Date.now() + config.timeoutMs
-  const { waits, objects, completeAt } = await waitForRelease(ctx, workloads, applied, plan, deadline)
+  const { waits, objects, completeAt } = applyError
+    ? { waits: [], objects: [], completeAt: undefined }
+    : await waitForRelease(ctx, workloads, applied, plan, deadline)
   const diagnostics = await diagnose(ctx, workloads, objects)
-  const waited = failedWait(waits) || failedObject(objects)
+  const waited = applyError || failedWait(waits) || failedObject(objects)
   const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test')
   // The outcome so far says whether there is anything to roll back.
-  const failed = releaseOutcome({ waits, objects, smoke }).failureReason !== ''
+  const failed = releaseOutcome({ applyError, waits, objects, smoke }).failureReason !== ''
   const undo = failed ? await rollBackRelease(ctx, workloads, applied, plan.smokeJob, deadline) : undefined
   const rollback = undo?.facts
   const pruned = !failed && plan.applySet?.prune ? await prune(ctx, plan, plan.applySet) : undefined
   const result: RolloutResult = {
-    ...releaseOutcome({ waits, objects, smoke, rollback }),
+    ...releaseOutcome({ applyError, waits, objects, smoke, rollback }),
     revision: workloads[0]?.revision ?? '',
     previousRevision: workloads[0]?.previousRevision ?? '',
     durationMs: Date.now() - ctx.timeline.origin,
@@ -97,12 +105,16 @@ function phase<T>(
 }
 
 /** The image change in `workload` mode, else every planned object in order. */
-async function apply(ctx: Release, plan: ReleasePlan, workloads: WorkloadOutcome[]): Promise<Applied[]> {
+async function apply(
+  ctx: Release,
+  plan: ReleasePlan,
+  workloads: WorkloadOutcome[]
+): Promise<{ applied: Applied[]; applyError?: string }> {
   if (plan.setImage) {
     await applySetImage(ctx.client, plan.setImage, ctx.config.fieldManager, ctx.log)
     const { kind, namespace, name } = plan.setImage.target
     const { before, path } = plan.setImage
-    return [
+    const applied: Applied[] = [
       {
         kind,
         namespace,
@@ -115,6 +127,7 @@ async function apply(ctx: Release, plan: ReleasePlan, workloads: WorkloadOutcome
         hasStatus: true
       }
     ]
+    return { applied }
   }
   const options = { fieldManager: ctx.config.fieldManager, force: ctx.config.forceConflicts }
   // The parent first, covering the old members and the new: an interrupted release stays prunable.
@@ -125,13 +138,23 @@ async function apply(ctx: Release, plan: ReleasePlan, workloads: WorkloadOutcome
       plan.objects.map(p => p.object),
       ctx.config.fieldManager
     )
-  const applied = await applyPlan(ctx.client, plan.objects, options, ctx.log)
+  let applied: AppliedObject[]
+  let applyError: string | undefined
+  try {
+    applied = await applyPlan(ctx.client, plan.objects, options, ctx.log)
+  } catch (err) {
+    // Stopped part-way: what was applied is rolled back like any failed release.
+    if (!(err instanceof PartialApplyError)) throw err
+    ctx.log(`apply failed after ${err.applied.length} of ${plan.objects.length} objects: ${err.message}`)
+    applied = err.applied
+    applyError = err.message
+  }
   for (const w of workloads) {
     const { kind, name, namespace } = w.target
     w.action =
       applied.find(a => a.kind === kind && a.name === name && a.namespace === namespace)?.action ?? w.action
   }
-  return applied
+  return { applied, applyError }
 }
 
 /** An applied object, or the image change of `workload` mode. */
