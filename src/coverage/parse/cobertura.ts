@@ -49,7 +49,8 @@ function readClass(cls: XmlNode, file: FileCoverage, text: string, source: strin
     }
     const n = Number(number)
     file.lineHits!.set(n, Math.max(file.lineHits!.get(n) ?? 0, Number(hits)))
-    if (attr(line, 'branch') === 'true') {
+    // coverlet (.NET) writes branch="True".
+    if (attr(line, 'branch')?.toLowerCase() === 'true') {
       const cc = attr(line, 'condition-coverage')
       const m = cc ? /\((\d+)\/(\d+)\)/.exec(cc) : null
       if (cc && !m) {

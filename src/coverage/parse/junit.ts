@@ -25,12 +25,17 @@ function walk(node: XmlNode, suiteName: string, results: TestResults): void {
   for (const suite of children(node, 'testsuite')) walk(suite, attr(suite, 'name') ?? suiteName, results)
 }
 
+const SKIPPED_STATUSES = new Set(['disabled', 'skipped', 'ignored', 'notrun', 'not run'])
+
 function readCase(tc: XmlNode, suite: string, results: TestResults): void {
   results.tests++
   results.durationMs += Math.round(Number(attr(tc, 'time') ?? 0) * 1000) || 0
   const failure = children(tc, 'failure')[0]
   const error = children(tc, 'error')[0]
-  if (children(tc, 'skipped').length > 0 && !failure && !error) {
+  // A skip is a <skipped> element, or (tst and others) only a status attribute.
+  const status = (attr(tc, 'status') ?? '').toLowerCase()
+  const skipped = children(tc, 'skipped').length > 0 || SKIPPED_STATUSES.has(status)
+  if (skipped && !failure && !error) {
     results.skipped++
     return
   }

@@ -2,13 +2,16 @@ import { ReportError } from '../errors.js'
 import { countersFromHits, emptyCounter, type CoverageReport, type FileCoverage } from '../model.js'
 
 /**
- * lcov tracefiles (geninfo format; what tarpaulin, cargo-llvm-cov, c8, jest and node --test write).
- * Counters come from the DA/BRDA/FNDA records when present, else from the LF/LH, BRF/BRH and
- * FNF/FNH summaries. Unknown record types are skipped (lcov adds some now and then); a known record
- * with bad fields, a record outside SF..end_of_record, or a truncated file is an error.
+ * lcov tracefiles (geninfo format; what tarpaulin, cargo-llvm-cov, c8, jest, node --test and grcov
+ * write). Counters come from the DA/BRDA/FNDA records when present, else from the LF/LH, BRF/BRH
+ * and FNF/FNH summaries. Several records of one file (`lcov -a`, grcov's one section per test) are
+ * combined as lcov combines them: hits added line by line, branch by branch, function by function.
+ * As lcov does, `#` comment lines (jacoco2lcov) and line 0 (grcov) are skipped, and so are unknown
+ * record types; a known record with bad fields, a record outside SF..end_of_record, or a truncated
+ * file is an error.
  */
 export function parseLcov(text: string, source: string): CoverageReport {
-  const files: FileCoverage[] = []
+  const byPath = new Map<string, Building>()
   let current: Building | undefined
   let lineNo = 0
   let start = 0
@@ -43,10 +46,11 @@ export function parseLcov(text: string, source: string): CoverageReport {
       continue
     }
     if (line === 'end_of_record') {
-      files.push(finish(need('end_of_record')))
+      need('end_of_record')
       current = undefined
       continue
     }
+    if (line.startsWith('#')) continue
     const colon = line.indexOf(':')
     if (colon <= 0) fail(`${JSON.stringify(clip(line))} is not an lcov record (KEY:value)`)
     const key = line.slice(0, colon)
@@ -58,15 +62,17 @@ export function parseLcov(text: string, source: string): CoverageReport {
       case 'SF':
         if (current) fail(`SF:${value} starts a new file before end_of_record of ${current.path}`)
         if (value.trim() === '') fail('SF record has no file name')
-        current = newBuilding(value.trim())
+        current = byPath.get(value.trim()) ?? newBuilding(value.trim())
+        byPath.set(current.path, current)
         break
       case 'DA': {
         const b = need(key)
         const parts = value.split(',')
         const ln = int(parts[0])
         const hits = count(parts[1])
-        if (parts.length < 2 || ln === undefined || ln < 1 || hits === undefined)
+        if (parts.length < 2 || ln === undefined || ln < 0 || hits === undefined)
           fail(`DA:${clip(value)} is not "line,hits"`)
+        if (ln === 0) break // grcov's line 0: no source line, lcov skips it
         b.lineHits.set(ln!, (b.lineHits.get(ln!) ?? 0) + hits!)
         break
       }
@@ -77,6 +83,7 @@ export function parseLcov(text: string, source: string): CoverageReport {
         const taken = parts[3] === '-' ? 0 : count(parts[3])
         if (parts.length !== 4 || ln === undefined || taken === undefined)
           fail(`BRDA:${clip(value)} is not "line,block,branch,taken"`)
+        if (ln === 0) break
         const id = `${ln}:${parts[1]}:${parts[2]}`
         b.branchHits.set(id, (b.branchHits.get(id) ?? 0) + taken!)
         break
@@ -108,7 +115,8 @@ export function parseLcov(text: string, source: string): CoverageReport {
         const b = need(key)
         const n = count(value)
         if (n === undefined) fail(`${key}:${clip(value)} is not a count`)
-        b.summary[key] = n!
+        // Repeated records of one file each give their own summary: the largest stands for the file.
+        b.summary[key] = Math.max(b.summary[key] ?? 0, n!)
         break
       }
       default:
@@ -116,7 +124,7 @@ export function parseLcov(text: string, source: string): CoverageReport {
     }
   }
   if (current) throw new ReportError(source, lineNo, `file ends inside the record of ${current.path} (no end_of_record): truncated?`)
-  return { format: 'lcov', source, files }
+  return { format: 'lcov', source, files: [...byPath.values()].map(finish) }
 }
 
 interface Building {

@@ -23,7 +23,52 @@ export function parseXml(text: string, source: string, arrays: readonly string[]
     trimValues: false,
     isArray: name => arrays.includes(name)
   })
-  return parser.parse(text) as XmlNode
+  try {
+    return parser.parse(text) as XmlNode
+  } catch (err) {
+    const message = (err as Error).message
+    if (/nested tags/i.test(message))
+      throw new ReportError(
+        source,
+        deepestLine(text, MAX_NESTING),
+        `nests elements more than ${MAX_NESTING} deep, more than any report format needs: not a coverage or test report?`
+      )
+    throw new ReportError(source, undefined, `cannot be read as XML: ${message}`)
+  }
+}
+
+/** fast-xml-parser's default limit (maxNestedTags). */
+const MAX_NESTING = 100
+
+/**
+ * The line where element nesting first passes `limit`: the parser says only that it did. A scan of
+ * tags (comments, CDATA and processing instructions skipped) is enough on XML the validator passed.
+ */
+export function deepestLine(text: string, limit: number): number | undefined {
+  let depth = 0
+  let line = 1
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 10) line++
+    if (c !== 60) continue
+    const next = text[i + 1]
+    if (next === '!' || next === '?') {
+      const close = text.startsWith('<!--', i) ? '-->' : text.startsWith('<![CDATA[', i) ? ']]>' : '>'
+      const end = text.indexOf(close, i)
+      if (end === -1) return undefined
+      for (let j = i; j < end; j++) if (text.charCodeAt(j) === 10) line++
+      i = end
+      continue
+    }
+    const end = text.indexOf('>', i)
+    if (end === -1) return undefined
+    if (next === '/') depth--
+    else if (text[end - 1] !== '/') depth++
+    if (depth > limit) return line
+    for (let j = i; j < end; j++) if (text.charCodeAt(j) === 10) line++
+    i = end
+  }
+  return undefined
 }
 
 export function children(node: unknown, name: string): XmlNode[] {
