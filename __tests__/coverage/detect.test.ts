@@ -19,7 +19,7 @@ describe('parseCoverage recognises the format by content', () => {
     ['{"a.ts":{"statementMap":{}}}', "r:1: is istanbul's detailed coverage-final.json, which is not read"],
     ['{"x": 1}', 'r:1: is JSON that is neither'],
     ['{"files": [1,\n2,\n}', 'r:3: is not valid JSON'],
-    ['hello world\n', 'r:1: is not a coverage report in a known format (lcov, Cobertura XML, tarpaulin JSON, istanbul json-summary); it starts with "hello world"']
+    ['hello world\n', 'r:1: is not a coverage report in a known format (lcov, Cobertura XML, JaCoCo XML, Go cover profile, tarpaulin JSON, istanbul json-summary); it starts with "hello world"']
   ])('%#: rejects %j naming the file and line', (text, message) => {
     expect(() => parseCoverage(text, 'r')).toThrow(message)
   })

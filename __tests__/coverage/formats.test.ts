@@ -1,6 +1,7 @@
 // Report shapes that real tools write and that an earlier parser read wrong (#17): coverlet's
 // branch="True", lcov's repeated records of one file (lcov -a, grcov), grcov's line 0 and
 // jacoco2lcov's comments, JUnit's status-only skips, and XML nested beyond any report's need.
+import { parseCoverage } from '../../src/coverage/detect.js'
 import { ReportError } from '../../src/coverage/errors.js'
 import { parseCobertura } from '../../src/coverage/parse/cobertura.js'
 import { parseJunit } from '../../src/coverage/parse/junit.js'
@@ -121,5 +122,53 @@ describe('deeply nested XML', () => {
   })
   it('the line scan skips comments, CDATA and self-closing elements', () => {
     expect(deepestLine('<a>\n<!-- <b><c> -->\n<b/>\n<c>\n<d>\n</d></c></a>', 2)).toBe(5)
+  })
+})
+
+describe('JaCoCo XML (Maven, Gradle)', () => {
+  const xml = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd"><report name="calc"><sessioninfo id="host-1" start="1700000000000" dump="1700000001000"/><package name="com/acme"><class name="com/acme/Calc" sourcefilename="Calc.java"><method name="&lt;init&gt;" desc="()V" line="3"><counter type="INSTRUCTION" missed="0" covered="3"/><counter type="METHOD" missed="0" covered="1"/></method><method name="div" desc="(II)I" line="5"><counter type="INSTRUCTION" missed="4" covered="2"/><counter type="BRANCH" missed="1" covered="1"/><counter type="METHOD" missed="0" covered="1"/></method><method name="unused" desc="()V" line="9"><counter type="INSTRUCTION" missed="2" covered="0"/><counter type="METHOD" missed="1" covered="0"/></method><counter type="INSTRUCTION" missed="6" covered="5"/><counter type="METHOD" missed="1" covered="2"/></class><sourcefile name="Calc.java"><line nr="3" mi="0" ci="3" mb="0" cb="0"/><line nr="5" mi="0" ci="2" mb="1" cb="1"/><line nr="6" mi="2" ci="0" mb="0" cb="0"/><line nr="9" mi="2" ci="0" mb="0" cb="0"/><counter type="LINE" missed="2" covered="2"/></sourcefile></package></report>`
+  it('is recognised by its content and read per source file: lines, branches, methods', () => {
+    const r = parseCoverage(xml, 'target/site/jacoco/jacoco.xml')
+    expect(r.format).toBe('jacoco')
+    expect(r.files).toEqual([
+      expect.objectContaining({
+        path: 'com/acme/Calc.java',
+        lines: { hit: 2, found: 4 },
+        branches: { hit: 1, found: 2 },
+        functions: { hit: 2, found: 3 }
+      })
+    ])
+  })
+})
+
+describe("Go's cover profile", () => {
+  const profile = `mode: count
+github.com/acme/app/calc/calc.go:3.24,5.2 1 4
+github.com/acme/app/calc/calc.go:7.30,8.12 1 2
+github.com/acme/app/calc/calc.go:8.12,10.3 1 0
+github.com/acme/app/calc/calc.go:11.2,11.14 1 2
+mode: count
+github.com/acme/app/calc/calc.go:8.12,10.3 1 1
+`
+  it('is recognised by its mode line; a line is covered when a block over it ran, merged profiles combined', () => {
+    const r = parseCoverage(profile, 'cover.out')
+    expect(r.format).toBe('go-cover')
+    const file = r.files[0]!
+    expect(file.path).toBe('github.com/acme/app/calc/calc.go')
+    expect([...file.lineHits!.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [3, 4],
+      [4, 4],
+      [5, 4],
+      [7, 2],
+      [8, 2],
+      [9, 1],
+      [10, 1],
+      [11, 2]
+    ])
+    expect(file.lines).toEqual({ hit: 8, found: 8 })
+  })
+  it('names the file and line of a block it cannot read', () => {
+    const e = errorOf(() => parseCoverage('mode: set\ncalc.go:3.24,5 1 1\n', 'cover.out'))
+    expect(e.message).toBe('cover.out:2: "calc.go:3.24,5 1 1" is not "file:line.col,line.col statements count"')
   })
 })

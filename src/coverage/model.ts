@@ -21,7 +21,14 @@ export interface FileCoverage {
   branchHits?: Map<string, number>
 }
 
-export type CoverageFormat = 'lcov' | 'cobertura' | 'tarpaulin-json' | 'istanbul-summary' | 'stored'
+export type CoverageFormat =
+  | 'lcov'
+  | 'cobertura'
+  | 'jacoco'
+  | 'go-cover'
+  | 'tarpaulin-json'
+  | 'istanbul-summary'
+  | 'stored'
 
 export interface CoverageReport {
   format: CoverageFormat
