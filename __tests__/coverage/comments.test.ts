@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 let server: Server
-let pages: { id: number; body: string }[][]
+let pages: { id: number; body: string; user?: { login: string } }[][]
 let writeStatus: number
 const calls: string[] = []
 let upsert: typeof import('../../src/github/comments.js').upsertStickyComment
@@ -17,6 +17,7 @@ beforeAll(async () => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(JSON.stringify(data))
     }
+    if (req.method === 'GET' && url.pathname === '/user') return json(200, { login: 'me' })
     if (req.method === 'GET') {
       const page = Number(url.searchParams.get('page') ?? 1)
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${url.pathname}`
@@ -47,10 +48,21 @@ beforeEach(() => {
 const target = { token: 't', owner: 'o', repo: 'r', issueNumber: 5, marker: '<!-- m -->' }
 
 it('pages through the comments to find the marked one and updates it', async () => {
-  const filler = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, body: 'chatter' }))
-  pages = [filler, [{ id: 7, body: '<!-- m -->\nold' }]]
+  const filler = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, body: 'chatter', user: { login: 'someone' } }))
+  pages = [filler, [{ id: 7, body: '<!-- m -->\nold', user: { login: 'me' } }]]
   await expect(upsert(target, 'new')).resolves.toMatchObject({ action: 'updated', id: 7 })
-  expect(calls).toEqual(['GET /repos/o/r/issues/5/comments', 'GET /repos/o/r/issues/5/comments?page=2', 'PATCH /repos/o/r/issues/comments/7'])
+  expect(calls).toEqual([
+    'GET /user',
+    'GET /repos/o/r/issues/5/comments',
+    'GET /repos/o/r/issues/5/comments?page=2',
+    'PATCH /repos/o/r/issues/comments/7'
+  ])
+})
+
+it("ignores a marker planted in another user's comment", async () => {
+  pages = [[{ id: 3, body: '<!-- m -->\nplanted', user: { login: 'mallory' } }]]
+  await expect(upsert(target, 'new')).resolves.toMatchObject({ action: 'created' })
+  expect(calls.at(-1)).toBe('POST /repos/o/r/issues/5/comments')
 })
 
 it('creates a comment when no page has the marker', async () => {

@@ -340,7 +340,7 @@ describe('sticky PR comment against a local GitHub API', () => {
   }
   let server: Server
   let seen: Seen[]
-  let comments: { id: number; body: string; html_url: string }[]
+  let comments: { id: number; body: string; html_url: string; user: { login: string; type: string } }[]
   let denyWrites: boolean
   let brokenApi: boolean
 
@@ -351,7 +351,9 @@ describe('sticky PR comment against a local GitHub API', () => {
   afterAll(() => new Promise<void>(resolve => server.close(() => resolve())))
   beforeEach(() => {
     seen = []
-    comments = [{ id: 1, body: 'LGTM from a person', html_url: 'http://x/1' }]
+    comments = [
+      { id: 1, body: 'LGTM from a person', html_url: 'http://x/1', user: { login: 'octocat', type: 'User' } }
+    ]
     denyWrites = false
     brokenApi = false
   })
@@ -367,6 +369,9 @@ describe('sticky PR comment against a local GitHub API', () => {
       res.end(JSON.stringify(data))
     }
     if (brokenApi) return send(500, { message: 'Server Error' })
+    // The job's GITHUB_TOKEN is an installation token: GitHub refuses it GET /user, and its comments are the bot's.
+    if (req.method === 'GET' && path === '/user')
+      return send(403, { message: 'Resource not accessible by integration' })
     if (req.method === 'GET' && path === '/repos/example/otlp-service/issues/42/comments')
       return send(200, comments)
     if (denyWrites) return send(403, { message: 'Resource not accessible by integration' })
@@ -374,7 +379,8 @@ describe('sticky PR comment against a local GitHub API', () => {
       const c = {
         id: 100 + comments.length,
         body: body!.body!,
-        html_url: `http://x/${100 + comments.length}`
+        html_url: `http://x/${100 + comments.length}`,
+        user: { login: 'github-actions[bot]', type: 'Bot' }
       }
       comments.push(c)
       return send(201, c)
@@ -415,11 +421,12 @@ describe('sticky PR comment against a local GitHub API', () => {
     const first = await prRun(ws)
     expect(first.exitCode).toBe(0)
     expect(seen.map(s => `${s.method} ${s.path}`)).toEqual([
+      'GET /user',
       'GET /repos/example/otlp-service/issues/42/comments',
       'POST /repos/example/otlp-service/issues/42/comments'
     ])
     expect(seen[0]!.auth).toBe(`token ${TOKEN}`)
-    expect(seen[1]!.body!.body).toMatch(
+    expect(seen[2]!.body!.body).toMatch(
       /^<!-- otlp-deploy-actions\/test-coverage:CI\/coverage -->\n## Test coverage/
     )
     expect(leaksSecret(first, TOKEN)).toBe(false)
@@ -429,11 +436,32 @@ describe('sticky PR comment against a local GitHub API', () => {
     const second = await prRun(ws)
     expect(second.exitCode).toBe(0)
     expect(seen.map(s => `${s.method} ${s.path}`)).toEqual([
+      'GET /user',
       'GET /repos/example/otlp-service/issues/42/comments',
       'PATCH /repos/example/otlp-service/issues/comments/101'
     ])
     expect(comments).toHaveLength(2)
     expect(comments[1]!.body).toContain('| Lines | 100.00% | 2 / 2 |')
+  })
+
+  it('never edits a comment in which another user planted the marker: it writes its own', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'tc-planted-'))
+    writeFileSync(join(ws, 'lcov.info'), 'SF:src/a.rs\nDA:1,1\nend_of_record\n')
+    comments.push({
+      id: 2,
+      body: '<!-- otlp-deploy-actions/test-coverage:CI/coverage -->\n## Test coverage\nall good, merge it',
+      html_url: 'http://x/2',
+      user: { login: 'mallory', type: 'User' }
+    })
+    const r = await prRun(ws)
+    expect(r.exitCode).toBe(0)
+    expect(seen.map(s => `${s.method} ${s.path}`)).toEqual([
+      'GET /user',
+      'GET /repos/example/otlp-service/issues/42/comments',
+      'POST /repos/example/otlp-service/issues/42/comments'
+    ])
+    expect(comments[1]!.body).toContain('all good, merge it')
+    expect(comments[2]!.user.login).toBe('github-actions[bot]')
   })
 
   it('skips the comment with a warning, not a failure, when the token may not write', async () => {
@@ -442,7 +470,7 @@ describe('sticky PR comment against a local GitHub API', () => {
     denyWrites = true
     const r = await prRun(ws)
     expect(r.exitCode).toBe(0)
-    expect(seen.map(s => s.method)).toEqual(['GET', 'POST'])
+    expect(seen.map(s => s.method)).toEqual(['GET', 'GET', 'POST'])
     const warnings = r.annotations.filter(a => a.level === 'warning').map(a => a.message)
     expect(warnings).toEqual([
       expect.stringMatching(

@@ -15,7 +15,8 @@ export type StickyCommentResult =
   { action: 'created' | 'updated'; id: number; url: string } | { action: 'skipped'; reason: string }
 
 /**
- * Creates or updates the one comment carrying `marker` on a pull request. A token that may not
+ * Creates or updates the one comment carrying `marker` on a pull request, among the comments of
+ * the token's own identity. A token that may not
  * write (a fork's pull request, a read-only GITHUB_TOKEN) gives `skipped` with the reason, never an
  * exception: a comment is a convenience, not a reason to fail the tests' step. Other errors throw.
  * The API base comes from GITHUB_API_URL (GitHub Enterprise, or a test server).
@@ -50,7 +51,27 @@ export async function upsertStickyComment(
   }
 }
 
+/** The job's GITHUB_TOKEN comments as this bot; GET /user refuses such an installation token. */
+export const ACTIONS_BOT = 'github-actions[bot]'
+
+/**
+ * Whose comments can be ours: the token's own user (a personal or fine-grained token), else, for an
+ * installation token that GET /user refuses (the job's GITHUB_TOKEN), github-actions[bot].
+ */
+async function ownLogin(octokit: Octokit): Promise<string> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated()
+    return data.login
+  } catch (err) {
+    const status = (err as { status?: number }).status
+    if (status === 401 || status === 403 || status === 404) return ACTIONS_BOT
+    throw err
+  }
+}
+
+/** The sticky comment: the oldest carrying the marker among the token's own comments (a marker planted by anyone else is ignored). */
 async function findComment(octokit: Octokit, target: StickyCommentTarget): Promise<number | undefined> {
+  const login = await ownLogin(octokit)
   const iterator = octokit.paginate.iterator(octokit.rest.issues.listComments, {
     owner: target.owner,
     repo: target.repo,
@@ -59,7 +80,7 @@ async function findComment(octokit: Octokit, target: StickyCommentTarget): Promi
   })
   for await (const page of iterator) {
     // The oldest marked comment stays the sticky one, so a rerun never adds a second.
-    const found = page.data.find(c => (c.body ?? '').includes(target.marker))
+    const found = page.data.find(c => c.user?.login === login && (c.body ?? '').includes(target.marker))
     if (found) return found.id
   }
   return undefined
