@@ -491,3 +491,39 @@ describe('sticky PR comment against a local GitHub API', () => {
     ])
   })
 })
+
+describe('annotations within what GitHub shows', () => {
+  it('annotates 8 of 15 failed tests, says how many more there are, and keeps room for the failure itself', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'tc-cap-'))
+    writeFileSync(join(ws, 'lcov.info'), 'SF:src/a.rs\nDA:1,1\nend_of_record\n')
+    const cases = Array.from(
+      { length: 15 },
+      (_, i) =>
+        `<testcase name="case ${i + 1}" classname="calc"><failure message="assertion ${i + 1} failed">left != right</failure></testcase>`
+    ).join('\n')
+    writeFileSync(
+      join(ws, 'junit.xml'),
+      `<testsuites><testsuite name="calc" tests="15">\n${cases}\n</testsuite></testsuites>\n`
+    )
+    const r = await run({
+      cwd: ws,
+      inputs: {
+        preset: 'custom',
+        command: 'true',
+        'coverage-files': 'lcov.info',
+        'junit-files': 'junit.xml',
+        'base-coverage': 'none'
+      }
+    })
+    expect(r.exitCode).toBe(1)
+    const errors = r.annotations.filter(a => a.level === 'error').map(a => a.message)
+    expect(errors).toHaveLength(10)
+    expect(errors.slice(0, 8).map(m => m.split('\n')[0])).toEqual(
+      Array.from({ length: 8 }, (_, i) => `assertion ${i + 1} failed`)
+    )
+    expect(errors[8]).toBe(
+      '7 more errors are not shown as annotations (GitHub shows 10 per step): the failed tests are listed in the job summary'
+    )
+    expect(errors[9]).toMatch(/15 tests? failed/)
+  })
+})

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { emitAnnotations } from '../../runtime/annotations.js'
 import * as github from '@actions/github'
 import * as glob from '@actions/glob'
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -102,14 +103,16 @@ export async function main(): Promise<void> {
       output: lastLines(r.output.trim(), 60).join('\n')
     })
     if (r.exitCode !== 0) {
-      for (const d of parseLintOutput(r.output)) {
-        const annotate = d.level === 'error' ? core.error : core.warning
-        annotate(d.message, {
+      const found = parseLintOutput(r.output).map(d => ({
+        level: d.level === 'error' ? ('error' as const) : ('warning' as const),
+        message: d.message,
+        properties: {
           title: step.name,
           file: workspacePath(d.file, ctx.workspace, workdir),
           startLine: d.line
-        })
-      }
+        }
+      }))
+      emitAnnotations(found, `the whole output is in the log group "Lint: ${displayCommand(step)}"`)
     }
   }
 
@@ -174,17 +177,17 @@ export async function main(): Promise<void> {
 
   const violations = checkThresholds(sum, config.minCoverage)
   const failed = tests ? tests.failures + tests.errors : 0
-  for (const f of tests?.failed ?? []) {
-    const props: core.AnnotationProperties = { title: `${f.suite ? `${f.suite} › ` : ''}${f.name}` }
+  const failures = (tests?.failed ?? []).map(f => {
+    const properties: core.AnnotationProperties = { title: `${f.suite ? `${f.suite} › ` : ''}${f.name}` }
     if (f.file && !isAbsolute(f.file) && !f.file.startsWith('..')) {
-      props.file = f.file
-      if (f.line) props.startLine = f.line
+      properties.file = f.file
+      if (f.line) properties.startLine = f.line
     }
-    core.error(
-      `${f.message}${f.details && f.details !== f.message ? `\n\n${lastLines(f.details, 15).join('\n')}` : ''}`,
-      props
-    )
-  }
+    const message = `${f.message}${f.details && f.details !== f.message ? `\n\n${lastLines(f.details, 15).join('\n')}` : ''}`
+    return { level: 'error' as const, message, properties }
+  })
+  // The step then fails with one error more: room is kept for it.
+  emitAnnotations(failures, 'the failed tests are listed in the job summary', { error: 1 })
 
   const report: ReportInput = {
     title: config.title,
