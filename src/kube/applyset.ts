@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { KubeObject } from './objects.js'
+import { groupOf } from './objects.js'
 
 export const PART_OF = 'applyset.kubernetes.io/part-of'
 export const APPLYSET_ID = 'applyset.kubernetes.io/id'
@@ -25,7 +26,7 @@ export function applySetId(name: string, namespace: string, kind = 'Secret', gro
 
 /** `Deployment.apps`, `ConfigMap`: a group-kind as the annotation spells it. */
 export function groupKindOf(obj: Pick<KubeObject, 'apiVersion' | 'kind'>): string {
-  const group = obj.apiVersion?.includes('/') ? obj.apiVersion.split('/')[0] : ''
+  const group = groupOf(obj.apiVersion)
   return group ? `${obj.kind}.${group}` : (obj.kind ?? '')
 }
 

@@ -9,6 +9,7 @@ import { KubeClient as Client } from './client.js'
 import type { DoomPolicy, DoomedPod } from './doom.js'
 import { doomedPodReason } from './doom.js'
 import type { ContainerState, KubeEvent, KubeObject, Pod } from './objects.js'
+import { containerStatusesOf, eventTimes } from './objects.js'
 import { md } from '../runtime/index.js'
 
 /** The most of a container's log fetched for the summary. */
@@ -63,7 +64,7 @@ export function failedJobPods(pods: readonly Pod[], policy: DoomPolicy): DoomedP
   const out: DoomedPod[] = []
   for (const p of pods) {
     const name = p.metadata?.name ?? '?'
-    const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+    const statuses = containerStatusesOf(p)
     const exited = statuses.find(c => (c.state?.terminated?.exitCode ?? 0) !== 0)
     if (p.status?.phase === 'Failed' && exited) {
       const t = exited.state!.terminated!
@@ -93,27 +94,19 @@ export function diagnosePods(pods: readonly Pod[], doomed: readonly DoomedPod[])
       name: p.metadata?.name ?? '?',
       phase: p.status?.phase ?? '?',
       doomed: byName.get(p.metadata?.name ?? ''),
-      containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map(
-        cs => ({
-          name: cs.name,
-          ready: cs.ready ?? false,
-          restarts: cs.restartCount ?? 0,
-          state: describeState(cs.state),
-          lastState: describeState(cs.lastState)
-        })
-      )
+      containers: containerStatusesOf(p).map(cs => ({
+        name: cs.name,
+        ready: cs.ready ?? false,
+        restarts: cs.restartCount ?? 0,
+        state: describeState(cs.state),
+        lastState: describeState(cs.lastState)
+      }))
     }))
 }
 
 /** Events sorted newest last, as `kubectl describe` shows them. */
 export function eventLines(events: readonly KubeEvent[], limit: number): EventLine[] {
-  const when = (e: KubeEvent) =>
-    e.series?.lastObservedTime ??
-    e.lastTimestamp ??
-    e.eventTime ??
-    e.firstTimestamp ??
-    e.metadata?.creationTimestamp ??
-    ''
+  const when = (e: KubeEvent) => eventTimes(e).find(t => t !== undefined) ?? ''
   return [...events]
     .sort((a, b) => when(a).localeCompare(when(b)))
     .slice(-limit)
@@ -174,10 +167,7 @@ export async function gatherDiagnostics(
   const logs: ContainerLog[] = []
   if (input.logLines > 0) {
     for (const pod of focus) {
-      const statuses = [
-        ...(pod.status?.initContainerStatuses ?? []),
-        ...(pod.status?.containerStatuses ?? [])
-      ]
+      const statuses = containerStatusesOf(pod)
       for (const cs of statuses.filter(c => !c.ready).slice(0, 2)) {
         const previous = (cs.restartCount ?? 0) > 0
         const name = pod.metadata?.name ?? '?'

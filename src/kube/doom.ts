@@ -8,7 +8,7 @@
  * is a pure function of the pod and the evidence a wait gathered about it (pod-evidence.ts).
  */
 import type { ContainerStatus, Pod } from './objects.js'
-import { condition } from './objects.js'
+import { condition, containerStatusesOf } from './objects.js'
 import type { PodEvent, PodEvidence } from './pod-evidence.js'
 import { PROGRESS_EVENTS } from './pod-evidence.js'
 
@@ -167,7 +167,7 @@ export function notReady(pod: Pod, now: number, evidence: PodEvidence = {}): Not
       state: 'busy',
       why: `init container ${initRunning.name} running since ${initRunning.state?.running?.startedAt ?? '?'}`
     }
-  const all = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]
+  const all = containerStatusesOf(pod)
   // A pull is under way when the kubelet's last word on images is Pulling (events of the same
   // second: an outcome wins) and a container still waits for its image.
   const pulling = newest(events, e => e.reason === 'Pulling')
@@ -211,9 +211,8 @@ export function lastProgressAt(pod: Pod, evidence: PodEvidence = {}): number {
     pod.metadata?.creationTimestamp,
     evidence.history?.changedAt
   ]
-  const s = pod.status ?? {}
-  for (const c of s.conditions ?? []) times.push(c.lastTransitionTime)
-  for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+  for (const c of pod.status?.conditions ?? []) times.push(c.lastTransitionTime)
+  for (const c of containerStatusesOf(pod)) {
     times.push(
       c.state?.running?.startedAt,
       c.state?.terminated?.finishedAt,

@@ -139,6 +139,27 @@ export function describeObject(obj: {
   return `${obj.kind ?? '?'} ${ns ? `${ns}/` : ''}${obj.metadata?.name ?? '?'}`
 }
 
+/** The API group of an apiVersion: `apps/v1` is `apps`, `v1` the core group `''`. */
+export function groupOf(apiVersion: string | undefined): string {
+  return apiVersion?.includes('/') ? apiVersion.split('/')[0]! : ''
+}
+
+/** A pod's init containers' statuses, then its containers'. */
+export function containerStatusesOf(pod: Pod): ContainerStatus[] {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+}
+
+/** When an event last happened, most precise first: a series' last observation, lastTimestamp, eventTime, then its first time and creation. */
+export function eventTimes(e: KubeEvent): (string | undefined)[] {
+  return [
+    e.series?.lastObservedTime,
+    e.lastTimestamp,
+    e.eventTime,
+    e.firstTimestamp,
+    e.metadata?.creationTimestamp
+  ].map(t => (t === undefined || t === null ? undefined : String(t)))
+}
+
 export function condition(conditions: Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find(c => c.type === type)
 }

@@ -5,6 +5,7 @@
  * a pod is only ever given up on for standing still, never for being slow.
  */
 import type { KubeEvent, Pod } from './objects.js'
+import { containerStatusesOf, eventTimes } from './objects.js'
 
 /** One event about a pod, reduced to what the rules read. */
 export interface PodEvent {
@@ -49,7 +50,7 @@ export const PROGRESS_EVENTS: ReadonlySet<string> = new Set([
 /** What of a pod's status counts as a change: phase, conditions, each container's state, restarts, readiness. */
 export function podFingerprint(pod: Pod): string {
   const s = pod.status ?? {}
-  const containers = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])].map(c => {
+  const containers = containerStatusesOf(pod).map(c => {
     const state = c.state ?? {}
     const key = state.running ? 'running' : state.terminated ? 'terminated' : state.waiting ? 'waiting' : ''
     const reason = state.waiting?.reason ?? state.terminated?.reason ?? ''
@@ -71,8 +72,7 @@ export function observePods(
     const before = previous.get(key)
     const fingerprint = podFingerprint(pod)
     const waitingSince: PodHistory['waitingSince'] = {}
-    const s = pod.status ?? {}
-    for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+    for (const c of containerStatusesOf(pod)) {
       const reason = c.state?.waiting?.reason
       if (!reason) continue
       const seen = before?.waitingSince[c.name]
@@ -125,15 +125,8 @@ export function evidenceFor(
 
 /** When an event last happened: a series' last observation, lastTimestamp, eventTime, or its creation. */
 export function eventTime(e: KubeEvent): number {
-  const candidates = [
-    e.series?.lastObservedTime,
-    e.lastTimestamp,
-    e.eventTime,
-    e.firstTimestamp,
-    e.metadata?.creationTimestamp
-  ]
-  for (const c of candidates) {
-    const t = c ? Date.parse(String(c)) : NaN
+  for (const c of eventTimes(e)) {
+    const t = c ? Date.parse(c) : NaN
     if (Number.isFinite(t)) return t
   }
   return NaN

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { JSONPath } from 'jsonpath-plus'
 import type { Node } from 'yaml'
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml'
+import { groupOf } from './objects.js'
 
 /** One test on an object: the values at a JSONPath, compared. */
 export interface Matcher {
@@ -169,9 +170,7 @@ export function parseReadinessRules(
       typeof raw.group === 'string'
         ? raw.group
         : typeof raw.apiVersion === 'string'
-          ? raw.apiVersion.includes('/')
-            ? raw.apiVersion.split('/')[0]!
-            : ''
+          ? groupOf(raw.apiVersion)
           : undefined
     if (group === undefined) {
       problems.push(`${where}: ${raw.kind}: group (or apiVersion) is required`)

@@ -14,7 +14,7 @@
 import type { DoomPolicy } from './doom.js'
 import { doomedPodReason } from './doom.js'
 import type { Condition, KubeObject, Pod } from './objects.js'
-import { condition, isControlledBy } from './objects.js'
+import { condition, groupOf, isControlledBy } from './objects.js'
 import type { PodEvidence } from './pod-evidence.js'
 import type { ReadinessRule } from './readiness-rules.js'
 import { matches, ruleFor, valuesAt } from './readiness-rules.js'
@@ -39,10 +39,6 @@ export interface ReadinessContext {
 
 /** Doom reasons of a Job's pod that are exit failures: the Job's backoffLimit decides on those. */
 const EXIT_FAILURES = new Set(['CrashLoopBackOff', 'OOMKilled', 'Error', 'Failed'])
-
-export function groupOf(apiVersion: string | undefined): string {
-  return apiVersion?.includes('/') ? apiVersion.split('/')[0]! : ''
-}
 
 /** A group served by Kubernetes itself (core, apps, batch, *.k8s.io), not by a CRD. */
 export function isBuiltInGroup(group: string): boolean {
