@@ -41,13 +41,44 @@ export interface ReleaseOutcome {
 }
 
 /** The wait that fails the release: the first failed one, else the first that did not complete. */
-export function failedWait<W extends { verdict: WaitVerdict }>(waits: readonly W[]): W | undefined {
+function failedWait<W extends { verdict: WaitVerdict }>(waits: readonly W[]): W | undefined {
   return waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete')
+}
+
+/** The cause as failure-reason says it: the part, and why. */
+function causeLine(cause: WaitCause<WaitFact>): string {
+  if ('object' in cause) {
+    const { ref, verdict } = cause.object
+    return verdict.state === 'in progress'
+      ? `${ref.kind.toLowerCase()}/${ref.name}: stopped: ${verdict.message}`
+      : verdict.message
+  }
+  const { target, verdict } = cause.workload
+  const fallback = verdict.state === 'failed' ? 'failed' : 'did not complete'
+  return `${target.kind.toLowerCase()}/${target.name}: ${verdict.reason ?? fallback}`
 }
 
 function badSmokeReason(smoke: readonly SmokeResult[]): string {
   const bad = smoke.find(r => !r.ok)
   return bad ? `smoke test failed: ${bad.url}: ${bad.problem}` : ''
+}
+
+/**
+ * What ends the release's wait, the first real failure first: a workload that failed, then an
+ * object that failed (or never finished), then a workload another's failure stopped.
+ */
+export type WaitCause<W> = { workload: W } | { object: ObjectWait }
+
+export function waitCause<W extends { verdict: WaitVerdict }>(
+  waits: readonly W[],
+  objects: readonly ObjectWait[] = []
+): WaitCause<W> | undefined {
+  const failed = waits.find(w => w.verdict.state === 'failed')
+  if (failed) return { workload: failed }
+  const object = failedObject(objects)
+  if (object) return { object }
+  const stopped = failedWait(waits)
+  return stopped ? { workload: stopped } : undefined
 }
 
 /** The timeline outcome of the release's wait. */
@@ -58,12 +89,12 @@ export function waitsOutcome(
   outcome: 'ok' | 'failed'
   detail?: string
 } {
-  const failed = waits.find(w => w.verdict.state === 'failed')
-  if (failed) return { outcome: 'failed', detail: failed.verdict.reason }
-  const failedObj = failedObject(objects)
-  if (failedObj) return { outcome: 'failed', detail: failedObj.verdict.message }
-  const stopped = failedWait(waits)
-  if (stopped) return { outcome: 'failed', detail: stopped.verdict.reason }
+  const cause = waitCause(waits, objects)
+  if (cause)
+    return {
+      outcome: 'failed',
+      detail: 'object' in cause ? cause.object.verdict.message : cause.workload.verdict.reason
+    }
   const waited = objects.filter(o => !o.immediate).map(o => o.verdict.message)
   return { outcome: 'ok', detail: [...waits.map(w => w.verdict.status.message), ...waited].join('; ') }
 }
@@ -74,7 +105,7 @@ export function rollbackFailureMessage(problems: readonly string[]): string | un
 }
 
 /** The object wait that fails the release: the first failed one, else the first still in progress. */
-export function failedObject(objects: readonly ObjectWait[] = []): ObjectWait | undefined {
+function failedObject(objects: readonly ObjectWait[] = []): ObjectWait | undefined {
   return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current')
 }
 
@@ -85,21 +116,12 @@ export function releaseOutcome({
   smoke,
   rollback
 }: ReleaseFacts): ReleaseOutcome {
-  const failed = waits.find(w => w.verdict.state === 'failed')
-  const failedObj = failedObject(objects)
-  const stopped = failedWait(waits)
-  // The first real failure names the cause; a wait another's failure stopped does not.
+  const cause = waitCause(waits, objects)
   const failureReason = applyError
     ? `apply failed: ${applyError}`
-    : failed
-      ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-      : failedObj
-        ? failedObj.verdict.state === 'in progress'
-          ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
-          : failedObj.verdict.message
-        : stopped
-          ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
-          : badSmokeReason(smoke)
+    : cause
+      ? causeLine(cause)
+      : badSmokeReason(smoke)
   if (!failureReason) return { result: 'success', failureReason, rolledBack: false }
   if (rollback?.state !== 'ran') return { result: 'failed', failureReason, rolledBack: false }
   const rollbackFailure = rollbackFailureMessage(rollback.problems)

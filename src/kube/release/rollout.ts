@@ -15,7 +15,7 @@ import type { PhaseOutcome } from '../timeline.js'
 import { Timeline } from '../timeline.js'
 import { waitForRelease as waitForWorkloads } from '../wait.js'
 import type { RollbackFacts, WaitFact } from './outcome.js'
-import { failedObject, failedWait, releaseOutcome, rollbackFailureMessage, waitsOutcome } from './outcome.js'
+import { releaseOutcome, rollbackFailureMessage, waitCause, waitsOutcome } from './outcome.js'
 import type { ApplySetPlan, PruneReport } from './prune.js'
 import { pruneApplySet, writeParent } from './prune.js'
 import type { RestoreReport } from './restore.js'
@@ -58,7 +58,7 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
     ? { waits: [], objects: [], completeAt: undefined }
     : await waitForRelease(ctx, workloads, applied, plan, deadline)
   const diagnostics = await diagnose(ctx, workloads, objects)
-  const waited = applyError || failedWait(waits) || failedObject(objects)
+  const waited = applyError || waitCause(waits, objects)
   const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test')
   // The outcome so far says whether there is anything to roll back.
   const failed = releaseOutcome({ applyError, waits, objects, smoke }).failureReason !== ''
@@ -188,7 +188,7 @@ async function waitForRelease(
     ([results, objects]) => waitsOutcome(results, objects)
   )
   workloads.forEach((w, i) => (w.wait = results[i]))
-  const complete = !failedWait(results) && !failedObject(objects)
+  const complete = !waitCause(results, objects)
   const completeAt = complete
     ? Math.max(...results.map(w => w.at), ...objects.map(o => o.at), Date.now())
     : undefined
