@@ -402,6 +402,23 @@ export class KubeClient {
     return (await resources).get(kind)
   }
 
+  /**
+   * Deletes the object at `path` with background propagation (what it owns follows). False when it
+   * was already gone (404): the caller wanted it gone, and it is.
+   */
+  async deleteObject(path: string): Promise<boolean> {
+    try {
+      await this.request('DELETE', path, {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        retryForMs: 30_000
+      })
+      return true
+    } catch (err) {
+      if (err instanceof KubeApiError && err.status === 404) return false
+      throw err
+    }
+  }
+
   /** Forgets what discovery said of a group version (a CRD of the release has just been established). */
   forgetDiscovery(apiVersion: string): void {
     this.discovery.delete(apiVersion)

@@ -128,17 +128,13 @@ export async function pruneApplySet(
         for (const o of pruneCandidates(items, plan.id, current)) {
           const name = o.metadata?.name ?? ''
           try {
-            await client.request('DELETE', `${collection}/${encodeURIComponent(name)}`, {
-              body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-              retryForMs: 30_000
-            })
+            if (!(await client.deleteObject(`${collection}/${encodeURIComponent(name)}`))) continue
             report.pruned.push(describeObject(o))
             log(`${describeObject(o)} pruned: an earlier release applied it, this one does not`)
           } catch (err) {
-            if (!(err instanceof KubeApiError && err.status === 404))
-              report.problems.push(
-                `pruning ${describeObject(o)}: ${describeApiError(err, 'deleting it').message}`
-              )
+            report.problems.push(
+              `pruning ${describeObject(o)}: ${describeApiError(err, 'deleting it').message}`
+            )
           }
         }
       }

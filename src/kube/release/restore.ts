@@ -35,7 +35,10 @@ const NEVER_DELETED: Record<string, string> = {
   CustomResourceDefinition: 'deleting a CRD deletes every object of its kind'
 }
 
-export function restorePlan(applied: readonly AppliedObject[]): RestorePlan {
+/** `workload` mode's image change (action `set image`) is rolled back as a workload, not here. */
+export function restorePlan(
+  applied: readonly (Pick<AppliedObject, 'kind' | 'path' | 'after' | 'before'> & { action: string })[]
+): RestorePlan {
   const plan: RestorePlan = { restore: [], delete: [], keep: [] }
   for (const a of applied) {
     const object = describeObject(a.after)
@@ -117,17 +120,9 @@ export async function deleteCreated(
 ): Promise<void> {
   for (const step of steps) {
     try {
-      await client.request('DELETE', step.path, {
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-        retryForMs: 30_000
-      })
+      if (await client.deleteObject(step.path)) log(`${step.object} deleted: this release created it`)
       report.deleted.push(step.object)
-      log(`${step.object} deleted: this release created it`)
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 404) {
-        report.deleted.push(step.object)
-        continue
-      }
       report.problems.push(`${step.object}: ${describeApiError(err, 'deleting it').message}`)
     }
   }

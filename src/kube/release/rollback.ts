@@ -5,7 +5,7 @@
  */
 import type { V1PodList, V1StatefulSet } from '@kubernetes/client-node'
 import type { KubeClient } from '../client.js'
-import { KubeApiError, KubeClient as Client, describeApiError, sleep } from '../client.js'
+import { KubeClient as Client, describeApiError, sleep } from '../client.js'
 import type { ControllerRevision, KubeObject, ReplicaSet, WorkloadKind } from '../objects.js'
 import { isWorkload, selectorString } from '../objects.js'
 import type { RollbackPlan } from '../rollback.js'
@@ -187,17 +187,11 @@ async function replaceBrokenStatefulSetPods(
     if (pod.metadata?.deletionTimestamp) continue
     if (pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True')) continue
     const name = pod.metadata?.name ?? ''
-    try {
-      await client.request(
-        'DELETE',
-        `${Client.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`,
-        { retryForMs: 30_000 }
-      )
+    if (
+      await client.deleteObject(`${Client.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`)
+    )
       log(
         `statefulset/${before.metadata?.name}: deleted pod ${name} of the failed revision ${failedRevision}; it is recreated at the restored revision`
       )
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 404)) throw err
-    }
   }
 }

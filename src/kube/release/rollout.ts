@@ -175,7 +175,7 @@ async function waitForRelease(
   const release = new AbortController()
   const options = { deadline, policy: config.doom, tolerance: config.doom.tolerance, log }
   const targets = workloads.map(w => w.target)
-  const others = objectsToWaitFor(applied.filter((a): a is AppliedObject => a.action !== 'set image'))
+  const others = objectsToWaitFor(applied)
   const [results, objects] = await phase(
     ctx,
     'Wait for the rollout',
@@ -285,7 +285,7 @@ async function rollBackRelease(
   deadline: number
 ): Promise<{ facts: RollbackFacts; restore?: RestoreReport }> {
   if (!ctx.config.rollback) return { facts: { state: 'disabled' } }
-  const objects = restorePlan(applied.filter((a): a is AppliedObject => a.action !== 'set image'))
+  const objects = restorePlan(applied)
   const undo = workloads.filter(w => w.action !== 'unchanged' && w.action !== 'created')
   if (undo.length + objects.restore.length + objects.delete.length === 0) {
     ctx.log('rollback: this release changed nothing, so there is nothing to roll back')

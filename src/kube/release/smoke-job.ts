@@ -106,17 +106,15 @@ async function runSmokeJob(
   const label = `job/${name}`
   try {
     // Replace a Job left by an earlier run: Jobs cannot be re-run in place.
-    try {
-      await client.request('DELETE', job.path, {
-        query: { propagationPolicy: 'Background' },
-        retryForMs: 30_000
-      })
-      for (let i = 0; i < 120; i++) {
-        await sleep(250)
-        await client.request('GET', job.path)
+    if (await client.deleteObject(job.path)) {
+      try {
+        for (let i = 0; i < 120; i++) {
+          await sleep(250)
+          await client.request('GET', job.path)
+        }
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404)) throw err
       }
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.status === 404)) throw err
     }
     await client.request('POST', Client.collectionPath('batch/v1', 'jobs', ns), {
       query: { fieldManager: config.fieldManager },
