@@ -29477,6 +29477,24 @@ class KubeClient {
         }
         return (await resources).get(kind);
     }
+    /**
+     * Deletes the object at `path` with background propagation (what it owns follows). False when it
+     * was already gone (404): the caller wanted it gone, and it is.
+     */
+    async deleteObject(path) {
+        try {
+            await this.request('DELETE', path, {
+                body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+                retryForMs: 30_000
+            });
+            return true;
+        }
+        catch (err) {
+            if (err instanceof KubeApiError && err.status === 404)
+                return false;
+            throw err;
+        }
+    }
     /** Forgets what discovery said of a group version (a CRD of the release has just been established). */
     forgetDiscovery(apiVersion) {
         this.discovery.delete(apiVersion);
@@ -33656,6 +33674,24 @@ function describeObject(obj) {
     const ns = obj.metadata?.namespace;
     return `${obj.kind ?? '?'} ${ns ? `${ns}/` : ''}${obj.metadata?.name ?? '?'}`;
 }
+/** The API group of an apiVersion: `apps/v1` is `apps`, `v1` the core group `''`. */
+function groupOf(apiVersion) {
+    return apiVersion?.includes('/') ? apiVersion.split('/')[0] : '';
+}
+/** A pod's init containers' statuses, then its containers'. */
+function containerStatusesOf(pod) {
+    return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+}
+/** When an event last happened, most precise first: a series' last observation, lastTimestamp, eventTime, then its first time and creation. */
+function eventTimes(e) {
+    return [
+        e.series?.lastObservedTime,
+        e.lastTimestamp,
+        e.eventTime,
+        e.firstTimestamp,
+        e.metadata?.creationTimestamp
+    ].map(t => (t === undefined || t === null ? undefined : String(t)));
+}
 function condition(conditions, type) {
     return conditions?.find(c => c.type === type);
 }
@@ -34038,6 +34074,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * the API server are in release/prune.ts.
  */
 
+
 const PART_OF = 'applyset.kubernetes.io/part-of';
 const APPLYSET_ID = 'applyset.kubernetes.io/id';
 const TOOLING = 'applyset.kubernetes.io/tooling';
@@ -34052,7 +34089,7 @@ function applySetId(name, namespace, kind = 'Secret', group = '') {
 }
 /** `Deployment.apps`, `ConfigMap`: a group-kind as the annotation spells it. */
 function groupKindOf(obj) {
-    const group = obj.apiVersion?.includes('/') ? obj.apiVersion.split('/')[0] : '';
+    const group = groupOf(obj.apiVersion);
     return group ? `${obj.kind}.${group}` : (obj.kind ?? '');
 }
 function splitList(value) {
@@ -34122,6 +34159,7 @@ var index_node_esm = __nccwpck_require__(4983);
  * common kinds are shipped; a `readiness-rules` file adds or replaces rules by group and kind. The
  * file is read and checked before anything is applied; an error names the file, line and field.
  */
+
 
 
 
@@ -34246,9 +34284,7 @@ function parseReadinessRules(text, file) {
         const group = typeof raw.group === 'string'
             ? raw.group
             : typeof raw.apiVersion === 'string'
-                ? raw.apiVersion.includes('/')
-                    ? raw.apiVersion.split('/')[0]
-                    : ''
+                ? groupOf(raw.apiVersion)
                 : undefined;
         if (group === undefined) {
             problems.push(`${where}: ${raw.kind}: group (or apiVersion) is required`);
@@ -34310,6 +34346,7 @@ function matchersOf(value, where, problems) {
 }
 
 ;// CONCATENATED MODULE: ./src/kube/pod-evidence.ts
+
 /**
  * Events that mean a pod moved forward: the scheduler placed it or a node is coming for it, the
  * kubelet pulled, created or started something, a volume was attached. Warnings (BackOff,
@@ -34329,7 +34366,7 @@ const PROGRESS_EVENTS = new Set([
 /** What of a pod's status counts as a change: phase, conditions, each container's state, restarts, readiness. */
 function podFingerprint(pod) {
     const s = pod.status ?? {};
-    const containers = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])].map(c => {
+    const containers = containerStatusesOf(pod).map(c => {
         const state = c.state ?? {};
         const key = state.running ? 'running' : state.terminated ? 'terminated' : state.waiting ? 'waiting' : '';
         const reason = state.waiting?.reason ?? state.terminated?.reason ?? '';
@@ -34346,8 +34383,7 @@ function observePods(previous, pods, now) {
         const before = previous.get(key);
         const fingerprint = podFingerprint(pod);
         const waitingSince = {};
-        const s = pod.status ?? {};
-        for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+        for (const c of containerStatusesOf(pod)) {
             const reason = c.state?.waiting?.reason;
             if (!reason)
                 continue;
@@ -34396,15 +34432,8 @@ function evidenceFor(pod, history, events) {
 }
 /** When an event last happened: a series' last observation, lastTimestamp, eventTime, or its creation. */
 function eventTime(e) {
-    const candidates = [
-        e.series?.lastObservedTime,
-        e.lastTimestamp,
-        e.eventTime,
-        e.firstTimestamp,
-        e.metadata?.creationTimestamp
-    ];
-    for (const c of candidates) {
-        const t = c ? Date.parse(String(c)) : NaN;
+    for (const c of eventTimes(e)) {
+        const t = c ? Date.parse(c) : NaN;
         if (Number.isFinite(t))
             return t;
     }
@@ -34971,7 +35000,7 @@ function notReady(pod, now, evidence = {}) {
             state: 'busy',
             why: `init container ${initRunning.name} running since ${initRunning.state?.running?.startedAt ?? '?'}`
         };
-    const all = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
+    const all = containerStatusesOf(pod);
     // A pull is under way when the kubelet's last word on images is Pulling (events of the same
     // second: an outcome wins) and a container still waits for its image.
     const pulling = newest(events, e => e.reason === 'Pulling');
@@ -35011,10 +35040,9 @@ function lastProgressAt(pod, evidence = {}) {
         pod.metadata?.creationTimestamp,
         evidence.history?.changedAt
     ];
-    const s = pod.status ?? {};
-    for (const c of s.conditions ?? [])
+    for (const c of pod.status?.conditions ?? [])
         times.push(c.lastTransitionTime);
-    for (const c of [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? [])]) {
+    for (const c of containerStatusesOf(pod)) {
         times.push(c.state?.running?.startedAt, c.state?.terminated?.finishedAt, c.lastState?.terminated?.finishedAt);
     }
     for (const e of evidence.events ?? [])
@@ -35631,16 +35659,13 @@ async function pruneApplySet(client, plan, objects, fieldManager, log) {
                 for (const o of pruneCandidates(items, plan.id, current)) {
                     const name = o.metadata?.name ?? '';
                     try {
-                        await client.request('DELETE', `${collection}/${encodeURIComponent(name)}`, {
-                            body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-                            retryForMs: 30_000
-                        });
+                        if (!(await client.deleteObject(`${collection}/${encodeURIComponent(name)}`)))
+                            continue;
                         report.pruned.push(describeObject(o));
                         log(`${describeObject(o)} pruned: an earlier release applied it, this one does not`);
                     }
                     catch (err) {
-                        if (!(err instanceof KubeApiError && err.status === 404))
-                            report.problems.push(`pruning ${describeObject(o)}: ${client_describeApiError(err, 'deleting it').message}`);
+                        report.problems.push(`pruning ${describeObject(o)}: ${client_describeApiError(err, 'deleting it').message}`);
                     }
                 }
             }
@@ -35673,6 +35698,7 @@ async function preferredVersion(client, group) {
 
 
 
+
 /** The most of a container's log fetched for the summary. */
 const LOG_LIMIT_BYTES = 16 * 1024;
 function describeState(state) {
@@ -35693,7 +35719,7 @@ function failedJobPods(pods, policy) {
     const out = [];
     for (const p of pods) {
         const name = p.metadata?.name ?? '?';
-        const statuses = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+        const statuses = containerStatusesOf(p);
         const exited = statuses.find(c => (c.state?.terminated?.exitCode ?? 0) !== 0);
         if (p.status?.phase === 'Failed' && exited) {
             const t = exited.state.terminated;
@@ -35720,7 +35746,7 @@ function diagnosePods(pods, doomed) {
         name: p.metadata?.name ?? '?',
         phase: p.status?.phase ?? '?',
         doomed: byName.get(p.metadata?.name ?? ''),
-        containers: [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map(cs => ({
+        containers: containerStatusesOf(p).map(cs => ({
             name: cs.name,
             ready: cs.ready ?? false,
             restarts: cs.restartCount ?? 0,
@@ -35731,12 +35757,7 @@ function diagnosePods(pods, doomed) {
 }
 /** Events sorted newest last, as `kubectl describe` shows them. */
 function eventLines(events, limit) {
-    const when = (e) => e.series?.lastObservedTime ??
-        e.lastTimestamp ??
-        e.eventTime ??
-        e.firstTimestamp ??
-        e.metadata?.creationTimestamp ??
-        '';
+    const when = (e) => eventTimes(e).find(t => t !== undefined) ?? '';
     return [...events]
         .sort((a, b) => when(a).localeCompare(when(b)))
         .slice(-limit)
@@ -35775,10 +35796,7 @@ async function gatherDiagnostics(client, input) {
     const logs = [];
     if (input.logLines > 0) {
         for (const pod of focus) {
-            const statuses = [
-                ...(pod.status?.initContainerStatuses ?? []),
-                ...(pod.status?.containerStatuses ?? [])
-            ];
+            const statuses = containerStatusesOf(pod);
             for (const cs of statuses.filter(c => !c.ready).slice(0, 2)) {
                 const previous = (cs.restartCount ?? 0) > 0;
                 const name = pod.metadata?.name ?? '?';
@@ -36039,19 +36057,17 @@ async function runSmokeJob(client, job, config, log) {
     const label = `job/${name}`;
     try {
         // Replace a Job left by an earlier run: Jobs cannot be re-run in place.
-        try {
-            await client.request('DELETE', job.path, {
-                query: { propagationPolicy: 'Background' },
-                retryForMs: 30_000
-            });
-            for (let i = 0; i < 120; i++) {
-                await sleep(250);
-                await client.request('GET', job.path);
+        if (await client.deleteObject(job.path)) {
+            try {
+                for (let i = 0; i < 120; i++) {
+                    await sleep(250);
+                    await client.request('GET', job.path);
+                }
             }
-        }
-        catch (err) {
-            if (!(err instanceof KubeApiError && err.status === 404))
-                throw err;
+            catch (err) {
+                if (!(err instanceof KubeApiError && err.status === 404))
+                    throw err;
+            }
         }
         await client.request('POST', KubeClient.collectionPath('batch/v1', 'jobs', ns), {
             query: { fieldManager: config.fieldManager },
@@ -36347,21 +36363,40 @@ function timelineGantt(entries, origin) {
 function failedWait(waits) {
     return waits.find(w => w.verdict.state === 'failed') ?? waits.find(w => w.verdict.state !== 'complete');
 }
+/** The cause as failure-reason says it: the part, and why. */
+function causeLine(cause) {
+    if ('object' in cause) {
+        const { ref, verdict } = cause.object;
+        return verdict.state === 'in progress'
+            ? `${ref.kind.toLowerCase()}/${ref.name}: stopped: ${verdict.message}`
+            : verdict.message;
+    }
+    const { target, verdict } = cause.workload;
+    const fallback = verdict.state === 'failed' ? 'failed' : 'did not complete';
+    return `${target.kind.toLowerCase()}/${target.name}: ${verdict.reason ?? fallback}`;
+}
 function badSmokeReason(smoke) {
     const bad = smoke.find(r => !r.ok);
     return bad ? `smoke test failed: ${bad.url}: ${bad.problem}` : '';
 }
-/** The timeline outcome of the release's wait. */
-function waitsOutcome(waits, objects = []) {
+function waitCause(waits, objects = []) {
     const failed = waits.find(w => w.verdict.state === 'failed');
     if (failed)
-        return { outcome: 'failed', detail: failed.verdict.reason };
-    const failedObj = failedObject(objects);
-    if (failedObj)
-        return { outcome: 'failed', detail: failedObj.verdict.message };
+        return { workload: failed };
+    const object = failedObject(objects);
+    if (object)
+        return { object };
     const stopped = failedWait(waits);
-    if (stopped)
-        return { outcome: 'failed', detail: stopped.verdict.reason };
+    return stopped ? { workload: stopped } : undefined;
+}
+/** The timeline outcome of the release's wait. */
+function waitsOutcome(waits, objects = []) {
+    const cause = waitCause(waits, objects);
+    if (cause)
+        return {
+            outcome: 'failed',
+            detail: 'object' in cause ? cause.object.verdict.message : cause.workload.verdict.reason
+        };
     const waited = objects.filter(o => !o.immediate).map(o => o.verdict.message);
     return { outcome: 'ok', detail: [...waits.map(w => w.verdict.status.message), ...waited].join('; ') };
 }
@@ -36374,21 +36409,12 @@ function failedObject(objects = []) {
     return objects.find(o => o.verdict.state === 'failed') ?? objects.find(o => o.verdict.state !== 'current');
 }
 function releaseOutcome({ applyError, waits, objects, smoke, rollback }) {
-    const failed = waits.find(w => w.verdict.state === 'failed');
-    const failedObj = failedObject(objects);
-    const stopped = failedWait(waits);
-    // The first real failure names the cause; a wait another's failure stopped does not.
+    const cause = waitCause(waits, objects);
     const failureReason = applyError
         ? `apply failed: ${applyError}`
-        : failed
-            ? `${failed.target.kind.toLowerCase()}/${failed.target.name}: ${failed.verdict.reason ?? 'failed'}`
-            : failedObj
-                ? failedObj.verdict.state === 'in progress'
-                    ? `${failedObj.ref.kind.toLowerCase()}/${failedObj.ref.name}: stopped: ${failedObj.verdict.message}`
-                    : failedObj.verdict.message
-                : stopped
-                    ? `${stopped.target.kind.toLowerCase()}/${stopped.target.name}: ${stopped.verdict.reason ?? 'did not complete'}`
-                    : badSmokeReason(smoke);
+        : cause
+            ? causeLine(cause)
+            : badSmokeReason(smoke);
     if (!failureReason)
         return { result: 'success', failureReason, rolledBack: false };
     if (rollback?.state !== 'ran')
@@ -36416,6 +36442,7 @@ const NEVER_DELETED = {
     Namespace: 'deleting a namespace deletes everything in it',
     CustomResourceDefinition: 'deleting a CRD deletes every object of its kind'
 };
+/** `workload` mode's image change (action `set image`) is rolled back as a workload, not here. */
 function restorePlan(applied) {
     const plan = { restore: [], delete: [], keep: [] };
     for (const a of applied) {
@@ -36483,18 +36510,11 @@ async function restoreObjects(client, steps, log, report) {
 async function deleteCreated(client, steps, log, report) {
     for (const step of steps) {
         try {
-            await client.request('DELETE', step.path, {
-                body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-                retryForMs: 30_000
-            });
+            if (await client.deleteObject(step.path))
+                log(`${step.object} deleted: this release created it`);
             report.deleted.push(step.object);
-            log(`${step.object} deleted: this release created it`);
         }
         catch (err) {
-            if (err instanceof KubeApiError && err.status === 404) {
-                report.deleted.push(step.object);
-                continue;
-            }
             report.problems.push(`${step.object}: ${client_describeApiError(err, 'deleting it').message}`);
         }
     }
@@ -36506,9 +36526,6 @@ async function deleteCreated(client, steps, log, report) {
 
 /** Doom reasons of a Job's pod that are exit failures: the Job's backoffLimit decides on those. */
 const EXIT_FAILURES = new Set(['CrashLoopBackOff', 'OOMKilled', 'Error', 'Failed']);
-function groupOf(apiVersion) {
-    return apiVersion?.includes('/') ? apiVersion.split('/')[0] : '';
-}
 /** A group served by Kubernetes itself (core, apps, batch, *.k8s.io), not by a CRD. */
 function isBuiltInGroup(group) {
     return group === '' || !group.includes('.') || group.endsWith('.k8s.io');
@@ -36916,14 +36933,8 @@ async function replaceBrokenStatefulSetPods(client, path, before, log) {
         if (pod.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True'))
             continue;
         const name = pod.metadata?.name ?? '';
-        try {
-            await client.request('DELETE', `${KubeClient.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`, { retryForMs: 30_000 });
+        if (await client.deleteObject(`${KubeClient.collectionPath('v1', 'pods', before.metadata?.namespace)}/${name}`))
             log(`statefulset/${before.metadata?.name}: deleted pod ${name} of the failed revision ${failedRevision}; it is recreated at the restored revision`);
-        }
-        catch (err) {
-            if (!(err instanceof KubeApiError && err.status === 404))
-                throw err;
-        }
     }
 }
 
@@ -37080,7 +37091,7 @@ async function rollout(config, adapters) {
         ? { waits: [], objects: [], completeAt: undefined }
         : await rollout_waitForRelease(ctx, workloads, applied, plan, deadline);
     const diagnostics = await diagnose(ctx, workloads, objects);
-    const waited = applyError || failedWait(waits) || failedObject(objects);
+    const waited = applyError || waitCause(waits, objects);
     const smoke = waited ? [] : await smokeTest(ctx, plan.smokeJob, 'Smoke test', 'smoke test');
     // The outcome so far says whether there is anything to roll back.
     const failed = releaseOutcome({ applyError, waits, objects, smoke }).failureReason !== '';
@@ -37172,13 +37183,13 @@ async function rollout_waitForRelease(ctx, workloads, applied, plan, deadline) {
     const release = new AbortController();
     const options = { deadline, policy: config.doom, tolerance: config.doom.tolerance, log };
     const targets = workloads.map(w => w.target);
-    const others = objectsToWaitFor(applied.filter((a) => a.action !== 'set image'));
+    const others = objectsToWaitFor(applied);
     const [results, objects] = await phase(ctx, 'Wait for the rollout', 'rollout', () => Promise.all([
         waitForRelease(client, targets, options, release),
         waitForObjects(client, others, { ...options, rules: plan.rules, release })
     ]), ([results, objects]) => waitsOutcome(results, objects));
     workloads.forEach((w, i) => (w.wait = results[i]));
-    const complete = !failedWait(results) && !failedObject(objects);
+    const complete = !waitCause(results, objects);
     const completeAt = complete
         ? Math.max(...results.map(w => w.at), ...objects.map(o => o.at), Date.now())
         : undefined;
@@ -37248,7 +37259,7 @@ async function smokeTest(ctx, job, group, name) {
 async function rollBackRelease(ctx, workloads, applied, job, deadline) {
     if (!ctx.config.rollback)
         return { facts: { state: 'disabled' } };
-    const objects = restorePlan(applied.filter((a) => a.action !== 'set image'));
+    const objects = restorePlan(applied);
     const undo = workloads.filter(w => w.action !== 'unchanged' && w.action !== 'created');
     if (undo.length + objects.restore.length + objects.delete.length === 0) {
         ctx.log('rollback: this release changed nothing, so there is nothing to roll back');
