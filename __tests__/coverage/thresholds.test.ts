@@ -1,4 +1,4 @@
-import { checkThresholds, parseMinCoverage } from '../../src/coverage/thresholds.js'
+import { checkPathThresholds, checkThresholds, parseMinCoverage, parseThresholds } from '../../src/coverage/thresholds.js'
 import type { CoverageTotals } from '../../src/coverage/model.js'
 
 const t = (lines: [number, number], branches: [number, number] = [0, 0]): CoverageTotals => ({
@@ -59,5 +59,51 @@ describe('checkThresholds', () => {
       'line coverage cannot be measured (the reports list no coverable lines), so it cannot meet min-coverage 10%',
       'branch coverage cannot be measured (the reports list no coverable branches), so it cannot meet min-coverage 10%'
     ])
+  })
+})
+
+describe('min-coverage per path glob', () => {
+  const f = (path: string, hit: number, found: number) => ({
+    path,
+    lines: { hit, found },
+    branches: { hit: 0, found: 0 },
+    functions: { hit: 0, found: 0 }
+  })
+  const files = [f('packages/api/src/a.ts', 9, 10), f('packages/api/src/b.ts', 8, 10), f('packages/legacy/x.ts', 1, 10)]
+
+  it("checks each glob on its own files' totals", () => {
+    const results = checkPathThresholds(files, [
+      { glob: 'packages/api/**', line: 85 },
+      { glob: 'packages/legacy/**', line: 20 }
+    ])
+    expect(results.map(r => [r.threshold.glob, r.totals.files, r.totals.lines])).toEqual([
+      ['packages/api/**', 2, { hit: 17, found: 20 }],
+      ['packages/legacy/**', 1, { hit: 1, found: 10 }]
+    ])
+    expect(results[0]!.violations).toEqual([])
+    expect(results[1]!.violations.map(v => v.message)).toEqual([
+      'line coverage of packages/legacy/** is 10% (1 of 10 lines), below min-coverage packages/legacy/**: 20%'
+    ])
+  })
+
+  it('fails a glob that matches no file, so a typo cannot pass', () => {
+    const [r] = checkPathThresholds(files, [{ glob: 'pakages/api/**', line: 50 }])
+    expect(r!.violations.map(v => v.message)).toEqual([
+      'min-coverage pakages/api/** matches no file of the coverage reports (their paths are relative to the workspace)'
+    ])
+  })
+
+  it('a glob without a slash matches base names', () => {
+    const [r] = checkPathThresholds(files, [{ glob: 'a.ts', line: 90 }])
+    expect(r!.totals.files).toBe(1)
+    expect(r!.violations).toEqual([])
+  })
+
+  it('parseThresholds reads one totals line and any number of path lines', () => {
+    expect(parseThresholds('packages/api/**: 90/75\n80')).toEqual({
+      total: { line: 80 },
+      paths: [{ glob: 'packages/api/**', line: 90, branch: 75 }]
+    })
+    expect(parseThresholds('src/**:')).toBe('src/**: no percentage after the glob')
   })
 })

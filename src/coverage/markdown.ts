@@ -1,7 +1,9 @@
 import { md } from '../runtime/index.js'
 import type { CoverageDelta } from './delta.js'
 import { percent, uncoveredRanges, type CoverageTotals, type FileCoverage, type TestResults } from './model.js'
-import type { Violation } from './thresholds.js'
+import type { PatchCoverage } from './patch.js'
+import { lineRanges } from './diff.js'
+import type { PathResult, Violation } from './thresholds.js'
 
 export interface LintResult {
   name: string
@@ -27,6 +29,14 @@ export interface ReportInput {
   maxFailures?: number
   /** A link to the run, shown at the bottom. */
   runUrl?: string
+  /** Coverage of the lines the change adds. */
+  patch?: PatchCoverage
+  /** Why there is no patch coverage, when there is none. */
+  patchNote?: string
+  /** Per changed file (as git names it), the blob URL its lines link to (`…/blob/<sha>/<path>`). */
+  blobUrls?: ReadonlyMap<string, string>
+  /** The path globs of min-coverage with their totals. */
+  paths?: readonly PathResult[]
 }
 
 export const fmtPercent = (p: number | undefined): string => (p === undefined ? 'n/a' : `${p.toFixed(2)}%`)
@@ -59,6 +69,7 @@ export function renderReport(r: ReportInput): string {
     ['Branches', fmtPercent(percent(t.branches)), `${t.branches.hit} / ${t.branches.found}`, deltaCell(r.delta?.branches)],
     ['Functions', fmtPercent(percent(t.functions)), `${t.functions.hit} / ${t.functions.found}`, '']
   ]
+  if (r.patch) rows.push(['Changed lines', fmtPercent(percent(r.patch.lines)), `${r.patch.lines.hit} / ${r.patch.lines.found}`, ''])
   const headers = r.delta ? ['', 'Coverage', 'Covered', `Δ vs ${r.delta.baseSha.slice(0, 7)}`] : ['', 'Coverage', 'Covered']
   const totalsTable = md.table(
     headers,
@@ -79,12 +90,81 @@ export function renderReport(r: ReportInput): string {
     md.heading(r.title, 2),
     verdict,
     totalsTable,
-    [testsLine, deltaLine].filter(Boolean).join(' '),
+    [testsLine, deltaLine, r.patch ? undefined : r.patchNote ? `_No patch coverage: ${md.inline(r.patchNote)}_` : undefined]
+      .filter(Boolean)
+      .join(' '),
     renderFailures(r.tests, r.maxFailures ?? 20),
+    r.patch ? renderPatch(r.patch, r.blobUrls, r.maxFiles) : undefined,
+    r.paths && r.paths.length > 0 ? renderPaths(r.paths) : undefined,
     renderLint(r.lint),
     r.delta && r.delta.files.length > 0 ? renderDeltaFiles(r.delta, r.maxFiles) : undefined,
     renderFiles(r.files, r.maxFiles),
     r.runUrl ? `[Run details](${r.runUrl})` : undefined
+  )
+}
+
+/** The changed lines no test ran, per file, each range linked to its lines. */
+export function renderPatch(patch: PatchCoverage, blobUrls: ReadonlyMap<string, string> | undefined, max: number): string {
+  const missed = patch.files.filter(f => f.uncovered.length > 0)
+  const range = `${patch.base.slice(0, 7)}..${patch.head.slice(0, 7)}`
+  const head =
+    patch.lines.found === 0
+      ? `**Changed lines:** none of the lines added in ${range} is coverable code.`
+      : missed.length === 0
+        ? `**Changed lines:** all ${patch.lines.found} coverable lines added in ${range} are covered.`
+        : `**Changed lines:** ${patch.lines.found - patch.lines.hit} of ${patch.lines.found} coverable lines added in ${range} are not covered.`
+  const link = (repoPath: string, [a, b]: [number, number]): string => {
+    const text = a === b ? `${a}` : `${a}-${b}`
+    const url = blobUrls?.get(repoPath)
+    return url ? `[${text}](${url}#L${a}${a === b ? '' : `-L${b}`})` : text
+  }
+  const rows = missed.slice(0, max).map(f => {
+    const ranges = lineRanges(f.uncovered)
+    const shown = ranges.slice(0, 20).map(r => link(f.repoPath, r))
+    return [
+      `\`${f.repoPath}\``,
+      `${f.lines.hit} / ${f.lines.found}`,
+      ranges.length > 20 ? `${shown.join(', ')}, … (${ranges.length - 20} more ranges)` : shown.join(', ')
+    ]
+  })
+  const more = missed.length > max ? `…and ${missed.length - max} more files.` : undefined
+  const unlisted =
+    patch.notInReports.length > 0
+      ? `${patch.notInReports.length} changed file${patch.notInReports.length === 1 ? ' is' : 's are'} in no coverage report: ${patch.notInReports
+          .slice(0, 10)
+          .map(p => `\`${p}\``)
+          .join(', ')}${patch.notInReports.length > 10 ? ', …' : ''}.`
+      : undefined
+  const totalsOnly =
+    patch.withoutLineData.length > 0
+      ? `${patch.withoutLineData.length} changed file${patch.withoutLineData.length === 1 ? ' has' : 's have'} totals only in the reports (no line data), so ${patch.withoutLineData.length === 1 ? 'it does' : 'they do'} not count.`
+      : undefined
+  // Table cells keep the links: they are escaped by md.table only for pipes and newlines.
+  return md.join(
+    md.heading('Changed lines without tests', 3),
+    head,
+    rows.length > 0 ? md.table(['File', 'Covered', 'Not covered (added lines)'], rows, ['left', 'right', 'left']) : undefined,
+    more,
+    [unlisted, totalsOnly].filter(Boolean).join(' ')
+  )
+}
+
+function renderPaths(paths: readonly PathResult[]): string {
+  const need = (p: PathResult) =>
+    [p.threshold.line !== undefined ? `lines ${p.threshold.line}%` : '', p.threshold.branch !== undefined ? `branches ${p.threshold.branch}%` : '']
+      .filter(Boolean)
+      .join(', ')
+  const rows = paths.map(p => [
+    `\`${p.threshold.glob}\``,
+    p.totals.files,
+    fmtPercent(percent(p.totals.lines)),
+    fmtPercent(percent(p.totals.branches)),
+    need(p),
+    p.violations.length === 0 ? '✅' : '❌'
+  ])
+  return md.join(
+    md.heading('Coverage by path', 3),
+    md.table(['Path', 'Files', 'Lines', 'Branches', 'Minimum', ''], rows, ['left', 'right', 'right', 'right', 'left', 'center'])
   )
 }
 
@@ -164,9 +244,20 @@ export function commentMarker(workflow: string, job: string, id = ''): string {
 export const COMMENT_LIMIT = 60_000
 
 export function renderComment(marker: string, report: ReportInput): string {
+  return `${marker}\n${fitReport(report, COMMENT_LIMIT - marker.length - 1)}`
+}
+
+/** The report within `room` characters: fewer file rows and failures first, then only the verdict and totals. */
+export function fitReport(report: ReportInput, room: number): string {
   for (const maxFiles of [report.maxFiles, 25, 10, 0]) {
-    const body = `${marker}\n${renderReport({ ...report, maxFiles, maxFailures: maxFiles === 0 ? 3 : 10 })}`
-    if (body.length <= COMMENT_LIMIT) return body
+    const body = renderReport({ ...report, maxFiles, maxFailures: maxFiles === 0 ? 3 : 10 })
+    if (body.length <= room) return body
   }
-  return `${marker}\n${renderReport({ ...report, files: [], maxFiles: 0, tests: report.tests && { ...report.tests, failed: [] } }).slice(0, COMMENT_LIMIT - marker.length - 1)}`
+  return renderReport({
+    ...report,
+    files: [],
+    maxFiles: 0,
+    tests: report.tests && { ...report.tests, failed: [] },
+    ...(report.patch ? { patch: { ...report.patch, files: [] } } : {})
+  }).slice(0, room)
 }

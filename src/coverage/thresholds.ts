@@ -1,4 +1,6 @@
-import { percent, type Counter, type CoverageTotals } from './model.js'
+import { minimatch } from 'minimatch'
+import { percent, totals, type Counter, type CoverageTotals, type FileCoverage } from './model.js'
+import type { PatchCoverage } from './patch.js'
 
 export interface MinCoverage {
   line?: number
@@ -44,11 +46,114 @@ export function parseMinCoverage(text: string): MinCoverage | string {
   return out
 }
 
+/** A minimum for the files under one path glob (`crates/relay/**: 90/75`). */
+export interface PathThreshold extends MinCoverage {
+  glob: string
+}
+
+export interface Thresholds {
+  /** For the totals of every report. */
+  total: MinCoverage
+  paths: PathThreshold[]
+}
+
+/**
+ * The whole `min-coverage` input: one line for the totals (`80/60`), and lines `<glob>: <spec>`
+ * for the files under a path (a monorepo's packages, each with its own bar). Returns a problem
+ * message instead of throwing.
+ */
+export function parseThresholds(text: string): Thresholds | string {
+  const out: Thresholds = { total: {}, paths: [] }
+  let sawTotal = false
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const at = line.search(/:\s/)
+    const where = text.includes('\n') ? `line ${i + 1}: ` : ''
+    if (at === -1 && !line.endsWith(':')) {
+      if (sawTotal) return `${where}a second totals line ${JSON.stringify(line)}; give one, and <glob>: <spec> lines for paths`
+      const spec = parseMinCoverage(line)
+      if (typeof spec === 'string') return `${where}${spec}`
+      out.total = spec
+      sawTotal = true
+      continue
+    }
+    const glob = (at === -1 ? line.slice(0, -1) : line.slice(0, at)).trim()
+    const spec = parseMinCoverage(at === -1 ? '' : line.slice(at + 1))
+    if (typeof spec === 'string') return `${where}${glob}: ${spec}`
+    if (spec.line === undefined && spec.branch === undefined) return `${where}${glob}: no percentage after the glob`
+    out.paths.push({ glob, ...spec })
+  }
+  return out
+}
+
 export interface Violation {
-  metric: 'line' | 'branch'
+  metric: 'line' | 'branch' | 'patch'
+  /** The path glob whose files missed it; none for the totals. */
+  glob?: string
   actual: number | undefined
   minimum: number
   message: string
+}
+
+export interface PathResult {
+  threshold: PathThreshold
+  totals: CoverageTotals
+  violations: Violation[]
+}
+
+/** Each path glob's totals against its minimum. A glob no file matches is a violation: a typo must not pass. */
+export function checkPathThresholds(files: readonly FileCoverage[], paths: readonly PathThreshold[]): PathResult[] {
+  return paths.map(threshold => {
+    const mine = files.filter(f => minimatch(f.path, threshold.glob, { dot: true, matchBase: !threshold.glob.includes('/') }))
+    const t = totals(mine)
+    if (mine.length === 0) {
+      const minimum = threshold.line ?? threshold.branch ?? 0
+      return {
+        threshold,
+        totals: t,
+        violations: [
+          {
+            metric: threshold.line !== undefined ? 'line' : 'branch',
+            glob: threshold.glob,
+            actual: undefined,
+            minimum,
+            message: `min-coverage ${threshold.glob} matches no file of the coverage reports (their paths are relative to the workspace)`
+          }
+        ]
+      }
+    }
+    const violations = checkThresholds(t, threshold).map(v => ({
+      ...v,
+      glob: threshold.glob,
+      message: v.message.replace(/^(line|branch) coverage/, `$1 coverage of ${threshold.glob}`).replace(/min-coverage /, `min-coverage ${threshold.glob}: `)
+    }))
+    return { threshold, totals: t, violations }
+  })
+}
+
+/** `min-patch-coverage` against the changed lines. No coverable changed line meets any minimum. */
+export function checkPatchThreshold(patch: PatchCoverage, minimum: number | undefined): Violation[] {
+  if (minimum === undefined || patch.lines.found === 0) return []
+  if ((patch.lines.hit / patch.lines.found) * 100 >= minimum) return []
+  return [
+    {
+      metric: 'patch',
+      actual: percent(patch.lines),
+      minimum,
+      message: `patch coverage is ${percent(patch.lines)}% (${patch.lines.hit} of ${patch.lines.found} changed lines), below min-patch-coverage ${minimum}%`
+    }
+  ]
+}
+
+/** One percentage (`min-patch-coverage`), or a problem message. */
+export function parsePercent(text: string, what: string): number | undefined | string {
+  const t = text.trim().replace(/%$/, '')
+  if (t === '') return undefined
+  if (!/^\d+(\.\d+)?$/.test(t)) return `${JSON.stringify(text.trim())} is not a percentage`
+  const n = Number(t)
+  if (n > 100) return `${what} ${n}% can never be reached; use a percentage from 0 to 100`
+  return n
 }
 
 /** Every threshold that the totals miss, each with the figure and the threshold. */

@@ -15,6 +15,8 @@ export interface Annotation {
   level: AnnotationLevel
   message: string
   properties?: core.AnnotationProperties
+  /** Where the reader finds this one when it is left out (default: the `where` of the call). */
+  more?: string
 }
 
 /** The annotations to emit: each level's first ones, and a note for those over the budget (pure). */
@@ -34,10 +36,11 @@ export function withinBudget(
       continue
     }
     out.push(...mine.slice(0, perLevel - 1))
-    const left = mine.length - (perLevel - 1)
+    const dropped = mine.slice(perLevel - 1)
+    const places = [...new Set(dropped.map(a => a.more ?? where))].join('; ')
     out.push({
       level,
-      message: `${left} more ${level}s are not shown as annotations (GitHub shows ${perStep} per step): ${where}`
+      message: `${dropped.length} more ${level}s are not shown as annotations (GitHub shows ${perStep} per step): ${places}`
     })
   }
   return out
