@@ -2,6 +2,7 @@
 // check that each parser reads its format right, on reports the tools really produced here.
 import { parseCoverage } from '../../src/coverage/detect.js'
 import { totals, withCoverableCode } from '../../src/coverage/model.js'
+import { parseJunit } from '../../src/coverage/parse/junit.js'
 import { report } from './fixtures.js'
 
 const read = (path: string) => {
@@ -91,5 +92,121 @@ describe('tarpaulin on otlp-client (the relay crate): lcov, Cobertura and JSON o
     expect(Object.keys(fromLcov).every(p => p.startsWith('/work/main/otlp-client/src/'))).toBe(true)
     expect(byPath(cobertura)).toEqual(fromLcov)
     expect(byPath(json)).toEqual(fromLcov)
+  })
+})
+
+// Reports the tools wrote here (generate.sh lcov, grcov, jacoco, go), each checked against the
+// totals the tool itself printed.
+describe('lcov of gcc --coverage, two runs combined by lcov -a (one record per run and file)', () => {
+  const summary = report('lcov/summary.txt').text
+  const counts = (what: string) => {
+    const m = new RegExp(`${what}\\.+: [\\d.]+% \\((\\d+) of (\\d+) ${what}\\)`).exec(summary)!
+    return { hit: Number(m[1]), found: Number(m[2]) }
+  }
+
+  it("totals equal lcov --summary's for its combined file and for the two runs' files read together", () => {
+    const combined = read('lcov/combined.info')
+    const both = parseCoverage(`${report('lcov/a.info').text}${report('lcov/b.info').text}`, 'a.info+b.info')
+    for (const r of [combined, both]) {
+      const t = totals(r.files)
+      expect({ lines: t.lines, functions: t.functions, branches: t.branches, files: t.files }).toEqual({
+        lines: counts('lines'),
+        functions: counts('functions'),
+        branches: counts('branches'),
+        files: 2
+      })
+    }
+    expect(counts('lines')).toEqual({ hit: 17, found: 22 })
+  })
+
+  it('a line is covered when either run covered it; factorial, which neither ran, is the gap', () => {
+    const calc = read('lcov/combined.info').files.find(f => f.path.endsWith('/calc.c'))!
+    const missed = [...calc.lineHits!].filter(([, h]) => h === 0).map(([l]) => l)
+    expect(missed).toEqual([24, 25, 26, 27, 29])
+  })
+})
+
+describe('Go cover profile of go test -coverprofile', () => {
+  const profile = read('go/cover.out')
+  const func = report('go/cover-func.txt')
+    .text.trim()
+    .split('\n')
+    .filter(l => !l.startsWith('total:'))
+    .map(l => {
+      const [where, name, pct] = l.split(/\s+/)
+      return { line: Number(where!.split(':')[1]), name: name!, pct: Number(pct!.replace('%', '')) }
+    })
+
+  it('is recognised, with its import path', () => {
+    expect(profile.format).toBe('go-cover')
+    expect(profile.files.map(f => f.path)).toEqual(['example.com/sample/store/store.go'])
+  })
+
+  it("agrees with go tool cover -func: fully covered functions have no missed line, uncovered ones no covered line", () => {
+    const hits = profile.files[0]!.lineHits!
+    const starts = func.map(f => f.line)
+    for (const [i, f] of func.entries()) {
+      const end = starts[i + 1] ?? Infinity
+      const mine = [...hits].filter(([l]) => l >= f.line && l < end).map(([, h]) => h)
+      expect({ name: f.name, lines: mine.length > 0 }).toEqual({ name: f.name, lines: true })
+      if (f.pct === 100) expect({ name: f.name, missed: mine.filter(h => h === 0).length }).toEqual({ name: f.name, missed: 0 })
+      else if (f.pct === 0) expect({ name: f.name, covered: mine.filter(h => h > 0).length }).toEqual({ name: f.name, covered: 0 })
+      else expect({ name: f.name, both: mine.some(h => h > 0) && mine.some(h => h === 0) }).toEqual({ name: f.name, both: true })
+    }
+    // Lines of the blocks (statements are go's unit, lines this model's): Put's refused-key branch and Keys are missed.
+    expect(totals(profile.files).lines).toEqual({ hit: 13, found: 22 })
+  })
+})
+
+describe('JaCoCo XML of a Maven build (jacoco-maven-plugin)', () => {
+  const xml = read('jacoco/jacoco.xml')
+  // JaCoCo's CSV: one row per class, the tool's own counts.
+  const rows = report('jacoco/jacoco.csv')
+    .text.trim()
+    .split('\n')
+    .slice(1)
+    .map(l => l.split(','))
+  const sum = (col: number) => rows.reduce((n, r) => n + Number(r[col]), 0)
+
+  it("agrees with JaCoCo's CSV on lines, branches and methods", () => {
+    const t = totals(xml.files)
+    expect(xml.format).toBe('jacoco')
+    expect(t.lines).toEqual({ hit: sum(8), found: sum(7) + sum(8) })
+    expect(t.branches).toEqual({ hit: sum(6), found: sum(5) + sum(6) })
+    expect(t.functions).toEqual({ hit: sum(12), found: sum(11) + sum(12) })
+    expect(xml.files.map(f => f.path).sort()).toEqual(['com/acme/calc/Calc.java', 'com/acme/calc/Parser.java'])
+  })
+
+  it("names the never-called factorial's lines as uncovered", () => {
+    const calc = xml.files.find(f => f.path.endsWith('Calc.java'))!
+    const missed = [...calc.lineHits!].filter(([, h]) => h === 0).map(([l]) => l)
+    expect(missed).toEqual(expect.arrayContaining([29, 30, 31, 33]))
+  })
+})
+
+describe('coverlet-style Cobertura (.NET)', () => {
+  it('agrees with the totals on its root element, two types of one file merged', () => {
+    const r = read('coverlet/coverage.cobertura.xml')
+    const root = /<coverage [^>]*lines-covered="(\d+)" lines-valid="(\d+)" branches-covered="(\d+)" branches-valid="(\d+)"/.exec(
+      report('coverlet/coverage.cobertura.xml').text
+    )!
+    const t = totals(withCoverableCode(r.files))
+    expect(t.lines).toEqual({ hit: Number(root[1]), found: Number(root[2]) })
+    expect(t.branches).toEqual({ hit: Number(root[3]), found: Number(root[4]) })
+    expect(r.files.map(f => f.path)).toEqual(['/home/runner/work/shop/shop/src/Shop/Cart.cs'])
+  })
+})
+
+describe("surefire's JUnit XML of the same Maven build", () => {
+  it('counts the five tests, all passed', () => {
+    const { text, source } = report('jacoco/surefire-junit.xml')
+    const r = parseJunit(text, source)
+    expect({ tests: r.tests, passed: r.passed, failures: r.failures, errors: r.errors, skipped: r.skipped }).toEqual({
+      tests: 5,
+      passed: 5,
+      failures: 0,
+      errors: 0,
+      skipped: 0
+    })
   })
 })

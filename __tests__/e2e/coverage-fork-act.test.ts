@@ -2,16 +2,18 @@
  * The fork-safe two-workflow setup under a real runner (nektos/act, built from its Go module), with
  * the two workflows exactly as workflows-examples/ ships them:
  *   1. coverage-fork.yml on pull_request: the sample package's real tests, patch coverage on the
- *      caller repository's git history, the comment uploaded as an artifact to act's own artifact
- *      server (the Actions results service protocol), and no GitHub API write at all;
+ *      caller repository's git history, the comment uploaded as an artifact by @actions/artifact's
+ *      own client, and no GitHub REST API call at all;
  *   2. coverage-comment.yml on workflow_run: the artifact found and downloaded through GitHub's REST
  *      API, checked against the pull request, posted as the sticky comment.
- * GitHub's REST API is a loopback server speaking its documented shapes; it serves run 1's artifact
- * from where act's artifact server stored it.
+ * A loopback server plays GitHub: its REST API in the documented shapes, and the Actions results
+ * service the upload talks to (CreateArtifact, the signed blob upload in blocks, FinalizeArtifact).
+ * act's own artifact server cannot take the upload: it signs the URL with an unescaped `=` that
+ * @azure/storage-blob 12.31 drops, so every upload is refused as unauthorized (nektos/act#6021).
  */
 import { jest } from '@jest/globals'
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -74,7 +76,8 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
     git(service, 'add', '-A')
     git(service, 'commit', '-qm', 'base')
     base = git(service, 'rev-parse', 'HEAD')
-    // Seven added lines the new test runs, three (unused) it does not: 70% >= the example's 60.
+    // node's coverage lists every added line: jitterMs (7), two blank lines and unused's declaration
+    // run (module load), unused's body and brace do not: 10 of 12, above the example's 60%.
     const src = join(service, 'app/src/retry.mjs')
     writeFileSync(
       src,
@@ -110,30 +113,66 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
   })
   afterAll(() => new Promise<void>(resolve => server.close(() => resolve())))
 
-  const artifactZip = () => join(work, 'artifacts', String(RUN_ID), ARTIFACT, `${ARTIFACT}.zip`)
+  // The results service's store: blocks staged per blob, the committed zip per run and name.
+  const blocks = new Map<string, Buffer>()
+  const zips = new Map<string, Buffer>()
+  let resultsCalls: string[] = []
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw = ''
-    for await (const chunk of req) raw += String(chunk)
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const bytes = Buffer.concat(chunks)
+    const raw = bytes.toString('utf8')
     const url = new URL(req.url ?? '/', 'http://x')
     const path = url.pathname
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // The Actions results service (Twirp JSON), as @actions/artifact calls it with the runner's token.
+    if (path.startsWith('/twirp/github.actions.results.api.v1.ArtifactService/')) {
+      const method = path.split('/').at(-1)!
+      resultsCalls.push(method)
+      // protobuf's JSON names (snake_case), as the toolkit's Twirp client sends them.
+      const body = JSON.parse(raw) as { workflow_run_backend_id: string; name: string }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      if (method === 'CreateArtifact')
+        return void res.end(
+          JSON.stringify({
+            ok: true,
+            signed_upload_url: `${api}/results-blob/${body.workflow_run_backend_id}/${body.name}?sig=s`
+          })
+        )
+      if (method === 'FinalizeArtifact')
+        return void res.end(JSON.stringify({ ok: true, artifact_id: '9001' }))
+      return void res.end(JSON.stringify({ ok: false }))
+    }
+    // The signed blob URL: Azure's Put Block and Put Block List (or one Put Blob).
+    if (path.startsWith('/results-blob/')) {
+      const key = path.slice('/results-blob/'.length)
+      if (url.searchParams.get('comp') === 'block')
+        blocks.set(`${key}#${url.searchParams.get('blockid')}`, bytes)
+      else if (url.searchParams.get('comp') === 'blocklist') {
+        const ids = [...raw.matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]+)</g)].map(m => m[1]!)
+        zips.set(key, Buffer.concat(ids.map(id => blocks.get(`${key}#${id}`)!)))
+      } else zips.set(key, bytes)
+      res.writeHead(201, { etag: '"1"', 'last-modified': new Date().toUTCString() })
+      return void res.end()
+    }
     seen.push({
       method: req.method ?? '',
       path,
-      ...(raw ? { body: JSON.parse(raw) as { body?: string } } : {})
+      ...(raw && !path.startsWith('/blob/') ? { body: JSON.parse(raw) as { body?: string } } : {})
     })
     const send = (status: number, data: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers })
       res.end(JSON.stringify(data))
     }
-    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const repo = '/repos/acme/greeter'
+    const artifactZip = zips.get(`${RUN_ID}/${ARTIFACT}`)
     if (req.headers.authorization !== `token ${TOKEN}` && !path.startsWith('/blob/'))
       return send(401, { message: 'Bad credentials' })
     if (path === '/user') return send(403, { message: 'Resource not accessible by integration' })
     // GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts: from act's artifact store.
     if (path === `${repo}/actions/runs/${RUN_ID}/artifacts`) {
-      const have = existsSync(artifactZip()) && url.searchParams.get('name') === ARTIFACT
+      const have = artifactZip !== undefined && url.searchParams.get('name') === ARTIFACT
       return send(200, {
         total_count: have ? 1 : 0,
         artifacts: have
@@ -141,7 +180,7 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
               {
                 id: 9001,
                 name: ARTIFACT,
-                size_in_bytes: statSync(artifactZip()).size,
+                size_in_bytes: artifactZip!.length,
                 expired: false,
                 created_at: new Date().toISOString(),
                 workflow_run: { id: RUN_ID, head_sha: head }
@@ -155,7 +194,7 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
       return send(302, {}, { location: `${api}/blob/${RUN_ID}.zip?sig=x` })
     if (path === `/blob/${RUN_ID}.zip`) {
       res.writeHead(200, { 'content-type': 'application/zip' })
-      return void res.end(readFileSync(artifactZip()))
+      return void res.end(artifactZip)
     }
     if (path === `${repo}/pulls/42`)
       return send(200, {
@@ -183,11 +222,11 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
     payload: object,
     runId: number
   ): Promise<{ code: number | null; log: string }> {
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const eventFile = join(work, `${event}.json`)
     writeFileSync(eventFile, JSON.stringify(payload))
     const secrets = join(work, 'secrets.yml')
     writeFileSync(secrets, `GITHUB_TOKEN: ${TOKEN}\n`)
-    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     const args = [
       event,
       '--platform',
@@ -215,8 +254,9 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
       join(work, 'cache-server'),
       '--artifact-server-addr',
       '127.0.0.1',
+      // Without a path act gives the job no runtime token; its server is not what the job talks to.
       '--artifact-server-path',
-      join(work, 'artifacts'),
+      join(work, 'act-artifacts'),
       '--env',
       `GITHUB_RUN_ID=${runId}`,
       '--env',
@@ -228,13 +268,19 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
         env: {
           PATH: `${join(REPO_ROOT, 'node_modules/.bin')}:${process.env.PATH}`,
           HOME: process.env.HOME ?? '/root',
-          ACT_DISABLE_VERSION_CHECK: '1'
+          ACT_DISABLE_VERSION_CHECK: '1',
+          // act hands the job this URL as ACTIONS_RESULTS_URL: the loopback results service.
+          ACTIONS_RUNTIME_URL: `${api}/`
         }
       })
       let log = ''
       child.stdout.on('data', d => (log += String(d)))
       child.stderr.on('data', d => (log += String(d)))
-      child.on('close', code => resolve({ code, log }))
+      child.on('close', code => {
+        // Kept beside the run, for a person reading a failure.
+        writeFileSync(join(work, `act-${event}-${runId}.log`), log)
+        resolve({ code, log })
+      })
     })
   }
 
@@ -262,6 +308,7 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
 
   it('the test job uploads the comment and writes nothing to GitHub; the workflow_run job posts it', async () => {
     seen = []
+    resultsCalls = []
     const test = await runAct(
       'pull_request',
       'coverage-fork.yml',
@@ -278,9 +325,11 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
       RUN_ID
     )
     expect({ code: test.code, tail: test.log.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) })
-    expect(test.log).toContain(`artifact ${ARTIFACT} (id`)
-    expect(existsSync(artifactZip())).toBe(true)
-    // The test job holds no write token and made no GitHub API call at all.
+    expect(test.log).toContain(`artifact ${ARTIFACT} (id 9001`)
+    expect(resultsCalls).toEqual(['CreateArtifact', 'FinalizeArtifact'])
+    // A zip holding the comment file.
+    expect(zips.get(`${RUN_ID}/${ARTIFACT}`)!.subarray(0, 2).toString()).toBe('PK')
+    // The test job holds no write token and made no GitHub REST API call at all.
     expect(seen).toEqual([])
 
     const comment = await runAct('workflow_run', 'coverage-comment.yml', workflowRun(), RUN_ID + 1)
@@ -300,7 +349,7 @@ describe('coverage for a fork pull request: test job and comment job (workflows-
     expect(comments).toHaveLength(1)
     const body = comments[0]!.body
     expect(body.split('\n')[0]).toBe('<!-- otlp-deploy-actions/test-coverage:coverage/test -->')
-    expect(body).toContain('| Changed lines | 70.00% | 7 / 10 |')
+    expect(body).toContain('| Changed lines | 83.33% | 10 / 12 |')
     expect(body).toContain(`https://github.com/acme/greeter/blob/${head}/app/src/retry.mjs#L`)
     expect(comment.log).not.toContain(TOKEN)
   })

@@ -343,6 +343,9 @@ describe('sticky PR comment against a local GitHub API', () => {
   let comments: { id: number; body: string; html_url: string; user: { login: string; type: string } }[]
   let denyWrites: boolean
   let brokenApi: boolean
+  let holdLists = 0
+  const held: (() => void)[] = []
+  let posts = 0
 
   beforeAll(async () => {
     server = createServer((req, res) => void handle(req, res))
@@ -372,10 +375,24 @@ describe('sticky PR comment against a local GitHub API', () => {
     // The job's GITHUB_TOKEN is an installation token: GitHub refuses it GET /user, and its comments are the bot's.
     if (req.method === 'GET' && path === '/user')
       return send(403, { message: 'Resource not accessible by integration' })
-    if (req.method === 'GET' && path === '/repos/example/otlp-service/issues/42/comments')
+    if (req.method === 'GET' && path === '/repos/example/otlp-service/issues/42/comments') {
+      // A barrier: the first `holdLists` lists are answered together, so those runs race.
+      if (holdLists > 0) {
+        const snapshot = JSON.parse(JSON.stringify(comments)) as unknown
+        await new Promise<void>(resolve => {
+          held.push(resolve)
+          if (held.length >= holdLists) {
+            holdLists = 0
+            held.splice(0).forEach(r => r())
+          }
+        })
+        return send(200, snapshot)
+      }
       return send(200, comments)
+    }
     if (denyWrites) return send(403, { message: 'Resource not accessible by integration' })
     if (req.method === 'POST' && path === '/repos/example/otlp-service/issues/42/comments') {
+      posts++
       const c = {
         id: 100 + comments.length,
         body: body!.body!,
@@ -387,15 +404,23 @@ describe('sticky PR comment against a local GitHub API', () => {
     }
     const update = /^\/repos\/example\/otlp-service\/issues\/comments\/(\d+)$/.exec(path)
     if (req.method === 'PATCH' && update) {
-      const c = comments.find(x => x.id === Number(update[1]))!
+      const c = comments.find(x => x.id === Number(update[1]))
+      if (!c) return send(404, { message: 'Not Found' })
       c.body = body!.body!
       return send(200, c)
+    }
+    if (req.method === 'DELETE' && update) {
+      const at = comments.findIndex(x => x.id === Number(update[1]))
+      if (at === -1) return send(404, { message: 'Not Found' })
+      comments.splice(at, 1)
+      res.writeHead(204)
+      return void res.end()
     }
     send(404, { message: 'Not Found' })
   }
 
   const TOKEN = 'ghs_fakeTokenForTheLocalApi0123456789'
-  async function prRun(ws: string) {
+  async function prRun(ws: string, inputs: Record<string, string> = {}) {
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     return run({
       cwd: ws,
@@ -404,7 +429,8 @@ describe('sticky PR comment against a local GitHub API', () => {
         command: 'true',
         'coverage-files': 'lcov.info',
         'github-token': TOKEN,
-        'base-coverage': 'none'
+        'base-coverage': 'none',
+        ...inputs
       },
       env: { GITHUB_API_URL: api },
       github: { GITHUB_API_URL: api, GITHUB_WORKFLOW: 'CI', GITHUB_JOB: 'coverage' },
@@ -462,6 +488,42 @@ describe('sticky PR comment against a local GitHub API', () => {
     ])
     expect(comments[1]!.body).toContain('all good, merge it')
     expect(comments[2]!.user.login).toBe('github-actions[bot]')
+  })
+
+  it('comment-layout: sections: two packages finishing at once share one comment, a section each', async () => {
+    const api = mkdtempSync(join(tmpdir(), 'tc-sections-api-'))
+    const relay = mkdtempSync(join(tmpdir(), 'tc-sections-relay-'))
+    writeFileSync(join(api, 'lcov.info'), 'SF:packages/api/a.ts\nDA:1,1\nDA:2,0\nend_of_record\n')
+    writeFileSync(join(relay, 'lcov.info'), 'SF:crates/relay/lib.rs\nDA:1,1\nend_of_record\n')
+    // Both runs read the empty comment list, so both create: the read-back folds them into one.
+    holdLists = 2
+    posts = 0
+    const [a, b] = await Promise.all([
+      prRun(api, { title: 'api', 'comment-layout': 'sections' }),
+      prRun(relay, { title: 'relay', 'comment-layout': 'sections' })
+    ])
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0])
+    expect(posts).toBe(2)
+    const ours = comments.filter(c => c.user.login === 'github-actions[bot]')
+    expect(ours).toHaveLength(1)
+    const body = ours[0]!.body
+    expect(body.split('\n')[0]).toBe('<!-- otlp-deploy-actions/test-coverage:CI/sections -->')
+    expect(body.indexOf('<!-- section:api -->')).toBeGreaterThan(0)
+    expect(body.indexOf('<!-- section:relay -->')).toBeGreaterThan(body.indexOf('<!-- /section:api -->'))
+    expect(body).toContain('## api')
+    expect(body).toContain('| Lines | 50.00% | 1 / 2 |')
+    expect(body).toContain('## relay')
+    expect(body).toContain('| Lines | 100.00% | 1 / 1 |')
+
+    // A rerun of one package replaces its own section only.
+    writeFileSync(join(api, 'lcov.info'), 'SF:packages/api/a.ts\nDA:1,1\nDA:2,1\nend_of_record\n')
+    const again = await prRun(api, { title: 'api', 'comment-layout': 'sections' })
+    expect(again.exitCode).toBe(0)
+    const after = comments.filter(c => c.user.login === 'github-actions[bot]')
+    expect(after.map(c => c.id)).toEqual([ours[0]!.id])
+    expect(after[0]!.body).toContain('| Lines | 100.00% | 2 / 2 |')
+    expect(after[0]!.body).toContain('## relay')
+    expect(after[0]!.body).not.toContain('| Lines | 50.00% | 1 / 2 |')
   })
 
   it('skips the comment with a warning, not a failure, when the token may not write', async () => {
@@ -525,5 +587,40 @@ describe('annotations within what GitHub shows', () => {
       '7 more errors are not shown as annotations (GitHub shows 10 per step): the failed tests are listed in the job summary'
     )
     expect(errors[9]).toMatch(/15 tests? failed/)
+  })
+})
+
+describe('least exposure: the code under test gets no token', () => {
+  it("the test command's environment has no INPUT_* variable and none of the runner's tokens", async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'tc-env-'))
+    writeFileSync(join(ws, 'lcov.info'), 'SF:src/a.rs\nDA:1,1\nend_of_record\n')
+    const token = 'ghs_theJobTokenTheTestsMustNeverSee0123'
+    const runtime = 'eyJhbGciOiJIUzI1NiJ9.runtime-token-of-the-runner'
+    const r = await run({
+      cwd: ws,
+      inputs: {
+        preset: 'custom',
+        // What code under test would do to steal it: print its environment.
+        command: 'env | sort > seen-env.txt; env',
+        'coverage-files': 'lcov.info',
+        'github-token': token,
+        'base-coverage': 'none'
+      },
+      env: {
+        ACTIONS_RUNTIME_TOKEN: runtime,
+        GITHUB_TOKEN: token,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: runtime,
+        KEEP_ME: 'visible'
+      }
+    })
+    expect(r.exitCode).toBe(0)
+    const seen = readFileSync(join(ws, 'seen-env.txt'), 'utf8')
+    expect(seen).toContain('KEEP_ME=visible')
+    expect(seen).not.toContain(token)
+    expect(seen).not.toContain(runtime)
+    expect(
+      seen.split('\n').filter(l => /^(INPUT_|ACTIONS_RUNTIME_TOKEN|ACTIONS_ID_TOKEN|GITHUB_TOKEN=)/.test(l))
+    ).toEqual([])
+    expect(leaksSecret(r, token)).toBe(false)
   })
 })

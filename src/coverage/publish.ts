@@ -65,10 +65,13 @@ export async function publishComment(config: Config, ctx: CoverageContext, repor
       core.warning(`report-artifact: the event names no pull request head commit, so no comment file was written`)
       return undefined
     }
+    // Like the comment it carries, the artifact is a convenience: a failed upload is a warning.
     await group(`Upload the comment as artifact ${config.reportArtifact}`, async () => {
-      const { id, size } = await new DefaultArtifactClient().uploadArtifact(config.reportArtifact!, [path!], dir, { retentionDays: 7 })
+      const { id, size } = await new DefaultArtifactClient().uploadArtifact(config.reportArtifact!, [path!], dir, {
+        retentionDays: 7
+      })
       core.info(`artifact ${config.reportArtifact} (id ${id}, ${size} bytes): a mode: comment job posts it`)
-    })
+    }).catch((err: unknown) => core.warning(`report-artifact ${config.reportArtifact} was not uploaded: ${(err as Error).message}`))
     return path
   }
   if (!config.githubToken) {
