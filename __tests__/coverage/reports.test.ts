@@ -210,3 +210,20 @@ describe("surefire's JUnit XML of the same Maven build", () => {
     })
   })
 })
+
+describe('grcov lcov of the same gcc runs', () => {
+  it("agrees with grcov's covdir totals and its own LF/LH, FNF/FNH, BRF/BRH lines, and with lcov's numbers", () => {
+    const r = read('grcov/grcov.info')
+    const covdir = JSON.parse(report('grcov/covdir.json').text) as { linesCovered: number; linesTotal: number }
+    const text = report('grcov/grcov.info').text
+    const sum = (key: string) => [...text.matchAll(new RegExp(`^${key}:(\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0)
+    const t = totals(r.files)
+    expect(t.lines).toEqual({ hit: covdir.linesCovered, found: covdir.linesTotal })
+    expect(t.lines).toEqual({ hit: sum('LH'), found: sum('LF') })
+    expect(t.functions).toEqual({ hit: sum('FNH'), found: sum('FNF') })
+    expect(t.branches).toEqual({ hit: sum('BRH'), found: sum('BRF') })
+    // The same program and runs as the lcov fixture: the same totals.
+    expect(t).toEqual(totals(read('lcov/combined.info').files))
+    expect(r.files.map(f => f.path).sort()).toEqual(['calc.c', 'main.c'])
+  })
+})
