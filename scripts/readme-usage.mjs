@@ -11,19 +11,19 @@ export const ACTIONS = [
   {
     name: 'test-coverage',
     file: 'actions/test-coverage/action.yml',
-    uses: 'OWNER/otlp-deploy-actions/actions/test-coverage@v1'
+    uses: 'otlp-deploy-actions/otlp-deploy-actions/actions/test-coverage@v1'
   },
   {
     name: 'image-build',
     file: 'actions/image-build/action.yml',
-    uses: 'OWNER/otlp-deploy-actions/actions/image-build@v1'
+    uses: 'otlp-deploy-actions/otlp-deploy-actions/actions/image-build@v1'
   },
   {
     name: 'rollout',
     file: 'actions/rollout/action.yml',
-    uses: 'OWNER/otlp-deploy-actions/actions/rollout@v1'
+    uses: 'otlp-deploy-actions/otlp-deploy-actions/actions/rollout@v1'
   },
-  { name: 'deploy', file: 'action.yml', uses: 'OWNER/otlp-deploy-actions@v1' }
+  { name: 'deploy', file: 'action.yml', uses: 'otlp-deploy-actions/otlp-deploy-actions@v1' }
 ]
 
 function oneLine(text) {
