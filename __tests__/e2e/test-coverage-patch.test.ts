@@ -230,6 +230,26 @@ describe('patch coverage on a real git history', () => {
     ])
   })
 
+  it('a push whose previous tip is gone for good (a force push) warns instead of failing the patch minimum', async () => {
+    const ws = shallowCheckout(h, 'refs/pull/42/head')
+    const gone = 'e'.repeat(40)
+    const r = await run({
+      cwd: ws,
+      inputs: {
+        preset: 'npm',
+        'working-directory': 'app',
+        'base-coverage': 'none',
+        'min-patch-coverage': '80'
+      },
+      github: { GITHUB_SHA: h.head },
+      event: { name: 'push', payload: { before: gone, after: h.head, forced: true } }
+    })
+    expect(r.exitCode).toBe(0)
+    expect(r.annotations.filter(a => a.level === 'warning').map(a => a.message)).toEqual([
+      'min-patch-coverage 80% not checked: the base commit eeeeeee is not in the checkout and could not be fetched from origin; check out with fetch-depth: 0, or fetch it before this step'
+    ])
+  })
+
   it('a run without a base commit (workflow_dispatch) has no patch coverage and no patch verdict', async () => {
     const ws = shallowCheckout(h, 'refs/pull/42/head')
     const r = await run({

@@ -507,7 +507,7 @@ describe('sticky PR comment against a local GitHub API', () => {
     const ours = comments.filter(c => c.user.login === 'github-actions[bot]')
     expect(ours).toHaveLength(1)
     const body = ours[0]!.body
-    expect(body.split('\n')[0]).toBe('<!-- otlp-deploy-actions/test-coverage:CI/sections -->')
+    expect(body.split('\n')[0]).toBe('<!-- otlp-deploy-actions/test-coverage:CI sections -->')
     expect(body.indexOf('<!-- section:api -->')).toBeGreaterThan(0)
     expect(body.indexOf('<!-- section:relay -->')).toBeGreaterThan(body.indexOf('<!-- /section:api -->'))
     expect(body).toContain('## api')

@@ -118,7 +118,11 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
 
   const inputs: Record<string, string> = {}
   // The runner passes every declared input, its default when the workflow gives none.
-  for (const [name, spec] of Object.entries(meta.inputs)) inputs[inputVariable(name)] = spec.default ?? ''
+  // `${{ github.token }}` is the job's token: here there is none unless the test gives GITHUB_TOKEN.
+  const expression = (value: string) =>
+    value.replace(/\$\{\{\s*github\.token\s*\}\}/g, options.github?.GITHUB_TOKEN ?? '')
+  for (const [name, spec] of Object.entries(meta.inputs))
+    inputs[inputVariable(name)] = expression(spec.default ?? '')
   for (const [name, value] of Object.entries(options.inputs ?? {})) {
     if (!(name in meta.inputs)) throw new Error(`${options.action} declares no input named ${name}`)
     inputs[inputVariable(name)] = String(value)
@@ -141,8 +145,9 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     GITHUB_REPOSITORY: 'example/otlp-service',
     GITHUB_REPOSITORY_OWNER: 'example',
     GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: 'https://api.github.com',
-    GITHUB_GRAPHQL_URL: 'https://api.github.com/graphql',
+    // GitHub is never called from a test: a loopback port nothing listens on, unless a test serves one.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
+    GITHUB_GRAPHQL_URL: 'http://127.0.0.1:9/graphql',
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_REF: 'refs/heads/main',
     GITHUB_REF_NAME: 'main',

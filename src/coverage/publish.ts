@@ -21,7 +21,8 @@ const SECTION_ROOM = 20_000
 
 /** The comment's marker: per workflow, job and title, or per workflow when sections share it. */
 export function markerFor(config: Config, ctx: CoverageContext): string {
-  if (config.commentLayout === 'sections') return commentMarker(ctx.workflow, 'sections')
+  // A space cannot be in a job id, so this marker is never a job's.
+  if (config.commentLayout === 'sections') return commentMarker(`${ctx.workflow} sections`, '')
   return commentMarker(ctx.workflow, ctx.job, config.title === 'Test coverage' ? '' : config.title)
 }
 

@@ -90,7 +90,7 @@ export async function runCoverage(config: Config, ctx: CoverageContext): Promise
   const violations: Violation[] = [
     ...checkThresholds(sum, config.minCoverage.total),
     ...paths.flatMap(p => p.violations),
-    ...(patch.coverage ? checkPatchThreshold(patch.coverage, config.minPatchCoverage) : patchUnknown(config, patch))
+    ...(patch.coverage ? checkPatchThreshold(patch.coverage, config.minPatchCoverage) : patchUnknown(config, ctx, patch))
   ]
   run.annotations.push(...failureAnnotations(tests))
   if (depCache) await group(`Save ${depCache.what}`, () => saveEntry(depCache, depHit))
@@ -269,8 +269,14 @@ async function patchPhase(run: Run, files: FileCoverage[]): Promise<PatchPhase> 
 }
 
 /** A patch threshold that could not be checked fails, saying why; without a change to measure there is nothing to check. */
-function patchUnknown(config: Config, patch: PatchPhase): Violation[] {
+function patchUnknown(config: Config, ctx: CoverageContext, patch: PatchPhase): Violation[] {
   if (config.minPatchCoverage === undefined || !patch.unknown) return []
+  // A push's previous tip can be gone for good (a force push): no verdict then, only a warning. A
+  // pull request's base, or a base-sha given, is always there to fetch: missing, it fails.
+  if (!ctx.isPullRequest && !config.baseSha) {
+    core.warning(`min-patch-coverage ${config.minPatchCoverage}% not checked: ${patch.note}`)
+    return []
+  }
   return [
     {
       metric: 'patch',

@@ -26,10 +26,12 @@ export interface DeployConfig {
 export function parseConfig(inputs: Inputs): DeployConfig {
   const containers = inputs.list('containers', { commas: true, required: true })
   const build = readImageBuildConfig(inputs.view({ rename: BUILD_RENAMES, given: { push: 'true' } }))
+  // rollback-to: no build; the images come from the environment's last successful deployment.
+  const rollingBack = inputs.string('rollback-to') !== ''
   const rollout = parseRolloutConfig(
     inputs.view({
       rename: { ...ROLLOUT_RENAMES, images: 'containers' },
-      given: { images: containers.map(c => `${c}=${PENDING_IMAGE}`).join('\n') }
+      given: { images: rollingBack ? '' : containers.map(c => `${c}=${PENDING_IMAGE}`).join('\n') }
     })
   )
   return { build, rollout, containers }

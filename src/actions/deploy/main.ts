@@ -12,6 +12,11 @@ import { parseConfig } from './config.js'
  */
 export async function main(): Promise<void> {
   const config = readInputs(parseConfig)
+  if (config.rollout.record.rollbackTo) {
+    // Nothing to build: the last successful deployment's images are rolled out again.
+    await runRollout(config.rollout)
+    return
+  }
   await group('Check the release before building', () => checkRelease(config.rollout))
   const built = await runImageBuild(config.build)
   if (!built.imageRef) {

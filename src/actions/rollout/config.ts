@@ -5,11 +5,52 @@ import { parseWorkloadRef, type WorkloadRef } from '../../kube/objects.js'
 import type { RolloutConfig } from '../../kube/release/types.js'
 import { parseSmokeExpectation, type SmokeExpectation } from '../../kube/smoke.js'
 
+/** The GitHub deployment record of the release, and where a rollback-to release comes from. */
+export interface RecordConfig {
+  /** auto: when there is a token and a repository (on GitHub Actions). */
+  mode: 'auto' | 'true' | 'false'
+  environment: string
+  /** Default: the first smoke URL. */
+  environmentUrl: string | undefined
+  token: string
+  /** Take the images of the environment's last successful deployment instead of `images`. */
+  rollbackTo: 'last-success' | undefined
+}
+
 /** What the rollout needs, plus where the credentials come from. */
 export interface ActionConfig extends RolloutConfig {
   /** Kubeconfig content; empty means KUBECONFIG or in-cluster. */
   kubeconfig: string
   context: string
+  record: RecordConfig
+}
+
+export function parseRecordConfig(inputs: Inputs): RecordConfig {
+  const mode = inputs.enum('deployment', ['auto', 'true', 'false'] as const) ?? 'auto'
+  const environment = inputs.string('environment') || 'production'
+  if (!/^[^\r\n]{1,255}$/.test(environment))
+    inputs.problem('environment', 'is not an environment name (1 to 255 characters, one line)')
+  const environmentUrl = inputs.string('environment-url') || undefined
+  if (
+    environmentUrl !== undefined &&
+    (!URL.canParse(environmentUrl) || !/^https?:$/.test(new URL(environmentUrl).protocol))
+  )
+    inputs.problem('environment-url', `${JSON.stringify(environmentUrl)} is not an http(s) URL`)
+  const token = inputs.secret('github-token')
+  const rollbackText = inputs.string('rollback-to')
+  if (rollbackText !== '' && rollbackText !== 'last-success')
+    inputs.problem(
+      'rollback-to',
+      `${JSON.stringify(rollbackText)}: the one choice is last-success (or empty)`
+    )
+  const rollbackTo = rollbackText === 'last-success' ? ('last-success' as const) : undefined
+  if (rollbackTo && token === '')
+    inputs.problem(
+      'github-token',
+      'is required with rollback-to: the last successful deployment is read from GitHub'
+    )
+  if (mode === 'true' && token === '') inputs.problem('github-token', 'is empty but deployment is true')
+  return { mode, environment, environmentUrl, token, rollbackTo }
 }
 
 export function parseConfig(inputs: Inputs): ActionConfig {
@@ -81,7 +122,13 @@ export function parseConfig(inputs: Inputs): ActionConfig {
   if (manifests.length > 0 && workloadText !== '') {
     inputs.problem('workload', 'cannot be combined with manifests; pin images in the manifests instead')
   }
-  if (workloadText !== '' && pins.pins.length === 0) {
+  const record = parseRecordConfig(inputs)
+  if (record.rollbackTo && pins.pins.length > 0)
+    inputs.problem(
+      'images',
+      'must be empty with rollback-to: the images come from the last successful deployment'
+    )
+  if (workloadText !== '' && pins.pins.length === 0 && !record.rollbackTo) {
     inputs.problem(
       'images',
       `is required with workload ${JSON.stringify(workloadText)}: give container=image pins`
@@ -105,6 +152,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     readinessRules,
     applyset,
     prune,
-    rollback
+    rollback,
+    record
   }
 }

@@ -13,6 +13,17 @@ import { KubeClient } from '../../kube/client.js'
 import { prepareRelease } from '../../kube/release/plan.js'
 import { rollout } from '../../kube/release/rollout.js'
 import type { RolloutResult } from '../../kube/release/types.js'
+import {
+  findLastSuccess,
+  finishDeployment,
+  PAYLOAD_SCHEMA,
+  startDeployment,
+  type DeploymentFacts,
+  type DeploymentRecord,
+  type DeploymentTarget,
+  type ReleaseEnd
+} from '../../github/deployments.js'
+import type { WorkloadOutcome } from '../../kube/release/types.js'
 import { parseConfig, type ActionConfig } from './config.js'
 
 export async function main(): Promise<void> {
@@ -59,8 +70,11 @@ export async function checkRelease(config: ActionConfig): Promise<void> {
   }
 }
 
-export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
+export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
   const started = Date.now()
+  const github = recordTarget(given)
+  const config = github && given.record.rollbackTo ? await withLastSuccess(given, github.target) : given
+  let record: DeploymentRecord | undefined
   let result: RolloutResult | undefined
   let client: KubeClient | undefined
   try {
@@ -70,9 +84,14 @@ export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
       cwd: process.env.GITHUB_WORKSPACE || process.cwd(),
       log: line => core.info(line),
       warn: line => core.warning(line),
-      group
+      group,
+      beforeChange: async (workloads, images) => {
+        if (github) record = await openRecord(config, github, workloads, images)
+      }
     })
   } catch (err) {
+    if (github && record)
+      await closeRecord(github, record, { result: 'error', reason: errorMessage(err).split('\n')[0]! })
     // Failed before or during the change: still say so in the outputs and the summary.
     const reason = errorMessage(err).split('\n')[0]!
     setOutputs({
@@ -108,6 +127,13 @@ export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
       action: a.action
     }))
   })
+  if (github && record)
+    await closeRecord(github, record, {
+      result: result.result,
+      revision: result.revision,
+      previousRevision: result.previousRevision,
+      reason: result.failureReason
+    })
   await appendSummary(result.summary)
   for (const problem of result.prune?.problems ?? []) core.warning(`prune: ${problem}`)
   core.info(`${result.requests} API requests`)
@@ -126,4 +152,96 @@ export async function runRollout(config: ActionConfig): Promise<RolloutResult> {
     })
   }
   return result
+}
+
+/** Where the deployment record goes, or undefined when there is none to keep (off, or not on GitHub). */
+function recordTarget(
+  config: ActionConfig
+): { target: DeploymentTarget; facts: DeploymentFacts } | undefined {
+  const { record } = config
+  const [owner = '', repo = ''] = (process.env.GITHUB_REPOSITORY ?? '').split('/')
+  const sha = process.env.GITHUB_SHA ?? ''
+  if (record.mode === 'false' && !record.rollbackTo) return undefined
+  if (!record.token || !owner || !repo || !sha) {
+    if (record.mode === 'true' || record.rollbackTo)
+      throw new ActionError(
+        'deployment records need GITHUB_REPOSITORY, GITHUB_SHA and github-token, and one of them is empty'
+      )
+    core.info('no GitHub deployment record: not on GitHub Actions, or github-token is empty')
+    return undefined
+  }
+  const server = process.env.GITHUB_SERVER_URL || 'https://github.com'
+  const runId = process.env.GITHUB_RUN_ID
+  return {
+    target: { token: record.token, owner, repo, environment: record.environment },
+    facts: {
+      sha,
+      ref: process.env.GITHUB_REF_NAME || sha,
+      logUrl: runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined,
+      environmentUrl: record.environmentUrl ?? config.smoke.urls[0]
+    }
+  }
+}
+
+/** rollback-to: last-success: the images of the environment's last successful deployment. */
+async function withLastSuccess(config: ActionConfig, target: DeploymentTarget): Promise<ActionConfig> {
+  const last = await group(`Last successful deployment to ${target.environment}`, () =>
+    findLastSuccess(target)
+  )
+  if (!last)
+    throw new ActionError(
+      `rollback-to: last-success found no successful deployment of this suite to ${target.environment}`,
+      {
+        hint: 'A deployment counts when its latest status is success and its payload lists the images (the rollout writes both).'
+      }
+    )
+  const images = Object.entries(last.payload.images).map(([container, image]) => ({
+    container,
+    image,
+    byDigest: /@sha256:[0-9a-f]{64}$/.test(image)
+  }))
+  core.info(
+    `rolling back to deployment ${last.id} (commit ${last.sha.slice(0, 7)}): ${images.map(i => `${i.container}=${i.image}`).join(', ')}`
+  )
+  return { ...config, images }
+}
+
+async function openRecord(
+  config: ActionConfig,
+  github: { target: DeploymentTarget; facts: DeploymentFacts },
+  workloads: readonly WorkloadOutcome[],
+  images: Record<string, string>
+): Promise<DeploymentRecord | undefined> {
+  const names = workloads.map(w => `${w.target.kind.toLowerCase()}/${w.target.name}`)
+  const r = await startDeployment(
+    github.target,
+    github.facts,
+    {
+      schema: PAYLOAD_SCHEMA,
+      images,
+      workloads: names,
+      namespace: workloads[0]?.target.namespace ?? config.namespace,
+      previousRevision: workloads[0]?.previousRevision ?? ''
+    },
+    `${config.record.rollbackTo ? 'Rollback to the last success: ' : ''}${names.join(', ') || 'release'}`.slice(
+      0,
+      140
+    )
+  )
+  if (!r.ok) {
+    core.warning(`GitHub deployment record skipped: ${r.reason}`)
+    return undefined
+  }
+  core.info(`GitHub deployment ${r.record.id} to ${github.target.environment}: in_progress`)
+  return r.record
+}
+
+async function closeRecord(
+  github: { target: DeploymentTarget; facts: DeploymentFacts },
+  record: DeploymentRecord,
+  end: ReleaseEnd
+): Promise<void> {
+  const r = await finishDeployment(github.target, record, github.facts, end)
+  if (r.ok) core.info(`GitHub deployment ${record.id}: ${r.state}`)
+  else core.warning(`GitHub deployment ${record.id} status not set: ${r.reason}`)
 }

@@ -62,6 +62,34 @@ export interface ReleasePlan {
 }
 
 /**
+ * The images the release runs, by container name (init containers too), as pinned: what a
+ * deployment record keeps so that `rollback-to` can pin them again (pure). A name two workloads
+ * give different images keeps the first: pins by container name cannot tell them apart.
+ */
+export function releaseImages(plan: ReleasePlan): Record<string, string> {
+  const out: Record<string, string> = {}
+  const add = (containers: readonly { name?: string; image?: string }[] | undefined) => {
+    for (const c of containers ?? []) if (c.name && c.image && !(c.name in out)) out[c.name] = c.image
+  }
+  if (plan.setImage) {
+    add(plan.setImage.containers)
+    add(plan.setImage.initContainers)
+    return out
+  }
+  for (const p of plan.objects) {
+    const spec = podTemplateOf(p.object)?.spec as
+      | {
+          containers?: { name?: string; image?: string }[]
+          initContainers?: { name?: string; image?: string }[]
+        }
+      | undefined
+    add(spec?.containers)
+    add(spec?.initContainers)
+  }
+  return out
+}
+
+/**
  * Reads, pins and dry-runs the release; throws one error naming every problem (input, file, line).
  * Pins with a placeholder image (the one-step action before its build) check everything but the
  * digest: that plan is for checking only, the release prepares again with the pushed digest.

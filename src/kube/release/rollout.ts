@@ -23,7 +23,7 @@ import { deleteCreated, restoreObjects, restorePlan } from './restore.js'
 import type { ObjectWait } from './wait-objects.js'
 import { objectsToWaitFor, waitForObjects } from './wait-objects.js'
 import type { ReleasePlan } from './plan.js'
-import { applySetImage, prepareRelease } from './plan.js'
+import { applySetImage, prepareRelease, releaseImages } from './plan.js'
 import { revisionNow, revisionsBefore, rollBack } from './rollback.js'
 import type { SmokeJob } from './smoke-job.js'
 import { runSmoke, smokeOutcome } from './smoke-job.js'
@@ -45,6 +45,7 @@ export async function rollout(config: RolloutConfig, adapters: RolloutAdapters):
   const ctx: Release = { config, client, log, group, timeline: new Timeline() }
   const plan = await phase(ctx, 'Validate', 'validate', () => prepareRelease(config, adapters))
   const workloads = await revisionsBefore(client, plan)
+  await adapters.beforeChange?.(workloads, releaseImages(plan))
   const { applied, applyError } = await phase(
     ctx,
     'Apply',

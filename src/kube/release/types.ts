@@ -45,6 +45,11 @@ export interface RolloutAdapters {
   log: (line: string) => void
   warn?: (line: string) => void
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+  /**
+   * Called once the release is validated and its workloads' revisions read, right before the first
+   * change (the GitHub deployment record starts there). An error it throws is not caught.
+   */
+  beforeChange?: (workloads: readonly WorkloadOutcome[], images: Record<string, string>) => Promise<void>
 }
 
 export type RolloutResultKind = 'success' | 'rolled-back' | 'failed'
