@@ -49,6 +49,7 @@ export function firstPartyContract(uses, firstParty) {
     const required = spec => Boolean(spec?.required) && !(spec && 'default' in spec)
     return {
       kind: 'reusable workflow',
+      permissions: neededPermissions(parse(readFileSync(file, 'utf8'))),
       inputs: new Map(Object.entries(call.inputs ?? {}).map(([k, v]) => [k, required(v)])),
       secrets: new Map(Object.entries(call.secrets ?? {}).map(([k, v]) => [k, Boolean(v?.required)])),
       outputs: new Set(Object.keys(call.outputs ?? {}))
@@ -65,6 +66,47 @@ export function firstPartyContract(uses, firstParty) {
     secrets: null,
     outputs: new Set(Object.keys(meta.outputs ?? {}))
   }
+}
+
+const LEVELS = { none: 0, read: 1, write: 2 }
+const SCOPES = [
+  'actions',
+  'attestations',
+  'checks',
+  'contents',
+  'deployments',
+  'discussions',
+  'id-token',
+  'issues',
+  'models',
+  'packages',
+  'pages',
+  'pull-requests',
+  'repository-projects',
+  'security-events',
+  'statuses'
+]
+
+/** A `permissions:` value as scope -> level (`read-all`, `write-all` and `{}` spelled out). */
+function grants(value) {
+  if (value === 'read-all' || value === 'write-all')
+    return new Map(SCOPES.map(s => [s, value === 'read-all' ? 'read' : 'write']))
+  return new Map(Object.entries(value && typeof value === 'object' ? value : {}))
+}
+
+/**
+ * What a reusable workflow's jobs ask for, scope -> [level, job]: GitHub refuses to start a call
+ * whose nested jobs ask for more than the caller grants ("is requesting 'deployments: write', but is
+ * only allowed 'none'"), so the caller must grant each of them.
+ */
+function neededPermissions(workflow) {
+  const out = new Map()
+  for (const [name, job] of Object.entries(workflow?.jobs ?? {})) {
+    for (const [scope, level] of grants(job?.permissions ?? workflow?.permissions)) {
+      if ((LEVELS[level] ?? 0) > (LEVELS[out.get(scope)?.[0]] ?? 0)) out.set(scope, [level, name])
+    }
+  }
+  return out
 }
 
 /** Findings of one `with:`/`secrets:` mapping against a contract's declared names. */
@@ -150,6 +192,8 @@ export function checkWorkflow(text, firstParty = new Map()) {
     }
     return contract
   }
+  // The permissions a job grants: its own, else the workflow's (GitHub's rule for a called workflow).
+  const topPermissions = isMap(doc.contents) ? doc.contents.toJSON().permissions : undefined
 
   const jobs = isMap(doc.contents) ? doc.contents.get('jobs', true) : null
   if (!isMap(jobs)) return findings
@@ -157,7 +201,18 @@ export function checkWorkflow(text, firstParty = new Map()) {
     const job = jobPair.value
     if (!isMap(job)) continue
     const jobUses = job.get('uses', true)
-    if (isScalar(jobUses)) checkUses(jobUses, job.get('with', true), job.get('secrets', true))
+    if (isScalar(jobUses)) {
+      const contract = checkUses(jobUses, job.get('with', true), job.get('secrets', true))
+      const granted = grants(job.toJSON().permissions ?? topPermissions)
+      for (const [scope, [level, nested]] of contract?.permissions ?? []) {
+        if ((LEVELS[granted.get(scope)] ?? 0) < LEVELS[level])
+          add(
+            jobUses,
+            'contract',
+            `\`${jobUses.value}\`: its job \`${nested}\` needs ${scope}: ${level}, which job \`${jobPair.key}\` does not grant; GitHub will not start the call`
+          )
+      }
+    }
     const steps = job.get('steps', true)
     if (!isSeq(steps)) continue
     const stepOutputs = new Map() // step id -> declared outputs of a first-party action

@@ -230,6 +230,37 @@ describe('GitHub deployment records of rollouts on the test bed', () => {
     expect(last.statuses.map(s => s.state)).toEqual(['in_progress', 'success'])
   })
 
+  it('the one-step action with rollback-to: last-success builds nothing and rolls the last good images out', async () => {
+    deployments = []
+    const ns = namespace('onestep')
+    const good = await rollout(ns, { environment: 'staging' }, { 'app.yaml': app('v1', 'ready') })
+    expect(good.exitCode).toBe(0)
+    kubectl('set', 'image', 'deployment/web', 'web=registry.testbed.invalid/otlp-deploy/web:v9', '-n', ns)
+    const r = await runAction({
+      action: 'deploy',
+      inputs: {
+        containers: 'web',
+        workload: 'deployment/web',
+        namespace: ns,
+        'rollback-to': 'last-success',
+        environment: 'staging',
+        'github-token': TOKEN,
+        timeout: '3m'
+      },
+      env: { KUBECONFIG: tb.KUBECONFIG },
+      github: { GITHUB_API_URL: api, GITHUB_SHA: SHA, GITHUB_RUN_ID: '78' },
+      timeoutMs: 400_000
+    })
+    expect({ exit: r.exitCode, log: r.exitCode === 0 ? '' : r.log.slice(-3000) }).toEqual({
+      exit: 0,
+      log: ''
+    })
+    expect(image(ns)).toBe('registry.testbed.invalid/otlp-deploy/web:v1')
+    // No build ran: no builder was looked for, nothing was pushed.
+    expect(r.log).not.toMatch(/buildx|buildah|Build and push/i)
+    expect(deployments.map(d => d.statuses.at(-1)!.state)).toEqual(['success', 'success'])
+  })
+
   it('rollback-to without any successful deployment fails before changing anything', async () => {
     deployments = []
     const ns = namespace('none')

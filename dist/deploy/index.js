@@ -79286,9 +79286,15 @@ const ROLLOUT_RENAMES = { context: 'kube-context' };
 const PENDING_IMAGE = 'pending.invalid/image:pending';
 function deploy_config_parseConfig(inputs) {
     const containers = inputs.list('containers', { commas: true, required: true });
-    const build = config_readImageBuildConfig(inputs.view({ rename: BUILD_RENAMES, given: { push: 'true' } }));
-    // rollback-to: no build; the images come from the environment's last successful deployment.
+    // rollback-to: no build; the images come from the environment's last successful deployment, so
+    // the build's own required input stands in (the build config is not used).
     const rollingBack = inputs.string('rollback-to') !== '';
+    const build = config_readImageBuildConfig(inputs.view({
+        rename: BUILD_RENAMES,
+        given: rollingBack && inputs.string('images') === ''
+            ? { push: 'true', images: 'rollback.invalid/unused' }
+            : { push: 'true' }
+    }));
     const rollout = rollout_config_parseConfig(inputs.view({
         rename: { ...ROLLOUT_RENAMES, images: 'containers' },
         given: { images: rollingBack ? '' : containers.map(c => `${c}=${PENDING_IMAGE}`).join('\n') }

@@ -25,9 +25,18 @@ export interface DeployConfig {
 
 export function parseConfig(inputs: Inputs): DeployConfig {
   const containers = inputs.list('containers', { commas: true, required: true })
-  const build = readImageBuildConfig(inputs.view({ rename: BUILD_RENAMES, given: { push: 'true' } }))
-  // rollback-to: no build; the images come from the environment's last successful deployment.
+  // rollback-to: no build; the images come from the environment's last successful deployment, so
+  // the build's own required input stands in (the build config is not used).
   const rollingBack = inputs.string('rollback-to') !== ''
+  const build = readImageBuildConfig(
+    inputs.view({
+      rename: BUILD_RENAMES,
+      given:
+        rollingBack && inputs.string('images') === ''
+          ? { push: 'true', images: 'rollback.invalid/unused' }
+          : { push: 'true' }
+    })
+  )
   const rollout = parseRolloutConfig(
     inputs.view({
       rename: { ...ROLLOUT_RENAMES, images: 'containers' },
