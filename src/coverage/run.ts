@@ -63,8 +63,16 @@ interface Run {
   annotations: Annotation[]
 }
 
-export async function runCoverage(config: Config, ctx: CoverageContext): Promise<CoverageRun> {
-  const run: Run = { config, ctx, workdir: workdirOf(config, ctx), annotations: [] }
+/**
+ * `annotations` is the caller's: what a phase found (lint, failed tests, uncovered lines) is there
+ * even when a later phase throws (no coverage report), so the caller can still show it.
+ */
+export async function runCoverage(
+  config: Config,
+  ctx: CoverageContext,
+  annotations: Annotation[] = []
+): Promise<CoverageRun> {
+  const run: Run = { config, ctx, workdir: workdirOf(config, ctx), annotations }
   const depCache = config.cache ? dependencyCacheFor(config, run.workdir) : undefined
   const depHit = depCache ? await group(`Restore ${depCache.what}`, () => restoreEntry(depCache)) : undefined
 

@@ -2,7 +2,7 @@ import * as github from '@actions/github'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { emitAnnotations } from '../../runtime/annotations.js'
+import { emitAnnotations, type Annotation } from '../../runtime/annotations.js'
 import { ActionError, appendSummary, readInputs, setOutputs } from '../../runtime/index.js'
 import { renderReport } from '../../coverage/markdown.js'
 import { postCommentFile, publishComment } from '../../coverage/publish.js'
@@ -18,7 +18,12 @@ export async function main(): Promise<void> {
     return
   }
 
-  const run = await runCoverage(config, ctx)
+  const annotations: Annotation[] = []
+  const run = await runCoverage(config, ctx, annotations).catch((err: unknown) => {
+    // What the phases before the failure found (lint findings, say) is still shown.
+    emitAnnotations(annotations, 'the log lists them', { error: 1 })
+    throw err
+  })
   const markdown = renderReport(run.report)
   const dir = join(ctx.temp, 'otlp-test-coverage')
   mkdirSync(dir, { recursive: true })
