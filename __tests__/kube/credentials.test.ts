@@ -4,7 +4,12 @@ import type { RequestOptions } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { User } from '@kubernetes/client-node/dist/config_types.js'
-import { ExecCredentials, parseExecCredential, TokenFileCredentials } from '../../src/kube/credentials.js'
+import {
+  ExecCredentials,
+  GitHubOidcCredentials,
+  parseExecCredential,
+  TokenFileCredentials
+} from '../../src/kube/credentials.js'
 import type { ExecConfig } from '../../src/kube/kubeconfig.js'
 import { childEnv } from '../../src/runtime/child-env.js'
 
@@ -193,5 +198,43 @@ describe('childEnv', () => {
       { keep: ['ACTIONS_RUNTIME_TOKEN'], add: { EXTRA: '1' } }
     )
     expect(env).toEqual({ PATH: '/bin', ACTIONS_RUNTIME_TOKEN: 'r', EXTRA: '1' })
+  })
+})
+
+describe('GitHubOidcCredentials', () => {
+  const jwt = (expSeconds: number) =>
+    `e30.${Buffer.from(JSON.stringify({ exp: expSeconds })).toString('base64url')}.sig`
+
+  it('asks for a token once, again when a quarter of its lifetime (at most a minute) is left, and after a 401', async () => {
+    const asked: string[] = []
+    let lifetime = 8
+    const source = new GitHubOidcCredentials('sts.amazonaws.com', async audience => {
+      asked.push(audience)
+      return jwt(Math.floor(Date.now() / 1000) + lifetime)
+    })
+    const opts: { headers?: Record<string, string> } = {}
+    await source.applyAuthentication({} as never, opts as never)
+    await source.applyAuthentication({} as never, opts as never)
+    expect(asked).toEqual(['sts.amazonaws.com'])
+    expect(opts.headers!.Authorization).toMatch(/^Bearer e30\./)
+    // 8 s of life: asked for again 2 s before its exp.
+    expect(source.refreshAt() - Date.now()).toBeLessThanOrEqual(6_000)
+    expect(source.refreshAt() - Date.now()).toBeGreaterThan(5_000)
+    // A 10-minute token is asked for again a minute before its exp.
+    lifetime = 600
+    expect(source.invalidate()).toBe(true)
+    await source.applyAuthentication({} as never, opts as never)
+    expect(asked).toHaveLength(2)
+    expect(Math.round((source.refreshAt() - Date.now()) / 1000)).toBe(540)
+    expect(source.description).toBe('GitHub Actions OIDC token (audience sts.amazonaws.com)')
+  })
+
+  it('says to grant id-token: write when the runner gives no token', async () => {
+    const source = new GitHubOidcCredentials('aud', () =>
+      Promise.reject(new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable'))
+    )
+    await expect(source.applyAuthentication({} as never, {} as never)).rejects.toThrow(
+      /the job's OIDC token for audience aud could not be had: Unable to get ACTIONS_ID_TOKEN_REQUEST_URL/
+    )
   })
 })

@@ -28968,7 +28968,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -57644,6 +57644,62 @@ function jwtExpiry(token) {
         return 0;
     }
 }
+/**
+ * The job's own OIDC token from GitHub Actions (`permissions: id-token: write`), for a cluster that
+ * trusts GitHub's issuer (EKS, GKE and AKS through their federation, a self-hosted API server
+ * through its JWT authenticator): no long-lived secret in the repository. `@actions/core`'s
+ * getIDToken asks the runner's token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) for the audience the
+ * cluster expects. A token is asked for again before it expires (a quarter of its lifetime, at most
+ * a minute, ahead), and after a 401, so a rollback late in a long run still authenticates.
+ */
+class GitHubOidcCredentials {
+    audience;
+    fetchToken;
+    fetches = 0;
+    token = '';
+    issuedAt = 0;
+    expiresAt = 0;
+    constructor(audience, fetchToken) {
+        this.audience = audience;
+        this.fetchToken = fetchToken;
+    }
+    get description() {
+        return `GitHub Actions OIDC token (audience ${this.audience})`;
+    }
+    isAuthProvider(user) {
+        return user.authProvider?.name === REFRESHED_PROVIDER;
+    }
+    async applyAuthentication(_user, opts) {
+        if (!this.token || Date.now() >= this.refreshAt())
+            await this.fetch();
+        setBearer(opts, this.token);
+    }
+    invalidate() {
+        this.token = '';
+        return true;
+    }
+    /** When to ask again: a quarter of the lifetime before exp, at most a minute before. */
+    refreshAt() {
+        const margin = Math.min(60_000, (this.expiresAt - this.issuedAt) / 4);
+        return this.expiresAt - margin;
+    }
+    async fetch() {
+        let token;
+        try {
+            token = await this.fetchToken(this.audience);
+        }
+        catch (err) {
+            throw new runtime/* ActionError */.lZ(`the job's OIDC token for audience ${this.audience} could not be had: ${err.message}`, {
+                hint: 'Give the job permissions: id-token: write (and run it on GitHub Actions, where the runner serves the token).'
+            });
+        }
+        (0,runtime/* maskValue */.QS)(token);
+        this.fetches++;
+        this.token = token;
+        this.issuedAt = Date.now();
+        this.expiresAt = jwtExpiry(token) || this.issuedAt + 5 * 60_000;
+    }
+}
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
@@ -57985,10 +58041,18 @@ function maskKubeconfigCredentials(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/kube/access.ts
+/**
+ * Access to one API server through @kubernetes/client-node: the checked context (kubeconfig.ts)
+ * becomes the library's KubeConfig, which supplies TLS, client certificates, basic auth and the
+ * proxy agent (http, https, socks5) of every request; credentials that expire (exec plugins, token
+ * files, OIDC) come from credentials.ts. The library is loaded only here, when the action connects: it is most of the
+ * bundle, and an input error should not wait for it.
+ */
 
 
 
-async function connectAccess(selected) {
+
+async function connectAccess(selected, oidcAudience) {
     const { KubeConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(752), __nccwpck_require__.e(935), __nccwpck_require__.e(361)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2361));
     const server = new URL(selected.cluster.server);
     const cluster = { ...selected.cluster };
@@ -57999,8 +58063,11 @@ async function connectAccess(selected) {
     // The library refuses http servers unless TLS checks are off; for http there is nothing to check.
     if (server.protocol === 'http:')
         cluster['insecure-skip-tls-verify'] = true;
-    const source = credentialSource(selected);
-    const user = { ...selected.user };
+    const source = oidcAudience
+        ? new GitHubOidcCredentials(oidcAudience, lib_core/* getIDToken */.V9)
+        : credentialSource(selected);
+    // With the job's OIDC token, the kubeconfig names the cluster only: none of its user's credentials is sent.
+    const user = oidcAudience ? {} : { ...selected.user };
     // Impersonation headers are set here, all of them (the library knows only `as`).
     delete user.as;
     delete user.tokenFile;
@@ -58176,7 +58243,7 @@ class KubeClient {
      * account), masking each credential, and prepares the connection. Sends no request.
      */
     static async connect(options = {}) {
-        return new KubeClient(await connectAccess(selectConfig(options)));
+        return new KubeClient(await connectAccess(selectConfig(options), options.oidcAudience));
     }
     close() {
         this.access.close();
@@ -71421,6 +71488,9 @@ function parseConfig(inputs) {
     if (kubeconfig !== '')
         maskKubeconfigCredentials(kubeconfig);
     const context = inputs.string('context');
+    const oidcAudience = inputs.string('kube-oidc-audience') || undefined;
+    if (oidcAudience !== undefined && !/^[^\s]{1,255}$/.test(oidcAudience))
+        inputs.problem('kube-oidc-audience', `${JSON.stringify(oidcAudience)} is not an audience (one word, no spaces)`);
     const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 600_000;
     const fieldManager = inputs.string('field-manager') || 'otlp-deploy-actions';
     if (fieldManager.length > 128)
@@ -71479,6 +71549,7 @@ function parseConfig(inputs) {
         workload,
         kubeconfig,
         context,
+        oidcAudience,
         timeoutMs,
         fieldManager,
         forceConflicts,
@@ -71510,7 +71581,11 @@ async function main() {
  * The one-step deploy action calls it with its own parsed config after the image is pushed.
  */
 async function connect(config) {
-    const client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context });
+    const client = await KubeClient.connect({
+        kubeconfig: config.kubeconfig,
+        context: config.context,
+        ...(config.oidcAudience ? { oidcAudience: config.oidcAudience } : {})
+    });
     lib_core/* info */.pq(`API server ${client.server.origin}, user ${client.user} (${client.access.description}), namespace ${config.namespace || client.defaultNamespace}; from ${client.access.origin}`);
     return client;
 }
@@ -71608,7 +71683,8 @@ async function runRollout(given) {
     await (0,runtime/* appendSummary */.fe)(result.summary);
     for (const problem of result.prune?.problems ?? [])
         lib_core/* warning */.$e(`prune: ${problem}`);
-    lib_core/* info */.pq(`${result.requests} API requests`);
+    const again = client?.reauthentications ?? 0;
+    lib_core/* info */.pq(`${result.requests} API requests${again ? `, ${again} of them sent again with a fresh credential after a 401` : ''}`);
     if (result.result === 'rolled-back') {
         throw new runtime/* ActionError */.lZ(`The release failed and was rolled back: ${result.failureReason}`, {
             hint: 'The previous revision is serving again. Fix the release (see the diagnostics above and in the job summary) and deploy again.'
@@ -81341,17 +81417,18 @@ exports.visitAsync = visitAsync;
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Yz: () => (/* binding */ core_debug),
+  Yz: () => (/* binding */ debug),
+  V9: () => (/* binding */ getIDToken),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
-  Pq: () => (/* binding */ core_setSecret),
+  Pq: () => (/* binding */ setSecret),
   z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getInput, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -81526,8 +81603,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -81620,7 +81699,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/node_modules/undici/index.js
 var undici = __nccwpck_require__(3368);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -81698,7 +81777,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -81744,7 +81823,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -82047,7 +82126,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -82058,7 +82137,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -82157,7 +82236,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -82172,7 +82251,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -82197,7 +82276,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -82220,7 +82299,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -82351,7 +82430,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -82409,13 +82488,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -82434,7 +82513,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -82453,13 +82532,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -82929,7 +83008,7 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
+function setSecret(secret) {
     command_issueCommand('add-mask', {}, secret);
 }
 /**
@@ -83051,7 +83130,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
+function debug(message) {
     command_issueCommand('debug', {}, message);
 }
 /**

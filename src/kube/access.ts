@@ -5,10 +5,17 @@
  * files, OIDC) come from credentials.ts. The library is loaded only here, when the action connects: it is most of the
  * bundle, and an input error should not wait for it.
  */
+import { getIDToken } from '@actions/core'
 import type { RequestOptions } from 'node:https'
 import { environmentProxy } from '../runtime/index.js'
 import type { CredentialSource, ExecClusterInfo } from './credentials.js'
-import { ExecCredentials, OidcCredentials, REFRESHED_PROVIDER, TokenFileCredentials } from './credentials.js'
+import {
+  ExecCredentials,
+  GitHubOidcCredentials,
+  OidcCredentials,
+  REFRESHED_PROVIDER,
+  TokenFileCredentials
+} from './credentials.js'
 import type { SelectedConfig } from './kubeconfig.js'
 import { impersonationHeaders } from './kubeconfig.js'
 
@@ -26,7 +33,7 @@ export interface KubeAccess {
   close(): void
 }
 
-export async function connectAccess(selected: SelectedConfig): Promise<KubeAccess> {
+export async function connectAccess(selected: SelectedConfig, oidcAudience?: string): Promise<KubeAccess> {
   const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js')
   const server = new URL(selected.cluster.server)
   const cluster: Record<string, unknown> = { ...selected.cluster }
@@ -36,8 +43,11 @@ export async function connectAccess(selected: SelectedConfig): Promise<KubeAcces
   // The library refuses http servers unless TLS checks are off; for http there is nothing to check.
   if (server.protocol === 'http:') cluster['insecure-skip-tls-verify'] = true
 
-  const source = credentialSource(selected)
-  const user: Record<string, unknown> = { ...selected.user }
+  const source = oidcAudience
+    ? new GitHubOidcCredentials(oidcAudience, getIDToken)
+    : credentialSource(selected)
+  // With the job's OIDC token, the kubeconfig names the cluster only: none of its user's credentials is sent.
+  const user: Record<string, unknown> = oidcAudience ? {} : { ...selected.user }
   // Impersonation headers are set here, all of them (the library knows only `as`).
   delete user.as
   delete user.tokenFile

@@ -113,7 +113,7 @@ export class KubeClient {
    * account), masking each credential, and prepares the connection. Sends no request.
    */
   static async connect(options: LoadOptions = {}): Promise<KubeClient> {
-    return new KubeClient(await connectAccess(selectConfig(options)))
+    return new KubeClient(await connectAccess(selectConfig(options), options.oidcAudience))
   }
 
   close(): void {

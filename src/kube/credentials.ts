@@ -356,3 +356,66 @@ export function jwtExpiry(token: string): number {
     return 0
   }
 }
+
+/**
+ * The job's own OIDC token from GitHub Actions (`permissions: id-token: write`), for a cluster that
+ * trusts GitHub's issuer (EKS, GKE and AKS through their federation, a self-hosted API server
+ * through its JWT authenticator): no long-lived secret in the repository. `@actions/core`'s
+ * getIDToken asks the runner's token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) for the audience the
+ * cluster expects. A token is asked for again before it expires (a quarter of its lifetime, at most
+ * a minute, ahead), and after a 401, so a rollback late in a long run still authenticates.
+ */
+export class GitHubOidcCredentials implements CredentialSource {
+  fetches = 0
+  private token = ''
+  private issuedAt = 0
+  private expiresAt = 0
+
+  constructor(
+    private readonly audience: string,
+    private readonly fetchToken: (audience: string) => Promise<string>
+  ) {}
+
+  get description(): string {
+    return `GitHub Actions OIDC token (audience ${this.audience})`
+  }
+
+  isAuthProvider(user: User): boolean {
+    return (user.authProvider as { name?: string } | undefined)?.name === REFRESHED_PROVIDER
+  }
+
+  async applyAuthentication(_user: User, opts: RequestOptions): Promise<void> {
+    if (!this.token || Date.now() >= this.refreshAt()) await this.fetch()
+    setBearer(opts, this.token)
+  }
+
+  invalidate(): boolean {
+    this.token = ''
+    return true
+  }
+
+  /** When to ask again: a quarter of the lifetime before exp, at most a minute before. */
+  refreshAt(): number {
+    const margin = Math.min(60_000, (this.expiresAt - this.issuedAt) / 4)
+    return this.expiresAt - margin
+  }
+
+  private async fetch(): Promise<void> {
+    let token: string
+    try {
+      token = await this.fetchToken(this.audience)
+    } catch (err) {
+      throw new ActionError(
+        `the job's OIDC token for audience ${this.audience} could not be had: ${(err as Error).message}`,
+        {
+          hint: 'Give the job permissions: id-token: write (and run it on GitHub Actions, where the runner serves the token).'
+        }
+      )
+    }
+    maskValue(token)
+    this.fetches++
+    this.token = token
+    this.issuedAt = Date.now()
+    this.expiresAt = jwtExpiry(token) || this.issuedAt + 5 * 60_000
+  }
+}

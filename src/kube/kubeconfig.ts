@@ -22,6 +22,8 @@ export interface LoadOptions {
   cwd?: string
   /** The in-cluster service account folder (a test points it at a mount of its own). */
   serviceAccountDir?: string
+  /** Authenticate with the job's GitHub Actions OIDC token for this audience, not the kubeconfig's user. */
+  oidcAudience?: string
 }
 
 /** A kubeconfig entry as written: `{name, cluster|user|context: {...}}`. */

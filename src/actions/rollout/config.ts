@@ -22,6 +22,8 @@ export interface ActionConfig extends RolloutConfig {
   /** Kubeconfig content; empty means KUBECONFIG or in-cluster. */
   kubeconfig: string
   context: string
+  /** Authenticate with the job's GitHub OIDC token for this audience (the kubeconfig names the cluster). */
+  oidcAudience: string | undefined
   record: RecordConfig
 }
 
@@ -77,6 +79,12 @@ export function parseConfig(inputs: Inputs): ActionConfig {
   const kubeconfig = inputs.string('kubeconfig')
   if (kubeconfig !== '') maskKubeconfigCredentials(kubeconfig)
   const context = inputs.string('context')
+  const oidcAudience = inputs.string('kube-oidc-audience') || undefined
+  if (oidcAudience !== undefined && !/^[^\s]{1,255}$/.test(oidcAudience))
+    inputs.problem(
+      'kube-oidc-audience',
+      `${JSON.stringify(oidcAudience)} is not an audience (one word, no spaces)`
+    )
   const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 600_000
   const fieldManager = inputs.string('field-manager') || 'otlp-deploy-actions'
   if (fieldManager.length > 128) inputs.problem('field-manager', 'is longer than 128 characters')
@@ -143,6 +151,7 @@ export function parseConfig(inputs: Inputs): ActionConfig {
     workload,
     kubeconfig,
     context,
+    oidcAudience,
     timeoutMs,
     fieldManager,
     forceConflicts,

@@ -35,7 +35,11 @@ export async function main(): Promise<void> {
  * The one-step deploy action calls it with its own parsed config after the image is pushed.
  */
 async function connect(config: ActionConfig): Promise<KubeClient> {
-  const client = await KubeClient.connect({ kubeconfig: config.kubeconfig, context: config.context })
+  const client = await KubeClient.connect({
+    kubeconfig: config.kubeconfig,
+    context: config.context,
+    ...(config.oidcAudience ? { oidcAudience: config.oidcAudience } : {})
+  })
   core.info(
     `API server ${client.server.origin}, user ${client.user} (${client.access.description}), namespace ${config.namespace || client.defaultNamespace}; from ${client.access.origin}`
   )
@@ -136,7 +140,10 @@ export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
     })
   await appendSummary(result.summary)
   for (const problem of result.prune?.problems ?? []) core.warning(`prune: ${problem}`)
-  core.info(`${result.requests} API requests`)
+  const again = client?.reauthentications ?? 0
+  core.info(
+    `${result.requests} API requests${again ? `, ${again} of them sent again with a fresh credential after a 401` : ''}`
+  )
   if (result.result === 'rolled-back') {
     throw new ActionError(`The release failed and was rolled back: ${result.failureReason}`, {
       hint: 'The previous revision is serving again. Fix the release (see the diagnostics above and in the job summary) and deploy again.'
