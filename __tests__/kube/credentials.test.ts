@@ -208,24 +208,27 @@ describe('GitHubOidcCredentials', () => {
   it('asks for a token once, again when a quarter of its lifetime (at most a minute) is left, and after a 401', async () => {
     const asked: string[] = []
     let lifetime = 8
+    let exp = 0
     const source = new GitHubOidcCredentials('sts.amazonaws.com', async audience => {
       asked.push(audience)
-      return jwt(Math.floor(Date.now() / 1000) + lifetime)
+      exp = Math.floor(Date.now() / 1000) + lifetime
+      return jwt(exp)
     })
     const opts: { headers?: Record<string, string> } = {}
     await source.applyAuthentication({} as never, opts as never)
     await source.applyAuthentication({} as never, opts as never)
     expect(asked).toEqual(['sts.amazonaws.com'])
     expect(opts.headers!.Authorization).toMatch(/^Bearer e30\./)
-    // 8 s of life: asked for again 2 s before its exp.
-    expect(source.refreshAt() - Date.now()).toBeLessThanOrEqual(6_000)
-    expect(source.refreshAt() - Date.now()).toBeGreaterThan(5_000)
-    // A 10-minute token is asked for again a minute before its exp.
+    // 7 to 8 s of life (exp is in whole seconds): asked for again a quarter of it before exp.
+    const early = exp * 1000 - source.refreshAt()
+    expect(early).toBeGreaterThanOrEqual(1_750 - 50)
+    expect(early).toBeLessThanOrEqual(2_000)
+    // A 10-minute token is asked for again exactly a minute before its exp.
     lifetime = 600
     expect(source.invalidate()).toBe(true)
     await source.applyAuthentication({} as never, opts as never)
     expect(asked).toHaveLength(2)
-    expect(Math.round((source.refreshAt() - Date.now()) / 1000)).toBe(540)
+    expect(source.refreshAt()).toBe(exp * 1000 - 60_000)
     expect(source.description).toBe('GitHub Actions OIDC token (audience sts.amazonaws.com)')
   })
 
