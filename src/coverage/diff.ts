@@ -96,3 +96,9 @@ export function lineRanges(lines: Iterable<number>): [number, number][] {
   }
   return out
 }
+
+/** Line numbers as `3-5, 9`, at most `limit` ranges (then `, …`). */
+export function formatRanges(lines: Iterable<number>, limit = Infinity): string {
+  const ranges = lineRanges(lines).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+  return ranges.length > limit ? `${ranges.slice(0, limit).join(', ')}, …` : ranges.join(', ')
+}

@@ -3,6 +3,7 @@
  * markdown read it. Counters are always present; per-line and per-branch hits only where the
  * format has them (istanbul's json-summary carries totals only).
  */
+import { formatRanges } from './diff.js'
 
 export interface Counter {
   hit: number
@@ -156,13 +157,8 @@ export function mergeTests(results: readonly TestResults[]): TestResults {
 /** Uncovered line numbers, for the per-file table, as compact ranges: `3-5, 9`. */
 export function uncoveredRanges(file: FileCoverage, limit = 12): string {
   if (!file.lineHits) return ''
-  const missed = [...file.lineHits].filter(([, h]) => h === 0).map(([l]) => l).sort((x, y) => x - y)
-  const ranges: string[] = []
-  for (let i = 0; i < missed.length; ) {
-    let j = i
-    while (j + 1 < missed.length && missed[j + 1] === missed[j]! + 1) j++
-    ranges.push(i === j ? `${missed[i]}` : `${missed[i]}-${missed[j]}`)
-    i = j + 1
-  }
-  return ranges.length > limit ? `${ranges.slice(0, limit).join(', ')}, …` : ranges.join(', ')
+  return formatRanges(
+    [...file.lineHits].filter(([, h]) => h === 0).map(([l]) => l),
+    limit
+  )
 }

@@ -2,7 +2,6 @@
  * Patch coverage (pure): of the lines a change adds, how many a test ran. Only added lines that the
  * reports list as coverable count; a comment or a blank line is neither covered nor missed.
  */
-import { lineRanges } from './diff.js'
 import { emptyCounter, percent, type Counter, type FileCoverage } from './model.js'
 
 export interface PatchFile {
@@ -125,10 +124,4 @@ function sharedSuffix(a: string, b: string): number {
   let n = 0
   while (n < x.length && n < y.length && x[x.length - 1 - n] === y[y.length - 1 - n]) n++
   return n === x.length || n === y.length ? n : 0
-}
-
-/** `12-14, 20` */
-export function formatRanges(lines: readonly number[], limit = Infinity): string {
-  const ranges = lineRanges(lines).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
-  return ranges.length > limit ? `${ranges.slice(0, limit).join(', ')}, …` : ranges.join(', ')
 }
