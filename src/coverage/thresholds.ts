@@ -123,12 +123,7 @@ export function checkPathThresholds(files: readonly FileCoverage[], paths: reado
         ]
       }
     }
-    const violations = checkThresholds(t, threshold).map(v => ({
-      ...v,
-      glob: threshold.glob,
-      message: v.message.replace(/^(line|branch) coverage/, `$1 coverage of ${threshold.glob}`).replace(/min-coverage /, `min-coverage ${threshold.glob}: `)
-    }))
-    return { threshold, totals: t, violations }
+    return { threshold, totals: t, violations: checkThresholds(t, threshold, threshold.glob) }
   })
 }
 
@@ -157,24 +152,30 @@ export function parsePercent(text: string, what: string): number | undefined | s
 }
 
 /** Every threshold that the totals miss, each with the figure and the threshold. */
-export function checkThresholds(t: CoverageTotals, min: MinCoverage): Violation[] {
+export function checkThresholds(t: CoverageTotals, min: MinCoverage, glob?: string): Violation[] {
   const out: Violation[] = []
+  // The files under a path glob are named in the message, and so is the glob's line of min-coverage.
+  const what = (metric: string) => `${metric} coverage${glob ? ` of ${glob}` : ''}`
+  const bar = (minimum: number) => `min-coverage ${glob ? `${glob}: ` : ''}${minimum}%`
   const check = (metric: 'line' | 'branch', counter: Counter, unit: string, minimum: number | undefined): void => {
     if (minimum === undefined) return
     const actual = percent(counter)
+    const scope = glob ? { glob } : {}
     if (actual === undefined) {
       out.push({
         metric,
+        ...scope,
         actual,
         minimum,
-        message: `${metric} coverage cannot be measured (the reports list no coverable ${unit}), so it cannot meet min-coverage ${minimum}%`
+        message: `${what(metric)} cannot be measured (the reports list no coverable ${unit}), so it cannot meet ${bar(minimum)}`
       })
     } else if ((counter.hit / counter.found) * 100 < minimum) {
       out.push({
         metric,
+        ...scope,
         actual,
         minimum,
-        message: `${metric} coverage is ${actual}% (${counter.hit} of ${counter.found} ${unit}), below min-coverage ${minimum}%`
+        message: `${what(metric)} is ${actual}% (${counter.hit} of ${counter.found} ${unit}), below ${bar(minimum)}`
       })
     }
   }
