@@ -8,7 +8,7 @@
  */
 import { realpathSync } from 'node:fs'
 import { posix, relative, resolve, sep } from 'node:path'
-import { run } from '../runtime/index.js'
+import { run, type RunResult } from '../runtime/index.js'
 import { parseAddedLines } from './diff.js'
 import type { ChangedFile } from './patch.js'
 
@@ -33,8 +33,7 @@ export async function changedLines(options: GitOptions): Promise<ChangedLines> {
   const remote = options.remote ?? 'origin'
   const log = options.log ?? (() => undefined)
   const fetched: string[] = []
-  const git = (...args: string[]) =>
-    run('git', ['-c', 'core.quotePath=false', ...args], { cwd: workspace, silent: true, allowFailure: true })
+  const git = gitIn(workspace)
   const fail = (reason: string): ChangedLines => ({ ok: false, reason, fetched })
 
   const top = await git('rev-parse', '--show-toplevel')
@@ -92,19 +91,20 @@ export async function changedLines(options: GitOptions): Promise<ChangedLines> {
 export async function linkCommits(workspace: string, tested: string, prHead: string | undefined, paths: readonly string[]): Promise<Map<string, string>> {
   const out = new Map(paths.map(p => [p, tested]))
   if (!prHead || prHead === tested || paths.length === 0) return out
-  const r = await run('git', ['-c', 'core.quotePath=false', 'diff', '--name-only', '-z', prHead, tested, '--', ...paths.map(p => `:(top)${p}`)], {
-    cwd: workspace,
-    silent: true,
-    allowFailure: true
-  })
+  const r = await gitIn(workspace)('diff', '--name-only', '-z', prHead, tested, '--', ...paths.map(p => `:(top)${p}`))
   if (r.exitCode !== 0) return out
   const differ = new Set(r.stdout.split('\0').filter(Boolean))
   for (const p of paths) if (!differ.has(p)) out.set(p, prHead)
   return out
 }
 
+/** git in the checkout, quiet, paths unquoted, a failure returned rather than thrown. */
+function gitIn(cwd: string): (...args: string[]) => Promise<RunResult> {
+  return (...args) => run('git', ['-c', 'core.quotePath=false', ...args], { cwd, silent: true, allowFailure: true })
+}
+
 async function mergeBaseOf(
-  git: (...args: string[]) => Promise<{ exitCode: number; stdout: string }>,
+  git: (...args: string[]) => Promise<RunResult>,
   a: string,
   b: string
 ): Promise<string | undefined> {
