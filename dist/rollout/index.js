@@ -71404,7 +71404,7 @@ async function findLastSuccess(target, scan = 30) {
         environment: target.environment,
         per_page: scan
     });
-    const withState = [];
+    // Newest first: the statuses of older deployments are read only until one is found.
     for (const d of data) {
         const statuses = await octokit.rest.repos.listDeploymentStatuses({
             owner: target.owner,
@@ -71412,11 +71412,13 @@ async function findLastSuccess(target, scan = 30) {
             deployment_id: d.id,
             per_page: 1
         });
-        withState.push({ id: d.id, sha: d.sha, payload: d.payload, latestState: statuses.data[0]?.state });
-        if (statuses.data[0]?.state === 'success' && lastSuccess(withState.slice(-1)))
-            break;
+        const found = lastSuccess([
+            { id: d.id, sha: d.sha, payload: d.payload, latestState: statuses.data[0]?.state }
+        ]);
+        if (found)
+            return found;
     }
-    return lastSuccess(withState);
+    return undefined;
 }
 async function setStatus(octokit, target, id, facts, state, description) {
     await octokit.rest.repos.createDeploymentStatus({
