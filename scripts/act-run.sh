@@ -8,7 +8,12 @@
 #     workflow calls `otlp-deploy-actions/otlp-deploy-actions/.github/workflows/deploy.yml@v1`;
 #   - `--local-repository otlp-deploy-actions/otlp-deploy-actions@v1=<snapshot>` makes act take that
 #     workflow and every action it names from a snapshot of this checkout (action.yml files, dist/,
-#     .github/workflows/: what a release tag holds), so nothing is fetched;
+#     .github/workflows/: what a release tag holds, committed in a Git repository of its own);
+#   - deploy.yml fetches its actions at its own commit (job.workflow_sha) from GITHUB_SERVER_URL,
+#     which points at a loopback Git server (__tests__/harness/git-http-server.mjs) serving that
+#     snapshot repository; act is built with tools/act/patches/ for the job.workflow_* context;
+#   - the first deploy pins deploy.yml by the snapshot's SHA while `v1` names a decoy whose bundles
+#     throw: it must run the pinned commit's bundles (their checksums are compared) in every job;
 #   - `actions/checkout` of the caller's own repository is never fetched: act copies the work tree instead;
 #   - jobs run on the host (`-P ubuntu-latest=-self-hosted`): no runner image is pulled;
 #   - act's notice check is disabled and its cache/artifact servers bind to 127.0.0.1.
@@ -62,7 +67,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-act=$(go_tool act "$ACT_VERSION" "$REPO_ROOT/tools/act" github.com/nektos/act)
+# act is built with the patches in tools/act/patches/ (each says what it adds and why), keyed by
+# version and patch content: job-workflow-context.patch gives act GitHub's job.workflow_* context,
+# which deploy.yml reads to run this repository's actions at its own commit.
+act_key="$ACT_VERSION-$(cat tools/act/patches/*.patch | sha256sum | cut -c1-12)"
+if [ ! -x "$(tool_path act "$act_key")" ]; then
+  act_module=$(patched_go_module "$REPO_ROOT/tools/act" github.com/nektos/act "v$ACT_VERSION" tools/act/patches/*.patch)
+fi
+act=$(go_tool act "$act_key" "${act_module:-/nonexistent}" github.com/nektos/act)
 # Flags of every run: jobs on the host, nothing fetched, no notice check, no file of the user's read,
 # act's cache and artifact servers on loopback.
 act_common=(
@@ -101,14 +113,19 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/act-run.XXXXXX")
 smoke_pid=''
+git_pid=''
+api_pid=''
 cleanup() {
   if [ -n "$smoke_pid" ]; then kill "$smoke_pid" 2>/dev/null || true; fi
+  if [ -n "$git_pid" ]; then kill "$git_pid" 2>/dev/null || true; fi
+  if [ -n "$api_pid" ]; then kill "$api_pid" 2>/dev/null || true; fi
   if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
-# 1. The release snapshot act substitutes for otlp-deploy-actions/otlp-deploy-actions@v1.
-snapshot="$work/otlp-deploy-actions"
+# 1. The release snapshot act substitutes for otlp-deploy-actions/otlp-deploy-actions@v1: a Git
+#    repository, served at $GITHUB_SERVER_URL/otlp-deploy-actions/otlp-deploy-actions.
+snapshot="$work/git/$FIRST_PARTY"
 mkdir -p "$snapshot/.github"
 if [ -n "$ref" ]; then
   git archive --format=tar "$ref" action.yml actions dist .github/workflows | tar -x -C "$snapshot"
@@ -125,12 +142,26 @@ fi
 for a in image-build rollout test-coverage; do
   [ -f "$snapshot/dist/$a/index.js" ] || die "dist/$a/index.js is missing${ref:+ at $ref}: run make build"
 done
+git -C "$snapshot" init -q -b main
+git -C "$snapshot" add -A
+git -C "$snapshot" -c user.name=act-run -c user.email=act-run@localhost commit -q -m "otlp-deploy-actions snapshot"
+snapshot_sha=$(git -C "$snapshot" rev-parse HEAD)
+# The decoy `v1` of the pinned run: the same files, but every bundle throws.
+decoy="$work/decoy-v1"
+mkdir -p "$decoy" && (cd "$snapshot" && git archive HEAD) | tar -x -C "$decoy"
+for f in "$decoy"/dist/*/index.js; do
+  echo 'throw new Error("the decoy v1 bundle ran instead of the pinned commit")' > "$f"
+done
 
 # 2. The caller: a fresh Git repository (act reads the commit, branch and remote from it).
 service="$work/service"
 mkdir -p "$service/.github/workflows"
 cp -r "$FIXTURE"/. "$service/"
 mv "$service"/*-caller.yml "$service/.github/workflows/"
+# The same caller with deploy.yml pinned by the snapshot's commit, as a careful user writes it.
+sed -e "s|/deploy.yml@$RELEASE_REF\$|/deploy.yml@$snapshot_sha # v1.0.0|" -e 's/^name: deploy-caller$/name: pinned-caller/' \
+  "$service/.github/workflows/deploy-caller.yml" > "$service/.github/workflows/pinned-caller.yml"
+grep -q "deploy.yml@$snapshot_sha" "$service/.github/workflows/pinned-caller.yml" || die "could not pin deploy.yml in pinned-caller.yml"
 cp workflows-examples/redeploy.yml "$service/.github/workflows/redeploy.yml"
 git -C "$service" init -q -b main
 git -C "$service" remote add origin https://github.com/acme/greeter.git
@@ -151,6 +182,25 @@ for _ in $(seq 50); do [ -s "$work/smoke.port" ] && break; sleep 0.1; done
 [ -s "$work/smoke.port" ] || die "the smoke endpoint did not start"
 smoke_url="http://127.0.0.1:$(cat "$work/smoke.port")/health"
 
+# 3'. The Git server deploy.yml fetches its own commit from (github.com's part).
+node __tests__/harness/git-http-server.mjs "$work/git" "$work/git.port" &
+git_pid=$!
+for _ in $(seq 50); do [ -s "$work/git.port" ] && break; sleep 0.1; done
+[ -s "$work/git.port" ] || die "the loopback Git server did not start"
+server_url="http://127.0.0.1:$(cat "$work/git.port")"
+
+# 3''. GitHub's REST API (deployment records) and the runner's OIDC token endpoint, on loopback. The
+#      token endpoint signs for acme/greeter in the `local` environment with the test bed's issuer key.
+github_token=ghs_actRunLoopbackToken0123456789abcdef
+id_request_token="act-run-id-token-request-0123456789"
+node __tests__/harness/github-api.mjs --port-file "$work/api.port" --token "$github_token" \
+  --request-token "$id_request_token" --mint-cli "${TESTBED_AUTH_CLI:-}" \
+  --repository acme/greeter --environment local 2> "$work/github-api.log" &
+api_pid=$!
+for _ in $(seq 50); do [ -s "$work/api.port" ] && break; sleep 0.1; done
+[ -s "$work/api.port" ] || die "the loopback GitHub API did not start"
+api_url="http://127.0.0.1:$(cat "$work/api.port")"
+
 # 4. The namespace and the deployer's Role exist before the deploy (a cluster admin's job). The
 # workflow's KUBECONFIG secret is the test bed's `deployer` identity, which may touch nothing else,
 # unless ACT_RUN_IDENTITY=admin.
@@ -163,15 +213,28 @@ if [ "${ACT_RUN_IDENTITY:-deployer}" = deployer ]; then
   "$KUBECTL" -n "$NAMESPACE" apply -f __tests__/fixtures/workflows/deployer-rbac.yaml >/dev/null
   deploy_kubeconfig=$KUBECONFIG_DEPLOYER
 fi
+# The identity the test bed's JWT authenticator gives acme/greeter's `local` environment jobs
+# (gha:<repository>:<environment>) gets the same Role, for the keyless rollback-caller.yml; its
+# KUBECONFIG secret names the cluster only.
+sed 's/^\(  *name: \)deployer$/\1"gha:acme\/greeter:local"/' __tests__/fixtures/workflows/deployer-rbac.yaml \
+  | "$KUBECTL" -n "$NAMESPACE" apply -f - >/dev/null
+"$KUBECTL" config view --raw --minify -o json | jq --arg ns "$NAMESPACE" '{
+  apiVersion: "v1", kind: "Config", clusters: .clusters,
+  users: [{name: "github-actions", user: {}}],
+  contexts: [{name: "ci", context: {cluster: .clusters[0].name, user: "github-actions", namespace: $ns}}],
+  "current-context": "ci"}' > "$work/cluster-only.kubeconfig"
 
 # 5. Secrets (YAML, so the kubeconfig keeps its newlines), variables and the push event.
-jq -n --rawfile kubeconfig "$deploy_kubeconfig" --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" \
-  '{KUBECONFIG: $kubeconfig, REGISTRY_USERNAME: $user, REGISTRY_PASSWORD: $password}' > "$work/secrets.yml"
+jq -n --rawfile kubeconfig "$deploy_kubeconfig" --rawfile cluster "$work/cluster-only.kubeconfig" \
+  --arg user "$REGISTRY_USERNAME" --arg password "$REGISTRY_PASSWORD" --arg token "$github_token" \
+  '{KUBECONFIG: $kubeconfig, KUBECONFIG_CLUSTER_ONLY: $cluster, REGISTRY_USERNAME: $user,
+    REGISTRY_PASSWORD: $password, GITHUB_TOKEN: $token}' > "$work/secrets.yml"
 chmod 600 "$work/secrets.yml"
 mkdir -p "$work/coverage-store"
 jq -n --arg registry "$REGISTRY" --arg ns "$NAMESPACE" --arg smoke "$smoke_url" --arg base "$TESTBED_BASE_IMAGE" \
-  --arg store "$work/coverage-store" \
-  '{REGISTRY: $registry, NAMESPACE: $ns, SMOKE_URL: $smoke, BASE_IMAGE: $base, COVERAGE_STORE: $store}' > "$work/vars.yml"
+  --arg store "$work/coverage-store" --arg aud "${TESTBED_GHA_AUDIENCE:-}" \
+  '{REGISTRY: $registry, NAMESPACE: $ns, SMOKE_URL: $smoke, BASE_IMAGE: $base, COVERAGE_STORE: $store,
+    OIDC_AUDIENCE: $aud}' > "$work/vars.yml"
 jq -n --arg sha "$sha" '{
   ref: "refs/heads/main", before: "0000000000000000000000000000000000000000", after: $sha,
   head_commit: {id: $sha, message: "greeter fixture"},
@@ -192,7 +255,12 @@ run_act() {
     "$act" "$event" "${act_common[@]}" \
       --workflows ".github/workflows/$workflow" \
       --eventpath "$event_file" \
-      --local-repository "$FIRST_PARTY@$RELEASE_REF=$snapshot" \
+      --local-repository "$FIRST_PARTY@$RELEASE_REF=${release_dir:-$snapshot}" \
+      --local-repository "$FIRST_PARTY@$snapshot_sha=$snapshot" \
+      --env GITHUB_SERVER_URL="$server_url" \
+      --env GITHUB_API_URL="$api_url" \
+      --env ACTIONS_ID_TOKEN_REQUEST_URL="$api_url/_runner/idtoken" \
+      --env ACTIONS_ID_TOKEN_REQUEST_TOKEN="$id_request_token" \
       --action-cache-path "$work/action-cache" \
       --cache-server-path "$work/cache-server" \
       --secret-file "$work/secrets.yml" \
@@ -263,11 +331,20 @@ dispatch_event() {
 
 start=$(date +%s)
 
-# 6a. The deploy: test -> build -> rollout through the reusable workflow.
-run_act deploy push deploy-caller.yml "$work/event.json"
+# 6a. The deploy: test -> build -> rollout through the reusable workflow, pinned by commit while
+#     `v1` names the decoy: every job must fetch and run the pinned commit's bundles.
+release_dir=$decoy run_act deploy push pinned-caller.yml "$work/event.json"
 deployed=$(reported_image "$work/deploy.log")
-[ -n "$deployed" ] || die "the verify job of deploy-caller.yml printed no image-ref"
+[ -n "$deployed" ] || die "the verify job of pinned-caller.yml printed no image-ref"
 expect_running "$deployed" "the deploy workflow reported"
+! grep -q 'decoy v1 bundle' "$work/deploy.log" || die "the pinned deploy ran a bundle of the decoy v1"
+fetched=$(grep -c "otlp-deploy-actions $FIRST_PARTY@$snapshot_sha in .git/otlp-deploy-actions" "$work/deploy.log" || true)
+[ "$fetched" -ge 3 ] || die "expected the test, build and deploy jobs to fetch $snapshot_sha, saw $fetched (see $work/deploy.log)"
+for a in test-coverage image-build rollout; do
+  sum=$(sha256sum "$snapshot/dist/$a/index.js" | cut -d' ' -f1)
+  grep -q "$sum  dist/$a/index.js" "$work/deploy.log" || die "dist/$a/index.js of the pinned commit ($sum) is not what ran"
+done
+log "pinned: deploy.yml@$snapshot_sha ran that commit's bundles in all $fetched jobs (dist/rollout/index.js sha256 $(sha256sum "$snapshot/dist/rollout/index.js" | cut -c1-12)); v1 was a decoy"
 
 if [ "$scenario" = full ]; then
   # 6a'. deploy.yml run by hand (workflow_dispatch) in this repository, on the fixture service's
@@ -393,4 +470,35 @@ if [ "$scenario" = full ]; then
   deployed=$(reported_image "$work/after-redeploy.log")
   expect_running "$deployed" "the deploy after the redeploys reported"
 fi
+if [ "$scenario" = full ]; then
+  # 6h. The workload drifts (someone pins another image by hand); rollback-caller.yml, keyless
+  #     (OIDC) and without a build, must put back the images of the last successful deployment record.
+  "$KUBECTL" -n "$NAMESPACE" set image deployment/greeter "greeter=$other" >/dev/null
+  "$KUBECTL" -n "$NAMESPACE" rollout status deployment/greeter --timeout=120s >/dev/null
+  jq -n '{ref: "refs/heads/main", inputs: {},
+    repository: {name: "greeter", full_name: "acme/greeter", default_branch: "main", owner: {login: "acme"}},
+    sender: {login: "act-run"}}' > "$work/rollback-to.json"
+  run_act rollback-to workflow_dispatch rollback-caller.yml "$work/rollback-to.json"
+  grep -q '| act-run-rollback: result=success' "$work/rollback-to.log" || die "rollback-caller.yml did not report success"
+  expect_running "$deployed" "rollback-to: last-success (over OIDC) had to restore"
+  grep -q "GET /_runner/idtoken?" "$work/github-api.log" || die "the rollback never asked the runner's endpoint for an OIDC token"
+fi
+
+# 7. GitHub saw every deploy: the deployment records the rollouts kept in the loopback API.
+curl -fsS "$api_url/_state" > "$work/deployments.json"
+jq -e --arg smoke "$smoke_url" '[.[] | select(.owner == "acme" and .repo == "greeter")] | .[0] as $d
+  | $d.environment == "local" and ($d.payload.images.greeter | test("@sha256:"))
+  and ([$d.statuses[].state] == ["in_progress", "success"])
+  and $d.statuses[-1].environment_url == $smoke and ($d.statuses[-1].log_url | test("/actions/runs/"))' \
+  "$work/deployments.json" >/dev/null \
+  || die "the pinned deploy's record is not in_progress then success with its URLs: $(jq -c '.[0]' "$work/deployments.json")"
+records=$(jq '[.[] | select(.owner == "acme")] | length' "$work/deployments.json")
+if [ "$scenario" = full ]; then
+  jq -e '[.[] | select(.owner == "acme") | .statuses[-1] | select(.state == "failure" and (.description | startswith("Rolled back")))] | length == 1' \
+    "$work/deployments.json" >/dev/null || die "expected exactly one record of a rolled-back release (failure, \"Rolled back ...\")"
+  jq -e --arg image "$deployed" '[.[] | select(.owner == "acme")][-1] | (.description | startswith("Rollback to the last success"))
+    and .payload.images.greeter == $image and .statuses[-1].state == "success"' "$work/deployments.json" >/dev/null \
+    || die "the last record is not the successful rollback to $deployed: $(jq -c '.[-1]' "$work/deployments.json")"
+fi
+log "deployment records: $records for acme/greeter, each in_progress then success or failure; the bad release's says \"Rolled back\"; the last is the rollback to the last success"
 log "act-run passed in $(( $(date +%s) - start ))s (scenario: $scenario)"

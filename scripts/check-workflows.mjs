@@ -6,8 +6,12 @@
 //           shell through the step's `env:` instead;
 //   contract: a first-party action or reusable workflow (owner/repo=DIR, read from this checkout) is
 //           given only inputs/secrets it declares, every required one, and only its declared outputs
-//           are read (`steps.<id>.outputs.<name>`). actionlint does this for ./ paths only.
-// Usage: node scripts/check-workflows.mjs [--first-party owner/repo=DIR]... FILE...
+//           are read (`steps.<id>.outputs.<name>`). actionlint does this for ./ paths only; a ./ path
+//           named by `--first-party ./FOLDER=DIR` (a checkout of this suite made by the workflow
+//           itself, which actionlint cannot see) is read from DIR too;
+//   self-pin: a reusable workflow (on: workflow_call) names none of the first-party actions by
+//           owner/repo@ref: the caller pins the workflow's commit, and a ref would run other code.
+// Usage: node scripts/check-workflows.mjs [--first-party owner/repo=DIR | ./FOLDER=DIR]... FILE...
 // Prints one `file:line: [rule] message` per finding and exits 1 when there is any.
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -34,13 +38,23 @@ function splitUses(uses) {
   }
 }
 
+/** `./FOLDER/path` where `--first-party ./FOLDER=DIR` names FOLDER: split like an owner/repo path. */
+function splitLocal(uses, firstParty) {
+  for (const key of firstParty.keys()) {
+    if (key.startsWith('./') && uses.startsWith(`${key}/`))
+      return { ownerRepo: key, path: uses.slice(key.length + 1), ref: '' }
+  }
+  return null
+}
+
 /**
  * The declared interface of a first-party action or reusable workflow, read from its local checkout:
  * { kind, inputs: Map(name -> required), secrets, outputs } or null when it is not first-party.
  */
 export function firstPartyContract(uses, firstParty) {
-  const u = splitUses(uses)
-  if (!u || !(firstParty instanceof Map) || !firstParty.get(u.ownerRepo)) return null
+  if (!(firstParty instanceof Map)) return null
+  const u = splitLocal(uses, firstParty) ?? splitUses(uses)
+  if (!u || !firstParty.get(u.ownerRepo)) return null
   const root = firstParty.get(u.ownerRepo)
   if (u.path.startsWith('.github/workflows/')) {
     const file = join(root, u.path)
@@ -194,6 +208,8 @@ export function checkWorkflow(text, firstParty = new Map()) {
   }
   // The permissions a job grants: its own, else the workflow's (GitHub's rule for a called workflow).
   const topPermissions = isMap(doc.contents) ? doc.contents.toJSON().permissions : undefined
+  const on = isMap(doc.contents) ? doc.contents.toJSON().on : undefined
+  const reusable = Boolean(on && typeof on === 'object' && !Array.isArray(on) && 'workflow_call' in on)
 
   const jobs = isMap(doc.contents) ? doc.contents.get('jobs', true) : null
   if (!isMap(jobs)) return findings
@@ -220,6 +236,13 @@ export function checkWorkflow(text, firstParty = new Map()) {
       if (!isMap(step)) continue
       const uses = step.get('uses', true)
       if (isScalar(uses)) {
+        const target = splitUses(String(uses.value))
+        if (reusable && target && firstParty.has(target.ownerRepo))
+          add(
+            uses,
+            'self-pin',
+            `\`${uses.value}\` in a reusable workflow runs whatever \`${target.ref}\` names, not the commit the caller pinned; check out job.workflow_sha and use a ./ path`
+          )
         const contract = checkUses(uses, step.get('with', true), null)
         const id = step.get('id')
         if (contract && !contract.missing && id) stepOutputs.set(String(id), contract.outputs)

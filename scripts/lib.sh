@@ -29,12 +29,53 @@ apt_install() {
     || die "apt-get install ${missing[*]} failed"
 }
 
+# tool_path NAME VERSION: where go_tool and pip_tool keep the binary.
+tool_path() { printf '%s\n' "$OTLP_DEPLOY_CACHE/bin/$1-$2/$1"; }
+
+# pip_tool NAME VERSION: the native binary NAME that PyPI's wheel NAME==VERSION ships (zizmor),
+# installed once into the cache; prints its path. Nothing of the wheel but that binary is kept.
+pip_tool() {
+  local name=$1 version=$2 out tmp
+  out=$(tool_path "$name" "$version")
+  if [ ! -x "$out" ]; then
+    log "installing $name $version from PyPI (cached in $(dirname "$out"))"
+    tmp=$(mktemp -d)
+    python3 -m pip install -q --disable-pip-version-check --no-deps --target "$tmp" "$name==$version" >&2 \
+      || { rm -rf "$tmp"; die "pip install $name==$version failed"; }
+    [ -x "$tmp/bin/$name" ] || { rm -rf "$tmp"; die "the $name $version wheel has no bin/$name"; }
+    mkdir -p "$(dirname "$out")"
+    install -m 755 "$tmp/bin/$name" "$out.tmp.$$" && mv "$out.tmp.$$" "$out"
+    rm -rf "$tmp"
+  fi
+  printf '%s\n' "$out"
+}
+
+# patched_go_module WRAPPER_DIR MODULE VERSION PATCH...: a copy of the wrapper Go module WRAPPER_DIR
+# whose MODULE@VERSION is replaced by its source with PATCHes applied (patch -p1), for a tool that
+# needs a fix upstream does not have yet; prints the copy's folder (under $OTLP_DEPLOY_CACHE/src).
+patched_go_module() {
+  local wrapper=$1 module=$2 version=$3 src dir; shift 3
+  dir="$OTLP_DEPLOY_CACHE/src/$(basename "$wrapper")-$version-$(cat "$@" | sha256sum | cut -c1-12)"
+  src=$(cd "$wrapper" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || die "go mod download $module@$version gave no source folder"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$wrapper"/go.mod "$wrapper"/go.sum "$wrapper"/*.go "$dir/"
+  cp -r "$src" "$dir/module" && chmod -R u+w "$dir/module"
+  local p
+  for p in "$@"; do
+    patch -d "$dir/module" -p1 --quiet --forward < "$p" >&2 || die "patch $p does not apply to $module@$version"
+  done
+  (cd "$dir" && go mod edit -replace "$module=./module") || die "go mod edit failed in $dir"
+  printf '%s\n' "$dir"
+}
+
 # go_tool NAME VERSION MODULE_DIR PACKAGE [go build args...]
 # Builds PACKAGE inside the wrapper Go module MODULE_DIR (a folder with go.mod/go.sum pinning the tool)
 # into $OTLP_DEPLOY_CACHE/bin/NAME-VERSION/NAME unless it is already there; prints the binary's path.
 go_tool() {
   local name=$1 version=$2 moddir=$3 pkg=$4 lock; shift 4
-  local out="$OTLP_DEPLOY_CACHE/bin/$name-$version/$name"
+  local out
+  out=$(tool_path "$name" "$version")
   if [ ! -x "$out" ]; then
     mkdir -p "$(dirname "$out")"
     # Two scripts (or two checkouts) may want the same tool at once: the second waits for the

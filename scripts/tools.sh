@@ -12,7 +12,7 @@ steps=(
   "BuildKit, buildx|bash testbed/images/images.sh tools"
   "OpenTelemetry Collector, Jaeger, telemetrygen|bash otlp-client/scripts/peers.sh otelcol jaeger telemetrygen"
   "helm, promtool|bash scripts/check-deploy.sh --tools"
-  "actionlint|bash scripts/lint-workflows.sh --build"
+  "actionlint, zizmor|bash scripts/lint-workflows.sh --build"
   "act|bash scripts/act-run.sh --build"
   "cargo-tarpaulin|bash __tests__/fixtures/coverage/install-cargo-tools.sh tarpaulin"
 )

@@ -30,7 +30,7 @@ describe('workflows', () => {
     expect({ status, tail: output.slice(-2000) }).toEqual({ status: 0, tail: expect.any(String) })
   })
 
-  it('deploy.yml called by a service repository tests, builds, pushes and rolls out the digest; dispatch, PR delta, bad release rolled back, redeploys', () => {
+  it('deploy.yml called by a service repository, pinned by SHA, tests, builds, pushes and rolls out the digest with deployment records; dispatch, PR delta, bad release rolled back, redeploys, keyless rollback-to last-success', () => {
     requireTestbed(
       'KUBECONFIG',
       'KUBECONFIG_DEPLOYER',
@@ -48,6 +48,11 @@ describe('workflows', () => {
       tail: expect.any(String)
     })
     expect(reported?.[2]).toMatch(/\/act-e2e\/greeter@sha256:[0-9a-f]{64}$/)
+    // Pinned by SHA while v1 named a decoy: the three jobs ran that commit's bundles, by checksum.
+    expect(output).toMatch(
+      /pinned: deploy\.yml@[0-9a-f]{40} ran that commit's bundles in all 3 jobs \(dist\/rollout\/index\.js sha256 [0-9a-f]{12}\); v1 was a decoy/
+    )
+    expect(output).not.toContain('the decoy v1 bundle ran')
     expect(output).toMatch(/deployment\/greeter in act-e2e runs \S+@sha256:/)
     // deploy.yml dispatched by hand in this repository deploys its own build.
     expect(output).toMatch(/runs \S+@sha256:[0-9a-f]{64} \(the dispatched deploy\.yml built\)/)
@@ -63,5 +68,11 @@ describe('workflows', () => {
     // redeploy.yml pinned another digest, then rolled back to the deployed one; a deploy follows.
     expect(output).toContain('(the rollback (redeploy.yml) was asked for)')
     expect(output).toContain('(the deploy after the redeploys reported)')
+    // The drifted workload is put back from the last successful deployment record, over OIDC.
+    expect(output).toContain('(rollback-to: last-success (over OIDC) had to restore)')
+    // GitHub's records of it all (the loopback REST API's state, checked by the script).
+    expect(output).toMatch(
+      /deployment records: \d+ for acme\/greeter, each in_progress then success or failure; the bad release's says "Rolled back"; the last is the rollback to the last success/
+    )
   })
 })

@@ -78,6 +78,8 @@ export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
   const started = Date.now()
   const github = recordTarget(given)
   const config = github && given.record.rollbackTo ? await withLastSuccess(given, github.target) : given
+  // The job's `environment.url` reads it: the same URL the deployment record names.
+  const environmentUrl = environmentUrlOf(config) ?? ''
   let record: DeploymentRecord | undefined
   let result: RolloutResult | undefined
   let client: KubeClient | undefined
@@ -105,7 +107,8 @@ export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
       'rolled-back': false,
       duration: Math.round((Date.now() - started) / 1000),
       'failure-reason': reason,
-      applied: []
+      applied: [],
+      'environment-url': environmentUrl
     })
     const details =
       err instanceof ActionError && err.details.length ? md.codeBlock(err.details.join('\n')) : ''
@@ -129,7 +132,8 @@ export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
       namespace: a.namespace,
       name: a.name,
       action: a.action
-    }))
+    })),
+    'environment-url': environmentUrl
   })
   if (github && record)
     await closeRecord(github, record, {
@@ -161,6 +165,11 @@ export async function runRollout(given: ActionConfig): Promise<RolloutResult> {
   return result
 }
 
+/** The environment's URL: the input, else the first smoke URL. */
+function environmentUrlOf(config: ActionConfig): string | undefined {
+  return config.record.environmentUrl ?? config.smoke.urls[0]
+}
+
 /** Where the deployment record goes, or undefined when there is none to keep (off, or not on GitHub). */
 function recordTarget(
   config: ActionConfig
@@ -185,7 +194,7 @@ function recordTarget(
       sha,
       ref: process.env.GITHUB_REF_NAME || sha,
       logUrl: runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined,
-      environmentUrl: record.environmentUrl ?? config.smoke.urls[0]
+      environmentUrl: environmentUrlOf(config)
     }
   }
 }
