@@ -75,6 +75,9 @@ if [ ! -x "$(tool_path act "$act_key")" ]; then
   act_module=$(patched_go_module "$REPO_ROOT/tools/act" github.com/nektos/act "v$ACT_VERSION" tools/act/patches/*.patch)
 fi
 act=$(go_tool act "$act_key" "${act_module:-/nonexistent}" github.com/nektos/act)
+# On the host act runs each bundle with the `node` on PATH: Node 24, the runtime the actions declare,
+# from the npm registry's `node` package (a devDependency), as make does.
+export PATH="$REPO_ROOT/node_modules/.bin:$PATH"
 # Flags of every run: jobs on the host, nothing fetched, no notice check, no file of the user's read,
 # act's cache and artifact servers on loopback.
 act_common=(
@@ -85,6 +88,8 @@ act_common=(
 )
 export ACT_DISABLE_VERSION_CHECK=1
 if [ "$build_only" = 1 ]; then printf '%s\n' "$act"; exit 0; fi
+[[ "$(node --version 2>/dev/null)" =~ ^v(2[4-9]|[3-9][0-9])\. ]] \
+  || die "node on PATH is $(node --version 2>/dev/null || echo missing), not Node 24: run 'make deps' (npm ci) first"
 
 if [ "$probe" = 1 ]; then
   log "act $ACT_VERSION probe: local ./actions/rollout on the host"
@@ -216,8 +221,9 @@ fi
 # The identity the test bed's JWT authenticator gives acme/greeter's `local` environment jobs
 # (gha:<repository>:<environment>) gets the same Role, for the keyless rollback-caller.yml; its
 # KUBECONFIG secret names the cluster only.
-sed 's/^\(  *name: \)deployer$/\1"gha:acme\/greeter:local"/' __tests__/fixtures/workflows/deployer-rbac.yaml \
-  | "$KUBECTL" -n "$NAMESPACE" apply -f - >/dev/null
+"$KUBECTL" -n "$NAMESPACE" apply -f __tests__/fixtures/workflows/deployer-rbac.yaml >/dev/null
+"$KUBECTL" -n "$NAMESPACE" create rolebinding otlp-deployer-gha --role=otlp-deployer --user='gha:acme/greeter:local' \
+  --dry-run=client -o yaml | "$KUBECTL" -n "$NAMESPACE" apply -f - >/dev/null
 "$KUBECTL" config view --raw --minify -o json | jq --arg ns "$NAMESPACE" '{
   apiVersion: "v1", kind: "Config", clusters: .clusters,
   users: [{name: "github-actions", user: {}}],
@@ -259,7 +265,7 @@ run_act() {
       --local-repository "$FIRST_PARTY@$snapshot_sha=$snapshot" \
       --env GITHUB_SERVER_URL="$server_url" \
       --env GITHUB_API_URL="$api_url" \
-      --env ACTIONS_ID_TOKEN_REQUEST_URL="$api_url/_runner/idtoken" \
+      --env ACTIONS_ID_TOKEN_REQUEST_URL="$api_url/_runner/idtoken?api-version=2.0" \
       --env ACTIONS_ID_TOKEN_REQUEST_TOKEN="$id_request_token" \
       --action-cache-path "$work/action-cache" \
       --cache-server-path "$work/cache-server" \
@@ -500,5 +506,7 @@ if [ "$scenario" = full ]; then
     and .payload.images.greeter == $image and .statuses[-1].state == "success"' "$work/deployments.json" >/dev/null \
     || die "the last record is not the successful rollback to $deployed: $(jq -c '.[-1]' "$work/deployments.json")"
 fi
-log "deployment records: $records for acme/greeter, each in_progress then success or failure; the bad release's says \"Rolled back\"; the last is the rollback to the last success"
+summary="the pinned deploy's is in_progress then success with its environment and log URLs"
+[ "$scenario" = full ] && summary="$summary; the bad release's says \"Rolled back\"; the last is the rollback to the last success"
+log "deployment records: $records for acme/greeter; $summary"
 log "act-run passed in $(( $(date +%s) - start ))s (scenario: $scenario)"

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Bundles each action (src/actions/<name>/index.ts) into dist/<name>/index.js with @vercel/ncc.
-// `node scripts/build.mjs [name...]` builds only the named actions.
+// Bundles each action (src/actions/<name>/index.ts) into dist/<name>/index.js with @vercel/ncc,
+// each chunk with its source map and ncc's sourcemap-register.cjs, so that a stack trace on the
+// runner names src/*.ts lines (tsconfig.json's sourceMap: true is what lets the maps reach the .ts
+// lines; without it they stop at the compiled JavaScript). `node scripts/build.mjs [name...]` builds
+// only the named actions.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join, posix } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
 const all = readdirSync(join(root, 'src/actions'), { withFileTypes: true })
@@ -29,11 +32,27 @@ for (const name of wanted.length ? wanted : all) {
       'licenses.txt',
       '--quiet',
       '--target',
-      'es2022'
+      'es2022',
+      '--source-map'
     ],
     { stdio: 'inherit', cwd: root }
   )
+  for (const file of readdirSync(tmp).filter(f => f.endsWith('.js.map'))) relocateSourceMap(join(tmp, file))
   rmSync(out, { recursive: true, force: true })
   renameSync(tmp, out)
   console.log(`built dist/${name}/index.js`)
+}
+
+/**
+ * ncc names each source relative to the repository with one `../` in front (`.././src/x.ts`), which
+ * from dist/<name>/ resolves to dist/src/: rewritten to `../../src/x.ts`. The sources' text is left
+ * out (stack traces need only the mappings; it would double the size of dist/).
+ */
+function relocateSourceMap(file) {
+  const map = JSON.parse(readFileSync(file, 'utf8'))
+  map.sources = map.sources.map(s =>
+    s.startsWith('.././') ? posix.join('../..', s.slice('.././'.length)) : s
+  )
+  delete map.sourcesContent
+  writeFileSync(file, JSON.stringify(map))
 }

@@ -72,7 +72,7 @@ describe('workflows', () => {
     expect(output).toContain('(rollback-to: last-success (over OIDC) had to restore)')
     // GitHub's records of it all (the loopback REST API's state, checked by the script).
     expect(output).toMatch(
-      /deployment records: \d+ for acme\/greeter, each in_progress then success or failure; the bad release's says "Rolled back"; the last is the rollback to the last success/
+      /deployment records: \d+ for acme\/greeter; the pinned deploy's is in_progress then success with its environment and log URLs; the bad release's says "Rolled back"; the last is the rollback to the last success/
     )
   })
 })

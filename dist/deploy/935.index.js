@@ -4991,3 +4991,5 @@ async function fetchProtectedResource(config, accessToken, url, method, body, he
 /***/ })
 
 };
+
+//# sourceMappingURL=935.index.js.map

@@ -1,4 +1,4 @@
-import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
+import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
 /***/ 9659:
@@ -71623,6 +71623,8 @@ async function runRollout(given) {
     const started = Date.now();
     const github = recordTarget(given);
     const config = github && given.record.rollbackTo ? await withLastSuccess(given, github.target) : given;
+    // The job's `environment.url` reads it: the same URL the deployment record names.
+    const environmentUrl = environmentUrlOf(config) ?? '';
     let record;
     let result;
     let client;
@@ -71652,7 +71654,8 @@ async function runRollout(given) {
             'rolled-back': false,
             duration: Math.round((Date.now() - started) / 1000),
             'failure-reason': reason,
-            applied: []
+            applied: [],
+            'environment-url': environmentUrl
         });
         const details = err instanceof runtime/* ActionError */.lZ && err.details.length ? runtime.md.codeBlock(err.details.join('\n')) : '';
         await (0,runtime/* appendSummary */.fe)(runtime.md.join(runtime.md.heading('Rollout', 2), `❌ **Release failed**: ${runtime.md.escapeHtml((0,runtime/* errorMessage */.gJ)(err))}`, details));
@@ -71673,7 +71676,8 @@ async function runRollout(given) {
             namespace: a.namespace,
             name: a.name,
             action: a.action
-        }))
+        })),
+        'environment-url': environmentUrl
     });
     if (github && record)
         await closeRecord(github, record, {
@@ -71702,6 +71706,10 @@ async function runRollout(given) {
     }
     return result;
 }
+/** The environment's URL: the input, else the first smoke URL. */
+function environmentUrlOf(config) {
+    return config.record.environmentUrl ?? config.smoke.urls[0];
+}
 /** Where the deployment record goes, or undefined when there is none to keep (off, or not on GitHub). */
 function recordTarget(config) {
     const { record } = config;
@@ -71723,7 +71731,7 @@ function recordTarget(config) {
             sha,
             ref: process.env.GITHUB_REF_NAME || sha,
             logUrl: runId ? `${server}/${owner}/${repo}/actions/runs/${runId}` : undefined,
-            environmentUrl: record.environmentUrl ?? config.smoke.urls[0]
+            environmentUrl: environmentUrlOf(config)
         }
     };
 }
@@ -86760,3 +86768,5 @@ JSONPath.prototype.vm = external_vm_namespaceObject;
 /******/ var __webpack_exports__ = __nccwpck_require__(4965);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
+
+//# sourceMappingURL=index.js.map

@@ -45631,3 +45631,5 @@ module.exports = {
 /***/ })
 
 };
+
+//# sourceMappingURL=752.index.js.map
