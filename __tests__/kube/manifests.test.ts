@@ -1,7 +1,12 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { formatProblem, loadManifests, parseManifests } from '../../src/kube/manifests.js'
+import {
+  formatProblem,
+  loadManifests,
+  parseManifests,
+  renderKustomization
+} from '../../src/kube/manifests.js'
 
 const GOOD = `apiVersion: v1
 kind: ConfigMap
@@ -83,5 +88,84 @@ describe('loadManifests', () => {
       expect.stringMatching(/^missing\.yaml: no such file/),
       expect.stringMatching(/^nothing\/\*\.yaml: the pattern matches no/)
     ])
+  })
+})
+
+describe('loadManifests with kustomize folders (the renderer stubbed: rendering is e2e)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kustomize-'))
+  mkdirSync(join(dir, 'k8s/base'), { recursive: true })
+  mkdirSync(join(dir, 'k8s/overlays/prod'), { recursive: true })
+  mkdirSync(join(dir, 'k8s/testing'), { recursive: true })
+  writeFileSync(join(dir, 'k8s/base/kustomization.yaml'), 'resources: [cm.yaml]\n')
+  writeFileSync(join(dir, 'k8s/base/cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: base}\n')
+  writeFileSync(join(dir, 'k8s/overlays/prod/Kustomization'), 'resources: [../../base]\n')
+  writeFileSync(
+    join(dir, 'k8s/testing/crd.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fixture}\n'
+  )
+  const rendered: string[] = []
+  const render = async (d: string) => {
+    rendered.push(d)
+    return {
+      tool: 'kubectl kustomize',
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: rendered}\n---\napiVersion: v1\nkind: Secret\nmetadata: {}\n'
+    }
+  }
+
+  it('renders a folder with a kustomization file, or the file named directly, instead of reading it', async () => {
+    rendered.length = 0
+    const { manifests, problems } = await loadManifests(
+      ['k8s/overlays/prod', 'k8s/base/kustomization.yaml'],
+      dir,
+      render
+    )
+    expect(rendered).toEqual([join(dir, 'k8s/overlays/prod'), join(dir, 'k8s/base')])
+    expect(manifests.map(m => `${m.source.file}:${m.source.line}:${m.object.metadata?.name}`)).toEqual([
+      'k8s/overlays/prod (kubectl kustomize):1:rendered',
+      'k8s/base (kubectl kustomize):1:rendered'
+    ])
+    // A problem in the rendered output names the folder, the tool and the output's line.
+    expect(problems).toEqual([
+      'k8s/overlays/prod (kubectl kustomize):5 (document 2): Secret has no metadata.name (server-side apply needs a name; generateName is not supported)',
+      'k8s/base (kubectl kustomize):5 (document 2): Secret has no metadata.name (server-side apply needs a name; generateName is not supported)'
+    ])
+  })
+
+  it('refuses a plain folder above kustomize folders, naming them, and reads none of it', async () => {
+    rendered.length = 0
+    const { manifests, problems } = await loadManifests(['k8s'], dir, render)
+    expect(rendered).toEqual([])
+    expect(manifests).toEqual([])
+    expect(problems).toEqual([
+      'k8s: holds kustomize folders (k8s/base, k8s/overlays/prod) and no kustomization of its own; name the one to deploy (e.g. k8s/overlays/prod) instead of the folder above them'
+    ])
+  })
+
+  it('refuses a glob that picks up a kustomization file as plain YAML', async () => {
+    const { problems } = await loadManifests(['k8s/base/*.yaml'], dir, render)
+    expect(problems).toEqual([
+      'k8s/base/*.yaml: matches k8s/base/kustomization.yaml, a kustomization; name its folder (k8s/base) to render it, or leave it out of the pattern'
+    ])
+  })
+
+  it("passes on the renderer's error, naming the folder", async () => {
+    const { problems } = await loadManifests(['k8s/base'], dir, async () => {
+      throw new Error('kubectl kustomize failed: Error: accumulating resources: missing.yaml: no such file')
+    })
+    expect(problems).toEqual([
+      'k8s/base: kubectl kustomize failed: Error: accumulating resources: missing.yaml: no such file'
+    ])
+  })
+
+  it('without kustomize or kubectl on PATH, says what to install', async () => {
+    const path = process.env.PATH
+    process.env.PATH = join(dir, 'no-tools-here')
+    try {
+      await expect(renderKustomization(join(dir, 'k8s/base'))).rejects.toThrow(
+        /neither kustomize nor kubectl is on PATH to render it; install one on the runner/
+      )
+    } finally {
+      process.env.PATH = path
+    }
   })
 })

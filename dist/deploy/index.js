@@ -60543,7 +60543,7 @@ exports.debug = debug; // for test
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52862);
+/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77275);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(28191);
 
 
@@ -60565,8 +60565,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var lib_core = __nccwpck_require__(57264);
-// EXTERNAL MODULE: ./src/runtime/index.ts + 12 modules
-var runtime = __nccwpck_require__(52862);
+// EXTERNAL MODULE: ./src/runtime/index.ts + 10 modules
+var runtime = __nccwpck_require__(77275);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:crypto"
@@ -70059,7 +70059,10 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+// EXTERNAL MODULE: ./src/runtime/exec.ts
+var exec = __nccwpck_require__(56107);
 ;// CONCATENATED MODULE: ./src/kube/manifests.ts
+
 
 
 
@@ -70149,20 +70152,31 @@ function firstLine(text) {
     return text.split('\n')[0].trim();
 }
 const YAML_FILE = /\.(ya?ml|json)$/i;
+/** The file names kustomize looks for in a folder, in its order. */
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+async function kustomizationIn(dir) {
+    const names = new Set(await (0,promises_.readdir)(dir).catch(() => []));
+    return KUSTOMIZATION_FILES.find(f => names.has(f));
+}
 /**
- * Expands the `manifests` input (files, directories, globs) into files, in a stable order
- * (each entry's files sorted, entries in the order given, duplicates dropped).
+ * Expands the `manifests` input (files, directories, globs) into units, in a stable order (each
+ * entry's files sorted, entries in the order given, duplicates dropped). A folder that holds a
+ * kustomization file, or that file named directly, is one kustomize unit: rendered, never read as
+ * plain YAML. A plain folder with kustomize folders somewhere below it is refused, naming them:
+ * read as plain YAML, their kustomization files, patches and test fixtures would all be applied.
  */
-async function resolveManifestFiles(entries, cwd) {
-    const files = [];
+async function resolveManifestUnits(entries, cwd) {
+    const units = [];
     const problems = [];
     const seen = new Set();
-    const add = (f) => {
-        if (!seen.has(f)) {
-            seen.add(f);
-            files.push(f);
+    const add = (u) => {
+        const key = 'file' in u ? `f:${u.file}` : `k:${u.kustomization}`;
+        if (!seen.has(key)) {
+            seen.add(key);
+            units.push(u);
         }
     };
+    const shown = (p) => (0,external_node_path_.relative)(cwd, p) || '.';
     for (const entry of entries) {
         const path = (0,external_node_path_.isAbsolute)(entry) ? entry : (0,external_node_path_.resolve)(cwd, entry);
         if (/[*?[{]/.test(entry)) {
@@ -70170,7 +70184,12 @@ async function resolveManifestFiles(entries, cwd) {
             const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort();
             if (found.length === 0)
                 problems.push(`${entry}: the pattern matches no .yaml, .yml or .json file`);
-            found.forEach(add);
+            for (const f of found) {
+                if (KUSTOMIZATION_FILES.includes((0,external_node_path_.basename)(f)))
+                    problems.push(`${entry}: matches ${shown(f)}, a kustomization; name its folder (${shown((0,external_node_path_.dirname)(f))}) to render it, or leave it out of the pattern`);
+                else
+                    add({ file: f });
+            }
             continue;
         }
         let info;
@@ -70181,40 +70200,100 @@ async function resolveManifestFiles(entries, cwd) {
             problems.push(`${entry}: no such file or directory (relative paths start at ${cwd})`);
             continue;
         }
-        if (info.isDirectory()) {
-            const found = (await walk(path)).filter(f => YAML_FILE.test(f)).sort();
-            if (found.length === 0)
-                problems.push(`${entry}: the directory holds no .yaml, .yml or .json file`);
-            found.forEach(add);
+        if (!info.isDirectory()) {
+            add(KUSTOMIZATION_FILES.includes((0,external_node_path_.basename)(path)) ? { kustomization: (0,external_node_path_.dirname)(path) } : { file: path });
+            continue;
         }
-        else
-            add(path);
+        if (await kustomizationIn(path)) {
+            add({ kustomization: path });
+            continue;
+        }
+        const { files, kustomizations } = await walk(path);
+        if (kustomizations.length > 0) {
+            problems.push(`${entry}: holds kustomize folders (${kustomizations.map(shown).join(', ')}) and no kustomization of its own; name the one to deploy (e.g. ${shown(kustomizations[kustomizations.length - 1])}) instead of the folder above them`);
+            continue;
+        }
+        const found = files.filter(f => YAML_FILE.test(f)).sort();
+        if (found.length === 0)
+            problems.push(`${entry}: the directory holds no .yaml, .yml or .json file`);
+        for (const f of found)
+            add({ file: f });
     }
-    return { files, problems };
+    return { units, problems };
 }
+/** Every file under dir, and the folders below it that hold a kustomization (not descended into). */
 async function walk(dir) {
-    const out = [];
-    for (const entry of await (0,promises_.readdir)(dir, { withFileTypes: true })) {
+    const files = [];
+    const kustomizations = [];
+    for (const entry of (await (0,promises_.readdir)(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
         const full = (0,external_node_path_.join)(dir, entry.name);
-        if (entry.isDirectory())
-            out.push(...(await walk(full)));
-        else
-            out.push(full);
+        if (!entry.isDirectory())
+            files.push(full);
+        else if (await kustomizationIn(full))
+            kustomizations.push(full);
+        else {
+            const below = await walk(full);
+            files.push(...below.files);
+            kustomizations.push(...below.kustomizations);
+        }
     }
-    return out;
+    return { files, kustomizations };
 }
-/** Reads and parses every manifest file; paths in messages are relative to `cwd`. */
-async function loadManifests(entries, cwd) {
-    const { files, problems } = await resolveManifestFiles(entries, cwd);
+/**
+ * Reads and parses every manifest file and renders every kustomize folder; paths in messages are
+ * relative to `cwd`. A rendered document's source is the folder, `(kustomize)`, and its line in the
+ * rendered output.
+ */
+async function loadManifests(entries, cwd, render = renderKustomization) {
+    const { units, problems } = await resolveManifestUnits(entries, cwd);
     const manifests = [];
-    for (const file of files) {
-        const shown = (0,external_node_path_.relative)(cwd, file) || file;
-        const text = await (0,promises_.readFile)(file, 'utf8');
-        const parsed = parseManifests(text, shown.startsWith('..') ? file : shown);
+    const shown = (p) => {
+        const r = (0,external_node_path_.relative)(cwd, p) || '.';
+        return r.startsWith('..') ? p : r;
+    };
+    for (const unit of units) {
+        let text;
+        let name;
+        if ('file' in unit) {
+            text = await (0,promises_.readFile)(unit.file, 'utf8');
+            name = shown(unit.file);
+        }
+        else {
+            try {
+                const rendered = await render(unit.kustomization);
+                text = rendered.yaml;
+                name = `${shown(unit.kustomization)} (${rendered.tool})`;
+            }
+            catch (err) {
+                problems.push(`${shown(unit.kustomization)}: ${err.message}`);
+                continue;
+            }
+        }
+        const parsed = parseManifests(text, name);
         manifests.push(...parsed.manifests);
         problems.push(...parsed.problems.map(formatProblem));
     }
     return { manifests, problems };
+}
+/**
+ * `kustomize build DIR`, else `kubectl kustomize DIR`: whichever the runner has (GitHub's hosted
+ * images have both). There is no kustomize library for Node, so the tool renders; its error (the
+ * file and field kustomize names) is passed on.
+ */
+async function renderKustomization(dir) {
+    const tools = [
+        ['kustomize', ['build', dir]],
+        ['kubectl', ['kustomize', dir]]
+    ];
+    for (const [tool, args] of tools) {
+        const result = await (0,exec/* run */.e)(tool, args, { silent: true, allowFailure: true }).catch(() => undefined);
+        if (!result)
+            continue;
+        if (result.exitCode !== 0)
+            throw new Error(`${tool} ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-5).join(' / ') || `exit code ${result.exitCode}`}`);
+        return { yaml: result.stdout, tool: `${tool} ${args[0]}` };
+    }
+    throw new Error('is a kustomize folder, and neither kustomize nor kubectl is on PATH to render it; install one on the runner (GitHub-hosted images have both), or render it in an earlier step and name the output');
 }
 
 ;// CONCATENATED MODULE: ./src/kube/objects.ts
@@ -79422,50 +79501,14 @@ async function deploy_main_main() {
 
 /***/ }),
 
-/***/ 52862:
+/***/ 9541:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  lZ: () => (/* reexport */ ActionError),
-  fe: () => (/* reexport */ appendSummary),
-  gf: () => (/* reexport */ childEnv),
-  Uw: () => (/* reexport */ environmentProxy),
-  gJ: () => (/* reexport */ errorMessage),
-  a3: () => (/* reexport */ formatDuration),
-  Os: () => (/* reexport */ group),
-  w$: () => (/* reexport */ lastLines),
-  rL: () => (/* reexport */ maskPem),
-  $l: () => (/* reexport */ maskSecret),
-  QS: () => (/* reexport */ maskValue),
-  md: () => (/* reexport */ markdown_namespaceObject),
-  iR: () => (/* reexport */ proxiedFetch),
-  Ko: () => (/* reexport */ readInputs),
-  eF: () => (/* reexport */ run),
-  Cs: () => (/* reexport */ runAction),
-  n0: () => (/* reexport */ setOutputs),
-  ry: () => (/* reexport */ splitList)
-});
-
-// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, isLoopbackHost, outputText, parseDuration
-
-// NAMESPACE OBJECT: ./src/runtime/markdown.ts
-var markdown_namespaceObject = {};
-__nccwpck_require__.r(markdown_namespaceObject);
-__nccwpck_require__.d(markdown_namespaceObject, {
-  bulletList: () => (bulletList),
-  cell: () => (cell),
-  codeBlock: () => (codeBlock),
-  details: () => (details),
-  escapeHtml: () => (escapeHtml),
-  heading: () => (heading),
-  inline: () => (inline),
-  join: () => (join),
-  table: () => (table)
-});
-
-;// CONCATENATED MODULE: ./src/runtime/errors.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lZ: () => (/* binding */ ActionError)
+/* harmony export */ });
 /**
  * The one error type of the suite. Its message says what went wrong in terms a person can act on;
  * `hint` says what to do about it; `details` are extra lines (diagnostics) for the log and summary.
@@ -79505,6 +79548,104 @@ function errorMessage(err) {
     return String(err);
 }
 
+
+/***/ }),
+
+/***/ 56107:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ run),
+/* harmony export */   w: () => (/* binding */ lastLines)
+/* harmony export */ });
+/* harmony import */ var _actions_exec__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(22876);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9541);
+
+
+/**
+ * Runs a program with an argument array: never a shell, so no input can be interpreted as shell
+ * syntax. A failure throws an ActionError naming the command and carrying the tail of its output.
+ */
+async function run(command, args, options = {}) {
+    if (!Array.isArray(args))
+        throw new TypeError('run() takes an argument array');
+    let result;
+    try {
+        result = await _actions_exec__WEBPACK_IMPORTED_MODULE_0__/* .getExecOutput */ .H(command, [...args], {
+            cwd: options.cwd,
+            env: options.env ? { ...process.env, ...options.env } : undefined,
+            input: options.input === undefined ? undefined : Buffer.from(options.input),
+            silent: options.silent ?? false,
+            ignoreReturnCode: true
+        });
+    }
+    catch (err) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ActionError */ .lZ(`Could not start ${command}: ${err.message}`, {
+            hint: `Is ${command} installed and on PATH?`,
+            cause: err
+        });
+    }
+    if (result.exitCode !== 0 && !options.allowFailure) {
+        const tail = lastLines(result.stderr.trim() || result.stdout.trim(), options.tailLines ?? 20);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ActionError */ .lZ(`${command} ${args.slice(0, 2).join(' ')} failed with exit code ${result.exitCode}`, {
+            details: tail
+        });
+    }
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+function lastLines(text, n) {
+    const lines = text.split(/\r?\n/);
+    return lines.slice(Math.max(0, lines.length - n));
+}
+
+
+/***/ }),
+
+/***/ 77275:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  lZ: () => (/* reexport */ errors/* ActionError */.lZ),
+  fe: () => (/* reexport */ appendSummary),
+  gf: () => (/* reexport */ childEnv),
+  Uw: () => (/* reexport */ environmentProxy),
+  gJ: () => (/* reexport */ errors/* errorMessage */.gJ),
+  a3: () => (/* reexport */ formatDuration),
+  Os: () => (/* reexport */ group),
+  w$: () => (/* reexport */ exec/* lastLines */.w),
+  rL: () => (/* reexport */ maskPem),
+  $l: () => (/* reexport */ maskSecret),
+  QS: () => (/* reexport */ maskValue),
+  md: () => (/* reexport */ markdown_namespaceObject),
+  iR: () => (/* reexport */ proxiedFetch),
+  Ko: () => (/* reexport */ readInputs),
+  eF: () => (/* reexport */ exec/* run */.e),
+  Cs: () => (/* reexport */ runAction),
+  n0: () => (/* reexport */ setOutputs),
+  ry: () => (/* reexport */ splitList)
+});
+
+// UNUSED EXPORTS: InputError, Inputs, envInputSource, inputEnvName, isLoopbackHost, outputText, parseDuration
+
+// NAMESPACE OBJECT: ./src/runtime/markdown.ts
+var markdown_namespaceObject = {};
+__nccwpck_require__.r(markdown_namespaceObject);
+__nccwpck_require__.d(markdown_namespaceObject, {
+  bulletList: () => (bulletList),
+  cell: () => (cell),
+  codeBlock: () => (codeBlock),
+  details: () => (details),
+  escapeHtml: () => (escapeHtml),
+  heading: () => (heading),
+  inline: () => (inline),
+  join: () => (join),
+  table: () => (table)
+});
+
+// EXTERNAL MODULE: ./src/runtime/errors.ts
+var errors = __nccwpck_require__(9541);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var core = __nccwpck_require__(57264);
 ;// CONCATENATED MODULE: ./src/runtime/duration.ts
@@ -79746,7 +79887,7 @@ class Inputs {
     /** Throws every recorded problem as one InputError; call it before the first side effect. */
     done() {
         if (this.problems.length > 0)
-            throw new InputError(this.problems);
+            throw new errors/* InputError */.dz(this.problems);
     }
 }
 function splitList(text, commas) {
@@ -79871,47 +80012,8 @@ function group(name, fn) {
     return core/* group */.Os(name, fn);
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 5 modules
-var exec = __nccwpck_require__(22876);
-;// CONCATENATED MODULE: ./src/runtime/exec.ts
-
-
-/**
- * Runs a program with an argument array: never a shell, so no input can be interpreted as shell
- * syntax. A failure throws an ActionError naming the command and carrying the tail of its output.
- */
-async function run(command, args, options = {}) {
-    if (!Array.isArray(args))
-        throw new TypeError('run() takes an argument array');
-    let result;
-    try {
-        result = await exec/* getExecOutput */.H(command, [...args], {
-            cwd: options.cwd,
-            env: options.env ? { ...process.env, ...options.env } : undefined,
-            input: options.input === undefined ? undefined : Buffer.from(options.input),
-            silent: options.silent ?? false,
-            ignoreReturnCode: true
-        });
-    }
-    catch (err) {
-        throw new ActionError(`Could not start ${command}: ${err.message}`, {
-            hint: `Is ${command} installed and on PATH?`,
-            cause: err
-        });
-    }
-    if (result.exitCode !== 0 && !options.allowFailure) {
-        const tail = lastLines(result.stderr.trim() || result.stdout.trim(), options.tailLines ?? 20);
-        throw new ActionError(`${command} ${args.slice(0, 2).join(' ')} failed with exit code ${result.exitCode}`, {
-            details: tail
-        });
-    }
-    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-function lastLines(text, n) {
-    const lines = text.split(/\r?\n/);
-    return lines.slice(Math.max(0, lines.length - n));
-}
-
+// EXTERNAL MODULE: ./src/runtime/exec.ts
+var exec = __nccwpck_require__(56107);
 ;// CONCATENATED MODULE: ./src/runtime/action.ts
 
 
@@ -79924,14 +80026,14 @@ async function runAction(main) {
         await main();
     }
     catch (err) {
-        if (err instanceof ActionError) {
+        if (err instanceof errors/* ActionError */.lZ) {
             for (const line of err.details)
                 core/* info */.pq(line);
         }
         else if (err instanceof Error && err.stack) {
             core/* debug */.Yz(err.stack);
         }
-        core/* setFailed */.C1(errorMessage(err));
+        core/* setFailed */.C1((0,errors/* errorMessage */.gJ)(err));
     }
 }
 

@@ -1,7 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
-import { isAbsolute, join, relative, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import * as glob from '@actions/glob'
 import { LineCounter, parseAllDocuments } from 'yaml'
+import { run } from '../runtime/exec.js'
 import type { KubeObject } from './objects.js'
 
 /** Where a manifest document came from, for messages that point at the file and line. */
@@ -110,31 +111,55 @@ function firstLine(text: string): string {
 }
 
 const YAML_FILE = /\.(ya?ml|json)$/i
+/** The file names kustomize looks for in a folder, in its order. */
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+
+/** One resolved `manifests` entry: a YAML file to read, or a kustomize folder to render. */
+export type ManifestUnit = { file: string } | { kustomization: string }
+
+/** Renders a kustomize folder into multi-document YAML (`kustomize build` or `kubectl kustomize`). */
+export type KustomizeRenderer = (dir: string) => Promise<{ yaml: string; tool: string }>
+
+async function kustomizationIn(dir: string): Promise<string | undefined> {
+  const names = new Set(await readdir(dir).catch(() => [] as string[]))
+  return KUSTOMIZATION_FILES.find(f => names.has(f))
+}
 
 /**
- * Expands the `manifests` input (files, directories, globs) into files, in a stable order
- * (each entry's files sorted, entries in the order given, duplicates dropped).
+ * Expands the `manifests` input (files, directories, globs) into units, in a stable order (each
+ * entry's files sorted, entries in the order given, duplicates dropped). A folder that holds a
+ * kustomization file, or that file named directly, is one kustomize unit: rendered, never read as
+ * plain YAML. A plain folder with kustomize folders somewhere below it is refused, naming them:
+ * read as plain YAML, their kustomization files, patches and test fixtures would all be applied.
  */
-export async function resolveManifestFiles(
+export async function resolveManifestUnits(
   entries: readonly string[],
   cwd: string
-): Promise<{ files: string[]; problems: string[] }> {
-  const files: string[] = []
+): Promise<{ units: ManifestUnit[]; problems: string[] }> {
+  const units: ManifestUnit[] = []
   const problems: string[] = []
   const seen = new Set<string>()
-  const add = (f: string) => {
-    if (!seen.has(f)) {
-      seen.add(f)
-      files.push(f)
+  const add = (u: ManifestUnit) => {
+    const key = 'file' in u ? `f:${u.file}` : `k:${u.kustomization}`
+    if (!seen.has(key)) {
+      seen.add(key)
+      units.push(u)
     }
   }
+  const shown = (p: string) => relative(cwd, p) || '.'
   for (const entry of entries) {
     const path = isAbsolute(entry) ? entry : resolve(cwd, entry)
     if (/[*?[{]/.test(entry)) {
       const globber = await glob.create(path, { followSymbolicLinks: true, matchDirectories: false })
       const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort()
       if (found.length === 0) problems.push(`${entry}: the pattern matches no .yaml, .yml or .json file`)
-      found.forEach(add)
+      for (const f of found) {
+        if (KUSTOMIZATION_FILES.includes(basename(f)))
+          problems.push(
+            `${entry}: matches ${shown(f)}, a kustomization; name its folder (${shown(dirname(f))}) to render it, or leave it out of the pattern`
+          )
+        else add({ file: f })
+      }
       continue
     }
     let info
@@ -144,38 +169,106 @@ export async function resolveManifestFiles(
       problems.push(`${entry}: no such file or directory (relative paths start at ${cwd})`)
       continue
     }
-    if (info.isDirectory()) {
-      const found = (await walk(path)).filter(f => YAML_FILE.test(f)).sort()
-      if (found.length === 0) problems.push(`${entry}: the directory holds no .yaml, .yml or .json file`)
-      found.forEach(add)
-    } else add(path)
+    if (!info.isDirectory()) {
+      add(KUSTOMIZATION_FILES.includes(basename(path)) ? { kustomization: dirname(path) } : { file: path })
+      continue
+    }
+    if (await kustomizationIn(path)) {
+      add({ kustomization: path })
+      continue
+    }
+    const { files, kustomizations } = await walk(path)
+    if (kustomizations.length > 0) {
+      problems.push(
+        `${entry}: holds kustomize folders (${kustomizations.map(shown).join(', ')}) and no kustomization of its own; name the one to deploy (e.g. ${shown(kustomizations[kustomizations.length - 1]!)}) instead of the folder above them`
+      )
+      continue
+    }
+    const found = files.filter(f => YAML_FILE.test(f)).sort()
+    if (found.length === 0) problems.push(`${entry}: the directory holds no .yaml, .yml or .json file`)
+    for (const f of found) add({ file: f })
   }
-  return { files, problems }
+  return { units, problems }
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+/** Every file under dir, and the folders below it that hold a kustomization (not descended into). */
+async function walk(dir: string): Promise<{ files: string[]; kustomizations: string[] }> {
+  const files: string[] = []
+  const kustomizations: string[] = []
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name)
+  )) {
     const full = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...(await walk(full)))
-    else out.push(full)
+    if (!entry.isDirectory()) files.push(full)
+    else if (await kustomizationIn(full)) kustomizations.push(full)
+    else {
+      const below = await walk(full)
+      files.push(...below.files)
+      kustomizations.push(...below.kustomizations)
+    }
   }
-  return out
+  return { files, kustomizations }
 }
 
-/** Reads and parses every manifest file; paths in messages are relative to `cwd`. */
+/**
+ * Reads and parses every manifest file and renders every kustomize folder; paths in messages are
+ * relative to `cwd`. A rendered document's source is the folder, `(kustomize)`, and its line in the
+ * rendered output.
+ */
 export async function loadManifests(
   entries: readonly string[],
-  cwd: string
+  cwd: string,
+  render: KustomizeRenderer = renderKustomization
 ): Promise<{ manifests: Manifest[]; problems: string[] }> {
-  const { files, problems } = await resolveManifestFiles(entries, cwd)
+  const { units, problems } = await resolveManifestUnits(entries, cwd)
   const manifests: Manifest[] = []
-  for (const file of files) {
-    const shown = relative(cwd, file) || file
-    const text = await readFile(file, 'utf8')
-    const parsed = parseManifests(text, shown.startsWith('..') ? file : shown)
+  const shown = (p: string) => {
+    const r = relative(cwd, p) || '.'
+    return r.startsWith('..') ? p : r
+  }
+  for (const unit of units) {
+    let text: string
+    let name: string
+    if ('file' in unit) {
+      text = await readFile(unit.file, 'utf8')
+      name = shown(unit.file)
+    } else {
+      try {
+        const rendered = await render(unit.kustomization)
+        text = rendered.yaml
+        name = `${shown(unit.kustomization)} (${rendered.tool})`
+      } catch (err) {
+        problems.push(`${shown(unit.kustomization)}: ${(err as Error).message}`)
+        continue
+      }
+    }
+    const parsed = parseManifests(text, name)
     manifests.push(...parsed.manifests)
     problems.push(...parsed.problems.map(formatProblem))
   }
   return { manifests, problems }
+}
+
+/**
+ * `kustomize build DIR`, else `kubectl kustomize DIR`: whichever the runner has (GitHub's hosted
+ * images have both). There is no kustomize library for Node, so the tool renders; its error (the
+ * file and field kustomize names) is passed on.
+ */
+export async function renderKustomization(dir: string): Promise<{ yaml: string; tool: string }> {
+  const tools: [string, string[]][] = [
+    ['kustomize', ['build', dir]],
+    ['kubectl', ['kustomize', dir]]
+  ]
+  for (const [tool, args] of tools) {
+    const result = await run(tool, args, { silent: true, allowFailure: true }).catch(() => undefined)
+    if (!result) continue
+    if (result.exitCode !== 0)
+      throw new Error(
+        `${tool} ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-5).join(' / ') || `exit code ${result.exitCode}`}`
+      )
+    return { yaml: result.stdout, tool: `${tool} ${args[0]}` }
+  }
+  throw new Error(
+    'is a kustomize folder, and neither kustomize nor kubectl is on PATH to render it; install one on the runner (GitHub-hosted images have both), or render it in an earlier step and name the output'
+  )
 }
