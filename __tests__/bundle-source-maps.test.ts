@@ -96,7 +96,7 @@ describe('an unexpected error inside a bundle, run as the runner runs it', () =>
     ])
     expect(frame('runAction')).toEqual([
       src('src/runtime/action.ts'),
-      String(lineOf('src/runtime/action.ts', 'await main()'))
+      String(lineOf('src/runtime/action.ts', 'post() : main()'))
     ])
   })
 })

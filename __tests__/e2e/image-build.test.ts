@@ -282,41 +282,95 @@ describe('image-build preflight and builder set-up', () => {
     )
   })
 
-  it('creates the buildx builder when it is missing, on the BuildKit endpoint', async () => {
+  /** `docker buildx inspect NAME` succeeds: the builder exists. */
+  const builderExists = (name: string, dockerConfig: string): boolean => {
+    try {
+      execFileSync('docker', ['buildx', 'inspect', name], {
+        env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+        stdio: 'ignore'
+      })
+      return true
+    } catch {
+      return false
+    }
+  }
+  const removeIfThere = (name: string, dockerConfig: string) => {
+    if (builderExists(name, dockerConfig))
+      execFileSync('docker', ['buildx', 'rm', name], {
+        env: { ...process.env, DOCKER_CONFIG: dockerConfig },
+        stdio: 'ignore'
+      })
+  }
+  /** The image-build step that names a builder which does not exist yet, or its post phase. */
+  const freshBuilderStep = (
+    name: string,
+    dockerConfig: string,
+    extra: Record<string, string> = {},
+    post?: { state: Record<string, string> }
+  ) =>
+    runAction({
+      action: 'image-build',
+      cwd: workspace(DOCKERFILE),
+      event: push,
+      github,
+      env: env({ DOCKER_CONFIG: dockerConfig }),
+      inputs: {
+        context: 'app',
+        images: `${tb.REGISTRY}/e2e/fresh-builder`,
+        builder: 'buildx',
+        'buildx-builder': name,
+        'buildkit-endpoint': tb.BUILDKIT_HOST!,
+        secrets: `build_token=${SECRET}`,
+        'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`,
+        username: tb.REGISTRY_USERNAME!,
+        password: tb.REGISTRY_PASSWORD!,
+        push: 'false',
+        ...extra
+      },
+      ...(post ? { post } : {}),
+      timeoutMs: 180_000
+    })
+
+  it('creates the buildx builder when it is missing, on the BuildKit endpoint, and its post step removes it', async () => {
     const name = `otlp-e2e-${nonce}`
     const dockerConfig = credentialFreeDockerConfig()
     try {
-      const run = await runAction({
-        action: 'image-build',
-        cwd: workspace(DOCKERFILE),
-        event: push,
-        github,
-        env: env({ DOCKER_CONFIG: dockerConfig }),
-        inputs: {
-          context: 'app',
-          images: `${tb.REGISTRY}/e2e/fresh-builder`,
-          builder: 'buildx',
-          'buildx-builder': name,
-          'buildkit-endpoint': tb.BUILDKIT_HOST!,
-          secrets: `build_token=${SECRET}`,
-          'build-args': `BASE=${tb.TESTBED_BASE_IMAGE}`,
-          username: tb.REGISTRY_USERNAME!,
-          password: tb.REGISTRY_PASSWORD!,
-          push: false
-        },
-        timeoutMs: 180_000
-      })
+      const run = await freshBuilderStep(name, dockerConfig)
       expect({ exitCode: run.exitCode, errors: errors(run) }).toEqual({ exitCode: 0, errors: [] })
       expect(run.log).toContain(
         `creating buildx builder ${name} (remote at ${tb.BUILDKIT_HOST}): builder ${name} does not exist`
       )
       expect(run.outputs.digest).toBe('')
       expect(run.summary).toContain('(not pushed)')
+      expect(run.state['created-builder']).toBe(name)
+      expect(builderExists(name, dockerConfig)).toBe(true)
+
+      // The runner's post phase at the end of the job, with the state the main phase saved.
+      const post = await freshBuilderStep(name, dockerConfig, {}, { state: run.state })
+      expect({ exitCode: post.exitCode, errors: errors(post) }).toEqual({ exitCode: 0, errors: [] })
+      expect(post.log).toContain(`removed the buildx builder ${name} this step created`)
+      expect(builderExists(name, dockerConfig)).toBe(false)
     } finally {
-      execFileSync('docker', ['buildx', 'rm', name], {
-        env: { ...process.env, DOCKER_CONFIG: dockerConfig },
-        stdio: 'ignore'
+      removeIfThere(name, dockerConfig)
+    }
+  })
+
+  it('keep-builder: true leaves the builder it created, and its post step does nothing', async () => {
+    const name = `otlp-e2e-keep-${nonce}`
+    const dockerConfig = credentialFreeDockerConfig()
+    const keep = { 'keep-builder': 'true' }
+    try {
+      const run = await freshBuilderStep(name, dockerConfig, keep)
+      expect({ exitCode: run.exitCode, errors: errors(run) }).toEqual({ exitCode: 0, errors: [] })
+      expect(run.state['created-builder']).toBeUndefined()
+      const post = await freshBuilderStep(name, dockerConfig, keep, { state: run.state })
+      expect({ exitCode: post.exitCode, removed: post.log.includes('removed the buildx builder') }).toEqual({
+        exitCode: 0,
+        removed: false
       })
+      expect(builderExists(name, dockerConfig)).toBe(true)
+    } finally {
+      removeIfThere(name, dockerConfig)
     }
   })
 

@@ -47,6 +47,11 @@ export interface RunActionOptions {
   timeoutMs?: number
   /** A command the bundle runs under (e.g. unshare for a mount of its own); the Node binary and script follow it. */
   wrap?: string[]
+  /**
+   * The post phase, as the runner runs it at the end of the job: `runs.post`, with the state the main
+   * phase saved (an earlier run's `state`) as STATE_<name> variables and the same inputs.
+   */
+  post?: { state: Record<string, string> }
 }
 
 export interface Annotation {
@@ -98,8 +103,8 @@ export function nodeFor(using: string): string {
 export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   const meta = loadActionMetadata(options.action)
   const node = nodeFor(meta.runs.using)
-  const main = meta.runs.main
-  if (!main) throw new Error(`${options.action}: runs.main missing`)
+  const main = options.post ? meta.runs.post : meta.runs.main
+  if (!main) throw new Error(`${options.action}: runs.${options.post ? 'post' : 'main'} missing`)
   const script = resolve(REPO_ROOT, ACTION_FILES[options.action]!, '..', main)
   if (!existsSync(script)) throw new Error(`${script} does not exist: run npm run build`)
 
@@ -164,6 +169,7 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     ...inputs
   }
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v
+  for (const [k, v] of Object.entries(options.post?.state ?? {})) env[`STATE_${k}`] = v
 
   const started = Date.now()
   const [command, ...args] = [...(options.wrap ?? []), node, script]

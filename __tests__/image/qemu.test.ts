@@ -50,4 +50,51 @@ describe('binfmt_misc', () => {
     expect((err as ActionError).hint).toContain('update-binfmts --enable qemu-riscv64')
     expect((err as ActionError).hint).toContain('apt-get install qemu-user-static binfmt-support')
   })
+
+  describe('as root on a runner without qemu-user-static (the process runner stubbed: commands recorded)', () => {
+    type Runner = NonNullable<Parameters<typeof ensureEmulators>[1]>['run']
+    const fresh = () => {
+      const d = mkdtempSync(join(tmpdir(), 'binfmt-root-'))
+      writeFileSync(join(d, 'register'), '')
+      return d
+    }
+    const runner = (d: string, failing: string, calls: string[]): Runner =>
+      (async (command: string, args: readonly string[]) => {
+        const line = [command, ...args].join(' ')
+        calls.push(line)
+        if (line.startsWith('sh -c command -v update-binfmts')) return { exitCode: 1, stdout: '', stderr: '' }
+        if (line.startsWith(failing)) return { exitCode: 100, stdout: '', stderr: `E: ${failing} went wrong` }
+        if (command === 'update-binfmts') writeFileSync(join(d, `qemu-${args[1]!.slice(5)}`), 'enabled\n')
+        return { exitCode: 0, stdout: '', stderr: '' }
+      }) as Runner
+
+    it('reads the package lists before it installs, then registers the emulator', async () => {
+      const d = fresh()
+      const calls: string[] = []
+      await expect(
+        ensureEmulators(['aarch64'], { dir: d, isRoot: true, run: runner(d, 'none', calls) })
+      ).resolves.toEqual({ needed: ['aarch64'], registered: ['aarch64'] })
+      expect(calls).toEqual([
+        'sh -c command -v update-binfmts',
+        'apt-get update -qq',
+        'apt-get install -y -qq --no-install-recommends qemu-user-static binfmt-support',
+        'update-binfmts --enable qemu-aarch64'
+      ])
+    })
+
+    it('says that apt-get update failed, and installs nothing', async () => {
+      const d = fresh()
+      const calls: string[] = []
+      const err = await ensureEmulators(['aarch64'], {
+        dir: d,
+        isRoot: true,
+        run: runner(d, 'apt-get update', calls)
+      }).catch(e => e as ActionError)
+      expect((err as ActionError).message).toBe(
+        'QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static'
+      )
+      expect((err as ActionError).details).toEqual(['E: apt-get update went wrong'])
+      expect(calls.some(c => c.startsWith('apt-get install'))).toBe(false)
+    })
+  })
 })

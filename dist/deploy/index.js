@@ -60544,17 +60544,20 @@ exports.debug = debug; // for test
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(28191);
+/* harmony import */ var _image_build_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(29192);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(42744);
 
 
-await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .i);
+
+// The post phase is image-build's: the one-step action builds with it.
+await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_2__/* .main */ .i, _image_build_main_js__WEBPACK_IMPORTED_MODULE_1__/* .post */ .bE);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 28191:
+/***/ 42744:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60567,4365 +60570,16 @@ __nccwpck_require__.d(__webpack_exports__, {
 var lib_core = __nccwpck_require__(57264);
 // EXTERNAL MODULE: ./src/runtime/index.ts + 10 modules
 var runtime = __nccwpck_require__(77275);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-;// CONCATENATED MODULE: ./src/image/build-log.ts
-/**
- * Reads a builder's progress output for a person: which step failed and its last lines, and how
- * many steps came from the cache. Only explanations come from here; the digest never does.
- */
-const BUILDX_LINE = /^#(\d+) (.*)$/;
-const BUILDX_TIMED = /^\d+\.\d+ (.*)$/;
-/** The failing step of a `--progress plain` buildx run, if the output names one. */
-function buildxFailedStep(output, maxLines = 15) {
-    const titles = new Map();
-    const logs = new Map();
-    let failed;
-    for (const line of output.split(/\r?\n/)) {
-        const m = BUILDX_LINE.exec(line);
-        if (!m)
-            continue;
-        const [, id, rest] = m;
-        if (!titles.has(id) && rest.startsWith('['))
-            titles.set(id, rest);
-        else if (rest.startsWith('ERROR: '))
-            failed ??= { id, error: rest.slice('ERROR: '.length) };
-        else {
-            const timed = BUILDX_TIMED.exec(rest);
-            if (timed)
-                logs.set(id, [...(logs.get(id) ?? []), timed[1]]);
-        }
-    }
-    if (failed) {
-        return {
-            step: titles.get(failed.id) ?? `step #${failed.id}`,
-            lines: (logs.get(failed.id) ?? []).slice(-maxLines),
-            error: failed.error
-        };
-    }
-    const final = output
-        .split(/\r?\n/)
-        .reverse()
-        .find(l => /^(ERROR|error):? /.test(l));
-    return final ? { step: 'build', lines: [], error: final.replace(/^(ERROR|error):? /, '') } : undefined;
-}
-function buildxCacheUse(output) {
-    const steps = new Set();
-    const cached = new Set();
-    for (const line of output.split(/\r?\n/)) {
-        const m = BUILDX_LINE.exec(line);
-        if (!m)
-            continue;
-        const [, id, rest] = m;
-        // FROM is left out: when every later step is cached BuildKit does not even report it as cached.
-        if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\] (?!FROM )/.test(rest))
-            steps.add(id);
-        else if (rest === 'CACHED')
-            cached.add(id);
-    }
-    return { steps: steps.size, cached: [...cached].filter(id => steps.has(id)).length };
-}
-// `[linux/arm64] STEP 2/3: RUN x` with several platforms, `[2/2] STEP 7/7: ...` in a multi-stage build.
-const BUILDAH_STEP = /^(?:\[([a-z0-9]+\/[^\]]*[a-z][^\]]*)\] )?(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
-/** The failing step of a buildah build: `Error: building at STEP "RUN x": ...`. */
-function buildahFailedStep(output, maxLines = 15) {
-    const lines = output.split(/\r?\n/);
-    const errorIndex = lines.findIndex(l => /building at STEP/.test(l));
-    if (errorIndex < 0) {
-        const final = [...lines].reverse().find(l => /^Error: /.test(l));
-        return final ? { step: 'build', lines: [], error: final.replace(/^Error: /, '') } : undefined;
-    }
-    const error = lines[errorIndex].replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '').replace(/^\s*\* /, '');
-    // The step text may itself contain quotes: it runs up to the last `": `.
-    const quoted = /building at STEP "(.*)": /.exec(error)?.[1];
-    let start = -1;
-    for (let i = errorIndex - 1; i >= 0; i--) {
-        const m = BUILDAH_STEP.exec(lines[i]);
-        if (m && (quoted === undefined || m[4] === quoted)) {
-            start = i;
-            break;
-        }
-    }
-    if (start < 0)
-        return { step: quoted ?? 'build', lines: [], error };
-    const m = BUILDAH_STEP.exec(lines[start]);
-    const where = [m[1], m[2] ? `stage ${m[2]}` : undefined, m[2] ? `step ${m[3]}` : m[3]]
-        .filter(Boolean)
-        .join(' ');
-    const step = `[${where}] ${m[4]}`;
-    const body = lines
-        .slice(start + 1, errorIndex)
-        .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=|Error: |-->)/.test(l));
-    return { step, lines: body.slice(-maxLines), error };
-}
-function buildahCacheUse(output) {
-    let steps = 0;
-    let cached = 0;
-    for (const line of output.split(/\r?\n/)) {
-        const m = BUILDAH_STEP.exec(line);
-        if (m && !/^FROM /i.test(m[4]))
-            steps++;
-        else if (/^(?:\[[^\]]+\] )?--> Using cache /.test(line))
-            cached++;
-    }
-    return { steps, cached: Math.min(cached, steps) };
-}
-
-;// CONCATENATED MODULE: ./src/image/buildah.ts
-function buildahBuildArgs(req, options) {
-    const args = ['build', '--manifest', options.manifest, '--authfile', options.authFile, '--file', req.file];
-    // --layers keeps every step's layer: the cache an unchanged rebuild relies on.
-    args.push('--layers');
-    if (req.platforms.length)
-        args.push('--platform', req.platforms.join(','));
-    for (const [key, value] of Object.entries(req.labels))
-        args.push('--label', `${key}=${value}`);
-    for (const [key, value] of req.buildArgs)
-        args.push('--build-arg', `${key}=${value}`);
-    for (const secret of req.secretFiles)
-        args.push('--secret', `id=${secret.id},src=${secret.path}`);
-    for (const spec of req.cacheFrom)
-        args.push('--cache-from', cacheRepository(spec.attrs.ref ?? ''));
-    for (const spec of req.cacheTo)
-        args.push('--cache-to', cacheRepository(spec.attrs.ref ?? ''));
-    if (req.noCache)
-        args.push('--no-cache');
-    if (req.target)
-        args.push('--target', req.target);
-    args.push(req.context);
-    return args;
-}
-/** buildah caches name a repository, not a tag. */
-function cacheRepository(ref) {
-    return ref.replace(/(\/[^/:]+):[\w][\w.-]*$/, '$1');
-}
-function buildahPushArgs(manifest, destination, options) {
-    return [
-        'manifest',
-        'push',
-        '--all',
-        '--authfile',
-        options.authFile,
-        '--digestfile',
-        options.digestFile,
-        manifest,
-        `docker://${destination}`
-    ];
-}
-function buildahLoginArgs(registry, username, authFile) {
-    return ['login', '--authfile', authFile, '--username', username, '--password-stdin', registry];
-}
-/**
- * The Dockerfile with all labels in one LABEL instruction at the end of the stage being built (the
- * `target` stage, else the last one). buildah turns every `--label` into a step of its own (each
- * costing a cache lookup and a commit even when nothing changed), and appends them after the last
- * stage even when `--target` builds another one, which would lose them.
- */
-function withLabelInstruction(dockerfile, labels, target = '') {
-    const entries = Object.entries(labels);
-    if (entries.length === 0)
-        return dockerfile;
-    const lines = dockerfile.replace(/\s*$/, '').split(/\r?\n/);
-    // A `# escape=` parser directive (only valid before the first instruction) changes the escape character.
-    let escape = '\\';
-    for (const line of lines) {
-        const directive = /^#\s*escape\s*=\s*(\S)\s*$/i.exec(line);
-        if (directive)
-            escape = directive[1];
-        else if (!/^#\s*\w+\s*=/.test(line))
-            break;
-    }
-    const quote = (text) => '"' +
-        text
-            .replace(/\r?\n/g, ' ')
-            .split('')
-            .map(ch => (ch === escape || ch === '"' || ch === '$' ? `${escape}${ch}` : ch))
-            .join('') +
-        '"';
-    const instruction = `LABEL ${entries.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(' ')}`;
-    let insertAt = lines.length;
-    if (target) {
-        const start = lines.findIndex(l => new RegExp(`^\\s*FROM\\s.*\\sAS\\s+${target.replace(/[.]/g, '\\.')}\\s*$`, 'i').test(l));
-        if (start < 0)
-            throw new Error(`the Dockerfile has no stage named ${target}`);
-        const next = lines.findIndex((l, i) => i > start && /^\s*FROM\s/i.test(l));
-        if (next >= 0) {
-            insertAt = next;
-            while (insertAt > start + 1 && /^\s*(#.*)?$/.test(lines[insertAt - 1]))
-                insertAt--;
-        }
-    }
-    return [...lines.slice(0, insertAt), instruction, ...lines.slice(insertAt)].join('\n') + '\n';
-}
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
-class CsvError extends Error {
-  constructor(code, message, options, ...contexts) {
-    if (Array.isArray(message)) message = message.join(" ").trim();
-    super(message);
-    if (Error.captureStackTrace !== undefined) {
-      Error.captureStackTrace(this, CsvError);
-    }
-    this.code = code;
-    for (const context of contexts) {
-      for (const key in context) {
-        const value = context[key];
-        this[key] = Buffer.isBuffer(value)
-          ? value.toString(options.encoding)
-          : value == null
-            ? value
-            : JSON.parse(JSON.stringify(value));
-      }
-    }
-  }
-}
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/is_object.js
-const is_object = function (obj) {
-  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_columns_array.js
-
-
-
-const normalize_columns_array = function (columns) {
-  const normalizedColumns = [];
-  for (let i = 0, l = columns.length; i < l; i++) {
-    const column = columns[i];
-    if (column === undefined || column === null || column === false) {
-      normalizedColumns[i] = { disabled: true };
-    } else if (typeof column === "string" || typeof column === "number") {
-      normalizedColumns[i] = { name: `${column}` };
-    } else if (is_object(column)) {
-      if (typeof column.name !== "string") {
-        throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
-          "Option columns missing name:",
-          `property "name" is required at position ${i}`,
-          "when column is an object literal",
-        ]);
-      }
-      normalizedColumns[i] = column;
-    } else {
-      throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
-        "Invalid column definition:",
-        "expect a string or a literal object,",
-        `got ${JSON.stringify(column)} at position ${i}`,
-      ]);
-    }
-  }
-  return normalizedColumns;
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/ResizeableBuffer.js
-class ResizeableBuffer {
-  constructor(size = 100) {
-    this.size = size;
-    this.length = 0;
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  prepend(val) {
-    if (Buffer.isBuffer(val)) {
-      const length = this.length + val.length;
-      if (length >= this.size) {
-        this.resize();
-        if (length >= this.size) {
-          throw Error("INVALID_BUFFER_STATE");
-        }
-      }
-      const buf = this.buf;
-      this.buf = Buffer.allocUnsafe(this.size);
-      val.copy(this.buf, 0);
-      buf.copy(this.buf, val.length);
-      this.length += val.length;
-    } else {
-      const length = this.length++;
-      if (length === this.size) {
-        this.resize();
-      }
-      const buf = this.clone();
-      this.buf[0] = val;
-      buf.copy(this.buf, 1, 0, length);
-    }
-  }
-  append(val) {
-    const length = this.length++;
-    if (length === this.size) {
-      this.resize();
-    }
-    this.buf[length] = val;
-  }
-  clone() {
-    return Buffer.from(this.buf.slice(0, this.length));
-  }
-  resize() {
-    const length = this.length;
-    this.size = this.size * 2;
-    const buf = Buffer.allocUnsafe(this.size);
-    this.buf.copy(buf, 0, 0, length);
-    this.buf = buf;
-  }
-  toString(encoding) {
-    if (encoding) {
-      return this.buf.toString(encoding, 0, this.length);
-    } else {
-      return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
-    }
-  }
-  toJSON() {
-    return this.toString("utf8");
-  }
-  reset() {
-    this.length = 0;
-  }
-}
-
-/* harmony default export */ const utils_ResizeableBuffer = (ResizeableBuffer);
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/init_state.js
-
-
-const init_state = function (options) {
-  // ECMAScript WhiteSpace + LineTerminator codepoints, encoded under
-  // `options.encoding`. Aligns trimming with `String.prototype.trim()`.
-  // https://tc39.es/ecma262/#sec-white-space
-  // https://tc39.es/ecma262/#sec-line-terminators
-  //
-  // Codepoints unrepresentable in the target encoding are dropped: Node's
-  // Buffer substitutes them with `?` (0x3F), and including those would cause
-  // literal `?` bytes in the input to be trimmed under `latin1`/`ascii`.
-  const timchars = [
-    // Basic Latin
-    0x0020, // [Space](https://www.fileformat.info/info/unicode/char/0020/index.htm)
-    0x0009, // [CHARACTER TABULATION (HT)](https://www.fileformat.info/info/unicode/char/0009/index.htm)
-    0x000a, // [LINE FEED (LF)](https://www.fileformat.info/info/unicode/char/000a/index.htm)
-    0x000d, // [CARRIAGE RETURN (CR)](https://www.fileformat.info/info/unicode/char/000d/index.htm)
-    0x000c, // [FORM FEED (FF)](https://www.fileformat.info/info/unicode/char/000c/index.htm)
-    0x000b, // [LINE TABULATION (VT)](https://www.fileformat.info/info/unicode/char/000b/index.htm)
-    // Latin-1 Supplement
-    0x00a0, // [NO-BREAK SPACE (NBSP)](https://www.fileformat.info/info/unicode/char/00a0/index.htm)
-    // Ogham
-    0x1680, // [OGHAM SPACE MARK](https://www.fileformat.info/info/unicode/char/1680/index.htm)
-    // General Punctuation
-    0x2000, // [EN QUAD](https://www.fileformat.info/info/unicode/char/2000/index.htm)
-    0x2001, // [EM QUAD](https://www.fileformat.info/info/unicode/char/2001/index.htm)
-    0x2002, // [EN SPACE](https://www.fileformat.info/info/unicode/char/2002/index.htm)
-    0x2003, // [EM SPACE](https://www.fileformat.info/info/unicode/char/2003/index.htm)
-    0x2004, // [THREE-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2004/index.htm)
-    0x2005, // [FOUR-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2005/index.htm)
-    0x2006, // [SIX-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2006/index.htm)
-    0x2007, // [FIGURE SPACE](https://www.fileformat.info/info/unicode/char/2007/index.htm)
-    0x2008, // [PUNCTUATION SPACE](https://www.fileformat.info/info/unicode/char/2008/index.htm)
-    0x2009, // [THIN SPACE](https://www.fileformat.info/info/unicode/char/2009/index.htm)
-    0x200a, // [HAIR SPACE](https://www.fileformat.info/info/unicode/char/200a/index.htm)
-    0x2028, // [LINE SEPARATOR](https://www.fileformat.info/info/unicode/char/2028/index.htm)
-    0x2029, // [PARAGRAPH SEPARATOR](https://www.fileformat.info/info/unicode/char/2029/index.htm)
-    0x202f, // [NARROW NO-BREAK SPACE (NNBSP)](https://www.fileformat.info/info/unicode/char/202f/index.htm)
-    0x205f, // [MEDIUM MATHEMATICAL SPACE (MMSP)](https://www.fileformat.info/info/unicode/char/205f/index.htm)
-    0x3000, // [IDEOGRAPHIC SPACE](https://www.fileformat.info/info/unicode/char/3000/index.htm)
-    0xfeff, // [ZERO WIDTH NO-BREAK SPACE (BOM)](https://www.fileformat.info/info/unicode/char/feff/index.htm)
-  ].reduce((acc, codepoint) => {
-    const encoded = Buffer.from(
-      String.fromCharCode(codepoint),
-      options.encoding,
-    );
-    if (codepoint !== 0x3f && encoded.length === 1 && encoded[0] === 0x3f) {
-      return acc;
-    }
-    acc.push(encoded);
-    return acc;
-  }, []);
-  // First-byte lookup table for `__isCharTrimable`. Non-whitespace bytes
-  // (the common case) bail out in O(1) without scanning every timchar.
-  const timcharFirstBytes = new Uint8Array(256);
-  for (const t of timchars) timcharFirstBytes[t[0]] = 1;
-  return {
-    bomSkipped: false,
-    bufBytesStart: 0,
-    castField: options.cast_function,
-    commenting: false,
-    delimiterBufPrevious: undefined,
-    delimiterDiscovered: false,
-    // Current error encountered by a record
-    error: undefined,
-    enabled: options.from_line === 1,
-    escaping: false,
-    escapeIsQuote:
-      Buffer.isBuffer(options.escape) &&
-      Buffer.isBuffer(options.quote) &&
-      Buffer.compare(options.escape, options.quote) === 0,
-    // columns can be `false`, `true`, `Array`
-    expectedRecordLength: Array.isArray(options.columns)
-      ? options.columns.length
-      : undefined,
-    field: new utils_ResizeableBuffer(20),
-    firstLineToHeaders: options.cast_first_line_to_header,
-    needMoreDataSize: Math.max(
-      // Skip if the remaining buffer smaller than comment
-      options.comment !== null ? options.comment.length : 0,
-      // Skip if the remaining buffer can be delimiter
-      ...(options.delimiter
-        ? options.delimiter.map((delimiter) => delimiter.length)
-        : []),
-      // Auto discovery of delimiter is limited to 1 character
-      options.delimiter_auto ? 1 : 0,
-      // Skip if the remaining buffer can be escape sequence
-      options.quote !== null ? options.quote.length : 0,
-      // Skip if the remaining buffer can be a multi-byte trim character
-      ...timchars.map((t) => t.length),
-    ),
-    previousBuf: undefined,
-    quoting: false,
-    stop: false,
-    rawBuffer: new utils_ResizeableBuffer(100),
-    record: [],
-    recordHasError: false,
-    record_length: 0,
-    recordDelimiterMaxLength:
-      options.record_delimiter.length === 0
-        ? 0
-        : Math.max(...options.record_delimiter.map((v) => v.length)),
-    trimChars: [
-      Buffer.from(" ", options.encoding)[0],
-      Buffer.from("\t", options.encoding)[0],
-    ],
-    wasQuoting: false,
-    wasRowDelimiter: false,
-    timchars: timchars,
-    timcharFirstBytes: timcharFirstBytes,
-  };
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/underscore.js
-const underscore = function (str) {
-  return str.replace(/([A-Z])/g, function (_, match) {
-    return "_" + match.toLowerCase();
-  });
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_options.js
-
-
-
-
-
-const normalize_options = function (opts) {
-  const options = {};
-  // Merge with user options
-  for (const opt in opts) {
-    options[underscore(opt)] = opts[opt];
-  }
-  // Normalize option `encoding`
-  // Note: defined first because other options depends on it
-  // to convert chars/strings into buffers.
-  if (options.encoding === undefined || options.encoding === true) {
-    options.encoding = "utf8";
-  } else if (options.encoding === null || options.encoding === false) {
-    options.encoding = null;
-  } else if (
-    typeof options.encoding !== "string" &&
-    options.encoding !== null
-  ) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ENCODING",
-      [
-        "Invalid option encoding:",
-        "encoding must be a string or null to return a buffer,",
-        `got ${JSON.stringify(options.encoding)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `bom`
-  if (
-    options.bom === undefined ||
-    options.bom === null ||
-    options.bom === false
-  ) {
-    options.bom = false;
-  } else if (options.bom !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_BOM",
-      [
-        "Invalid option bom:",
-        "bom must be true,",
-        `got ${JSON.stringify(options.bom)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `cast`
-  options.cast_function = null;
-  if (
-    options.cast === undefined ||
-    options.cast === null ||
-    options.cast === false ||
-    options.cast === ""
-  ) {
-    options.cast = undefined;
-  } else if (typeof options.cast === "function") {
-    options.cast_function = options.cast;
-    options.cast = true;
-  } else if (options.cast !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST",
-      [
-        "Invalid option cast:",
-        "cast must be true or a function,",
-        `got ${JSON.stringify(options.cast)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `cast_date`
-  if (
-    options.cast_date === undefined ||
-    options.cast_date === null ||
-    options.cast_date === false ||
-    options.cast_date === ""
-  ) {
-    options.cast_date = false;
-  } else if (options.cast_date === true) {
-    options.cast_date = function (value) {
-      const date = Date.parse(value);
-      return !isNaN(date) ? new Date(date) : value;
-    };
-  } else if (typeof options.cast_date !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST_DATE",
-      [
-        "Invalid option cast_date:",
-        "cast_date must be true or a function,",
-        `got ${JSON.stringify(options.cast_date)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `columns`
-  options.cast_first_line_to_header = undefined;
-  if (options.columns === true) {
-    // Fields in the first line are converted as-is to columns
-    options.cast_first_line_to_header = undefined;
-  } else if (typeof options.columns === "function") {
-    options.cast_first_line_to_header = options.columns;
-    options.columns = true;
-  } else if (Array.isArray(options.columns)) {
-    options.columns = normalize_columns_array(options.columns);
-  } else if (
-    options.columns === undefined ||
-    options.columns === null ||
-    options.columns === false
-  ) {
-    options.columns = false;
-  } else {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COLUMNS",
-      [
-        "Invalid option columns:",
-        "expect an array, a function or true,",
-        `got ${JSON.stringify(options.columns)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `group_columns_by_name`
-  if (
-    options.group_columns_by_name === undefined ||
-    options.group_columns_by_name === null ||
-    options.group_columns_by_name === false
-  ) {
-    options.group_columns_by_name = false;
-  } else if (options.group_columns_by_name !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "expect an boolean,",
-        `got ${JSON.stringify(options.group_columns_by_name)}`,
-      ],
-      options,
-    );
-  } else if (options.columns === false) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "the `columns` mode must be activated.",
-      ],
-      options,
-    );
-  }
-  // Normalize option `comment`
-  if (
-    options.comment === undefined ||
-    options.comment === null ||
-    options.comment === false ||
-    options.comment === ""
-  ) {
-    options.comment = null;
-  } else {
-    if (typeof options.comment === "string") {
-      options.comment = Buffer.from(options.comment, options.encoding);
-    }
-    if (!Buffer.isBuffer(options.comment)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_COMMENT",
-        [
-          "Invalid option comment:",
-          "comment must be a buffer or a string,",
-          `got ${JSON.stringify(options.comment)}`,
-        ],
-        options,
-      );
-    }
-  }
-  // Normalize option `comment_no_infix`
-  if (
-    options.comment_no_infix === undefined ||
-    options.comment_no_infix === null ||
-    options.comment_no_infix === false
-  ) {
-    options.comment_no_infix = false;
-  } else if (options.comment_no_infix !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COMMENT",
-      [
-        "Invalid option comment_no_infix:",
-        "value must be a boolean,",
-        `got ${JSON.stringify(options.comment_no_infix)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `delimiter_auto`
-  if (
-    options.delimiter_auto === undefined ||
-    options.delimiter_auto === null ||
-    options.delimiter_auto === false
-  ) {
-    options.delimiter_auto = false;
-  } else if (options.delimiter_auto === true) {
-    options.delimiter_auto = {};
-  } else if (!is_object(options.delimiter_auto)) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_DELIMITER_AUTO",
-      [
-        "Invalid option delimiter_auto:",
-        "delimiter_auto must be a boolean or a configuration object,",
-        `got ${JSON.stringify(options.delimiter_auto)}`,
-      ],
-      options,
-    );
-  }
-  if (options.delimiter_auto) {
-    if (options.delimiter_auto.preferred === undefined)
-      options.delimiter_auto.preferred = {
-        [",".charCodeAt(0)]: 1.8,
-        ["\t".charCodeAt(0)]: 1.8,
-        [";".charCodeAt(0)]: 1.6,
-        [" ".charCodeAt(0)]: 1.6,
-        [":".charCodeAt(0)]: 1.5,
-        [".".charCodeAt(0)]: 1.4,
-        ["/".charCodeAt(0)]: 1.4,
-      };
-    else if (!is_object(options.delimiter_auto.preferred)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "preferred must be an object,",
-          `got ${JSON.stringify(options.delimiter_auto.preferred)}`,
-        ],
-        options,
-      );
-    }
-    if (options.delimiter_auto.score === undefined)
-      options.delimiter_auto.score = (info, options) => {
-        return (
-          (info.total - info.std) * (options.preferred[info.char_code] || 1)
-        );
-      };
-    else if (typeof options.delimiter_auto.score !== "function") {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "score must be a function,",
-          `got ${JSON.stringify(options.delimiter_auto.score)}`,
-        ],
-        options,
-      );
-    }
-    if (options.delimiter_auto.size === undefined)
-      options.delimiter_auto.size = 2048;
-    else if (typeof options.delimiter_auto.size !== "number") {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "size must be a number,",
-          `got ${JSON.stringify(options.delimiter_auto.size)}`,
-        ],
-        options,
-      );
-    }
-  }
-  // Normalize option `delimiter`
-  const delimiter_json = JSON.stringify(options.delimiter);
-  if (options.delimiter_auto !== false) {
-    options.delimiter = [];
-  }
-  if (!Array.isArray(options.delimiter)) {
-    if (
-      options.delimiter === undefined ||
-      options.delimiter === null ||
-      options.delimiter === false
-    ) {
-      options.delimiter = Buffer.from(",", options.encoding);
-    }
-    options.delimiter = [options.delimiter];
-  }
-  options.delimiter = options.delimiter.map(function (delimiter) {
-    if (typeof delimiter === "string") {
-      delimiter = Buffer.from(delimiter, options.encoding);
-    }
-    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER",
-        [
-          "Invalid option delimiter:",
-          "delimiter must be a non empty string or buffer or array of string|buffer,",
-          `got ${delimiter_json}`,
-        ],
-        options,
-      );
-    }
-    return delimiter;
-  });
-  // Normalize option `escape`
-  if (options.escape === undefined || options.escape === true) {
-    options.escape = Buffer.from('"', options.encoding);
-  } else if (typeof options.escape === "string") {
-    options.escape = Buffer.from(options.escape, options.encoding);
-  } else if (options.escape === null || options.escape === false) {
-    options.escape = null;
-  }
-  if (options.escape !== null) {
-    if (!Buffer.isBuffer(options.escape)) {
-      throw new Error(
-        `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options.escape)}`,
-      );
-    }
-  }
-  // Normalize option `from`
-  if (options.from === undefined || options.from === null) {
-    options.from = 1;
-  } else {
-    if (typeof options.from === "string" && /\d+/.test(options.from)) {
-      options.from = parseInt(options.from);
-    }
-    if (Number.isInteger(options.from)) {
-      if (options.from < 0) {
-        throw new Error(
-          `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from must be an integer, got ${JSON.stringify(options.from)}`,
-      );
-    }
-  }
-  // Normalize option `from_line`
-  if (options.from_line === undefined || options.from_line === null) {
-    options.from_line = 1;
-  } else {
-    if (
-      typeof options.from_line === "string" &&
-      /\d+/.test(options.from_line)
-    ) {
-      options.from_line = parseInt(options.from_line);
-    }
-    if (Number.isInteger(options.from_line)) {
-      if (options.from_line <= 0) {
-        throw new Error(
-          `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`,
-      );
-    }
-  }
-  // Normalize options `ignore_last_delimiters`
-  if (
-    options.ignore_last_delimiters === undefined ||
-    options.ignore_last_delimiters === null
-  ) {
-    options.ignore_last_delimiters = false;
-  } else if (typeof options.ignore_last_delimiters === "number") {
-    options.ignore_last_delimiters = Math.floor(options.ignore_last_delimiters);
-    if (options.ignore_last_delimiters === 0) {
-      options.ignore_last_delimiters = false;
-    }
-  } else if (typeof options.ignore_last_delimiters !== "boolean") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
-      [
-        "Invalid option `ignore_last_delimiters`:",
-        "the value must be a boolean value or an integer,",
-        `got ${JSON.stringify(options.ignore_last_delimiters)}`,
-      ],
-      options,
-    );
-  }
-  if (options.ignore_last_delimiters === true && options.columns === false) {
-    throw new CsvError(
-      "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
-      [
-        "The option `ignore_last_delimiters`",
-        "requires the activation of the `columns` option",
-      ],
-      options,
-    );
-  }
-  // Normalize option `info`
-  if (
-    options.info === undefined ||
-    options.info === null ||
-    options.info === false
-  ) {
-    options.info = false;
-  } else if (options.info !== true) {
-    throw new Error(
-      `Invalid Option: info must be true, got ${JSON.stringify(options.info)}`,
-    );
-  }
-  // Normalize option `max_record_size`
-  if (
-    options.max_record_size === undefined ||
-    options.max_record_size === null ||
-    options.max_record_size === false
-  ) {
-    options.max_record_size = 0;
-  } else if (
-    Number.isInteger(options.max_record_size) &&
-    options.max_record_size >= 0
-  ) {
-    // Great, nothing to do
-  } else if (
-    typeof options.max_record_size === "string" &&
-    /\d+/.test(options.max_record_size)
-  ) {
-    options.max_record_size = parseInt(options.max_record_size);
-  } else {
-    throw new Error(
-      `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options.max_record_size)}`,
-    );
-  }
-  // Normalize option `objname`
-  if (
-    options.objname === undefined ||
-    options.objname === null ||
-    options.objname === false
-  ) {
-    options.objname = undefined;
-  } else if (Buffer.isBuffer(options.objname)) {
-    if (options.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty buffer`);
-    }
-    if (options.encoding === null) {
-      // Don't call `toString`, leave objname as a buffer
-    } else {
-      options.objname = options.objname.toString(options.encoding);
-    }
-  } else if (typeof options.objname === "string") {
-    if (options.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty string`);
-    }
-    // Great, nothing to do
-  } else if (typeof options.objname === "number") {
-    // if(options.objname.length === 0){
-    //   throw new Error(`Invalid Option: objname must be a non empty string`);
-    // }
-    // Great, nothing to do
-  } else {
-    throw new Error(
-      `Invalid Option: objname must be a string or a buffer, got ${options.objname}`,
-    );
-  }
-  if (options.objname !== undefined) {
-    if (typeof options.objname === "number") {
-      if (options.columns !== false) {
-        throw Error(
-          "Invalid Option: objname index cannot be combined with columns or be defined as a field",
-        );
-      }
-    } else {
-      // A string or a buffer
-      if (options.columns === false) {
-        throw Error(
-          "Invalid Option: objname field must be combined with columns or be defined as an index",
-        );
-      }
-    }
-  }
-  // Normalize option `on_record`
-  if (options.on_record === undefined || options.on_record === null) {
-    options.on_record = undefined;
-  } else if (typeof options.on_record !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ON_RECORD",
-      [
-        "Invalid option `on_record`:",
-        "expect a function,",
-        `got ${JSON.stringify(options.on_record)}`,
-      ],
-      options,
-    );
-  }
-  // Normalize option `on_skip`
-  // options.on_skip ??= (err, chunk) => {
-  //   this.emit('skip', err, chunk);
-  // };
-  if (
-    options.on_skip !== undefined &&
-    options.on_skip !== null &&
-    typeof options.on_skip !== "function"
-  ) {
-    throw new Error(
-      `Invalid Option: on_skip must be a function, got ${JSON.stringify(options.on_skip)}`,
-    );
-  }
-  // Normalize option `quote`
-  if (
-    options.quote === null ||
-    options.quote === false ||
-    options.quote === ""
-  ) {
-    options.quote = null;
-  } else {
-    if (options.quote === undefined || options.quote === true) {
-      options.quote = Buffer.from('"', options.encoding);
-    } else if (typeof options.quote === "string") {
-      options.quote = Buffer.from(options.quote, options.encoding);
-    }
-    if (!Buffer.isBuffer(options.quote)) {
-      throw new Error(
-        `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options.quote)}`,
-      );
-    }
-  }
-  // Normalize option `raw`
-  if (
-    options.raw === undefined ||
-    options.raw === null ||
-    options.raw === false
-  ) {
-    options.raw = false;
-  } else if (options.raw !== true) {
-    throw new Error(
-      `Invalid Option: raw must be true, got ${JSON.stringify(options.raw)}`,
-    );
-  }
-  // Normalize option `record_delimiter`
-  if (options.record_delimiter === undefined) {
-    options.record_delimiter = [];
-  } else if (
-    typeof options.record_delimiter === "string" ||
-    Buffer.isBuffer(options.record_delimiter)
-  ) {
-    if (options.record_delimiter.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer,",
-          `got ${JSON.stringify(options.record_delimiter)}`,
-        ],
-        options,
-      );
-    }
-    options.record_delimiter = [options.record_delimiter];
-  } else if (!Array.isArray(options.record_delimiter)) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_RECORD_DELIMITER",
-      [
-        "Invalid option `record_delimiter`:",
-        "value must be a string, a buffer or array of string|buffer,",
-        `got ${JSON.stringify(options.record_delimiter)}`,
-      ],
-      options,
-    );
-  }
-  options.record_delimiter = options.record_delimiter.map(function (rd, i) {
-    if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a string, a buffer or array of string|buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`,
-        ],
-        options,
-      );
-    } else if (rd.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`,
-        ],
-        options,
-      );
-    }
-    if (typeof rd === "string") {
-      rd = Buffer.from(rd, options.encoding);
-    }
-    return rd;
-  });
-  // Normalize option `relax_column_count`
-  if (typeof options.relax_column_count === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count === undefined ||
-    options.relax_column_count === null
-  ) {
-    options.relax_column_count = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options.relax_column_count)}`,
-    );
-  }
-  if (typeof options.relax_column_count_less === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count_less === undefined ||
-    options.relax_column_count_less === null
-  ) {
-    options.relax_column_count_less = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options.relax_column_count_less)}`,
-    );
-  }
-  if (typeof options.relax_column_count_more === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_column_count_more === undefined ||
-    options.relax_column_count_more === null
-  ) {
-    options.relax_column_count_more = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options.relax_column_count_more)}`,
-    );
-  }
-  // Normalize option `relax_quotes`
-  if (typeof options.relax_quotes === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.relax_quotes === undefined ||
-    options.relax_quotes === null
-  ) {
-    options.relax_quotes = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options.relax_quotes)}`,
-    );
-  }
-  // Normalize option `skip_empty_lines`
-  if (typeof options.skip_empty_lines === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_empty_lines === undefined ||
-    options.skip_empty_lines === null
-  ) {
-    options.skip_empty_lines = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options.skip_empty_lines)}`,
-    );
-  }
-  // Normalize option `skip_records_with_empty_values`
-  if (typeof options.skip_records_with_empty_values === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_records_with_empty_values === undefined ||
-    options.skip_records_with_empty_values === null
-  ) {
-    options.skip_records_with_empty_values = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options.skip_records_with_empty_values)}`,
-    );
-  }
-  // Normalize option `skip_records_with_error`
-  if (typeof options.skip_records_with_error === "boolean") {
-    // Great, nothing to do
-  } else if (
-    options.skip_records_with_error === undefined ||
-    options.skip_records_with_error === null
-  ) {
-    options.skip_records_with_error = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options.skip_records_with_error)}`,
-    );
-  }
-  // Normalize option `rtrim`
-  if (
-    options.rtrim === undefined ||
-    options.rtrim === null ||
-    options.rtrim === false
-  ) {
-    options.rtrim = false;
-  } else if (options.rtrim !== true) {
-    throw new Error(
-      `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options.rtrim)}`,
-    );
-  }
-  // Normalize option `ltrim`
-  if (
-    options.ltrim === undefined ||
-    options.ltrim === null ||
-    options.ltrim === false
-  ) {
-    options.ltrim = false;
-  } else if (options.ltrim !== true) {
-    throw new Error(
-      `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options.ltrim)}`,
-    );
-  }
-  // Normalize option `trim`
-  if (
-    options.trim === undefined ||
-    options.trim === null ||
-    options.trim === false
-  ) {
-    options.trim = false;
-  } else if (options.trim !== true) {
-    throw new Error(
-      `Invalid Option: trim must be a boolean, got ${JSON.stringify(options.trim)}`,
-    );
-  }
-  // Normalize options `trim`, `ltrim` and `rtrim`
-  if (options.trim === true && opts.ltrim !== false) {
-    options.ltrim = true;
-  } else if (options.ltrim !== true) {
-    options.ltrim = false;
-  }
-  if (options.trim === true && opts.rtrim !== false) {
-    options.rtrim = true;
-  } else if (options.rtrim !== true) {
-    options.rtrim = false;
-  }
-  // Normalize option `to`
-  if (options.to === undefined || options.to === null) {
-    options.to = -1;
-  } else if (options.to !== -1) {
-    if (typeof options.to === "string" && /\d+/.test(options.to)) {
-      options.to = parseInt(options.to);
-    }
-    if (Number.isInteger(options.to)) {
-      if (options.to <= 0) {
-        throw new Error(
-          `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`,
-      );
-    }
-  }
-  // Normalize option `to_line`
-  if (options.to_line === undefined || options.to_line === null) {
-    options.to_line = -1;
-  } else if (options.to_line !== -1) {
-    if (typeof options.to_line === "string" && /\d+/.test(options.to_line)) {
-      options.to_line = parseInt(options.to_line);
-    }
-    if (Number.isInteger(options.to_line)) {
-      if (options.to_line <= 0) {
-        throw new Error(
-          `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`,
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`,
-      );
-    }
-  }
-  return options;
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/delimiter_discover.js
-
-
-
-// Discussed in [issue #400](https://github.com/adaltas/node-csv/issues/400)
-// See https://github.com/python/cpython/blob/ea1b1c579f600cc85d145c60862b2e6b98701b24/Lib/csv.py#L349
-const delimiter_discover = function (records, options) {
-  // Normalize the configuration
-  if (!options) {
-    ({ delimiter_auto: options } = normalize_options({ delimiter_auto: true }));
-  }
-  // Convert String to Buffer
-  if (typeof records === "string") {
-    records = Buffer.from(records);
-  }
-  // Convert Buffer to an array of records
-  if (Buffer.isBuffer(records)) {
-    records = ((data) => {
-      const records = [];
-      const parser = transform({ delimiter: [] });
-      const push = (record) => records.push(record);
-      const close = () => {};
-      const error = parser.parse(data, true, push, close);
-      if (error !== undefined) throw error;
-      return records;
-    })(records);
-  }
-  // Info array initialization, 127 entries, one per char code
-  const info = Array(127)
-    .fill()
-    .map(() => ({ lines: [] }));
-  // Traverse each records, count occurences per char code
-  records.map(([record], line) => {
-    for (let i = 0, l = record.length; i < l; i++) {
-      // Count the character frequency
-      const code = record.charCodeAt(i);
-      if (info[code].lines[line] === undefined) info[code].lines[line] = 0;
-      info[code].lines[line]++;
-    }
-  });
-  // Traverse each char code, compute the score
-  info.map((info, i) => {
-    info.char_code = i;
-    info.std = std(info.lines);
-    info.total = info.lines.reduce((acc, val) => acc + val, 0);
-    info.preferred = !!options.preferred[i];
-    info.score = options.score(info, options);
-  });
-  // Extract the dominant character
-  const result = info.reduce(
-    (acc, info) => (acc.score > info.score ? acc : info),
-    {},
-  );
-  return String.fromCharCode(result.char_code);
-};
-
-const std = function (array) {
-  const n = array.length;
-  if (n === 0) return 0;
-  const mean = array.reduce((a, b) => a + b) / n;
-  return Math.sqrt(
-    array.map((x) => Math.pow(x - mean, 2)).reduce((a, b) => a + b) / n,
-  );
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/index.js
-
-
-
-
-
-
-const isRecordEmpty = function (record) {
-  return record.every(
-    (field) =>
-      field == null || (field.toString && field.toString().trim() === ""),
-  );
-};
-
-const cr = 13; // `\r`, carriage return, 0x0D in hexadécimal, 13 in decimal
-const nl = 10; // `\n`, newline, 0x0A in hexadecimal, 10 in decimal
-
-const boms = {
-  // Note, the following are equals:
-  // Buffer.from("\ufeff")
-  // Buffer.from([239, 187, 191])
-  // Buffer.from('EFBBBF', 'hex')
-  utf8: Buffer.from([239, 187, 191]),
-  // Note, the following are equals:
-  // Buffer.from "\ufeff", 'utf16le
-  // Buffer.from([255, 254])
-  utf16le: Buffer.from([255, 254]),
-};
-
-const transform = function (original_options = {}) {
-  const info = {
-    bytes: 0,
-    bytes_records: 0,
-    comment_lines: 0,
-    empty_lines: 0,
-    invalid_field_length: 0,
-    lines: 1,
-    records: 0,
-  };
-  const options = normalize_options(original_options);
-  return {
-    info: info,
-    original_options: original_options,
-    options: options,
-    state: init_state(options),
-    __needMoreData: function (i, bufLen, end) {
-      if (end) return false;
-      const { encoding, escape, quote } = this.options;
-      const { quoting, needMoreDataSize, recordDelimiterMaxLength } =
-        this.state;
-      const numOfCharLeft = bufLen - i - 1;
-      const requiredLength = Math.max(
-        needMoreDataSize,
-        // Skip if the remaining buffer smaller than record delimiter
-        // If "record_delimiter" is yet to be discovered:
-        // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
-        // 2. We set the length to windows line ending in the current encoding
-        // Note, that encoding is known from user or bom discovery at that point
-        // recordDelimiterMaxLength,
-        recordDelimiterMaxLength === 0
-          ? Buffer.from("\r\n", encoding).length
-          : recordDelimiterMaxLength,
-        // Skip if remaining buffer can be an escaped quote
-        quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
-        // Skip if remaining buffer can be record delimiter following the closing quote
-        quoting ? quote.length + recordDelimiterMaxLength : 0,
-      );
-      return numOfCharLeft < requiredLength;
-    },
-    // Central parser implementation
-    parse: function (nextBuf, end, push, close) {
-      const {
-        bom,
-        comment_no_infix,
-        delimiter_auto,
-        encoding,
-        from_line,
-        ltrim,
-        max_record_size,
-        raw,
-        relax_quotes,
-        rtrim,
-        skip_empty_lines,
-        to,
-        to_line,
-      } = this.options;
-      let { comment, escape, quote, record_delimiter } = this.options;
-      const {
-        bomSkipped,
-        delimiterDiscovered,
-        delimiterBufPrevious,
-        rawBuffer,
-        escapeIsQuote,
-      } = this.state;
-      // Automatic delimiter discovery
-      if (!delimiterDiscovered && delimiter_auto) {
-        let delimiterBuf;
-        if (delimiterBufPrevious === undefined) {
-          delimiterBuf = nextBuf;
-        } else if (
-          delimiterBufPrevious !== undefined &&
-          nextBuf === undefined
-        ) {
-          delimiterBuf = delimiterBufPrevious;
-        } else {
-          delimiterBuf = Buffer.concat([delimiterBufPrevious, nextBuf]);
-        }
-        // Ensure that nextBuf is not concatenated a second time during buffer reconciliation
-        nextBuf = undefined;
-        // this.delimiterBufPrevious = delimiterBuf;
-        if (end || delimiterBuf.length > delimiter_auto.size) {
-          this.options.delimiter = [
-            Buffer.from(
-              delimiter_discover(delimiterBuf, this.options.delimiter_auto),
-            ),
-          ];
-          this.state.previousBuf = delimiterBuf;
-          this.state.delimiterBufPrevious = undefined;
-          this.state.delimiterDiscovered = true;
-        } else {
-          this.state.delimiterBufPrevious = delimiterBuf;
-          return;
-        }
-      }
-      // Previous buffers reconciliation
-      const { previousBuf } = this.state;
-      let buf;
-      if (previousBuf === undefined) {
-        if (nextBuf === undefined) {
-          // Handle empty string
-          close();
-          return;
-        } else {
-          buf = nextBuf;
-        }
-      } else if (previousBuf !== undefined && nextBuf === undefined) {
-        buf = previousBuf;
-      } else {
-        buf = Buffer.concat([previousBuf, nextBuf]);
-      }
-      // Handle UTF BOM
-      if (bomSkipped === false) {
-        if (bom === false) {
-          this.state.bomSkipped = true;
-        } else if (buf.length < 3) {
-          // No enough data
-          if (end === false) {
-            // Wait for more data
-            this.state.previousBuf = buf;
-            return;
-          }
-        } else {
-          for (const encoding in boms) {
-            if (boms[encoding].compare(buf, 0, boms[encoding].length) === 0) {
-              // Skip BOM
-              const bomLength = boms[encoding].length;
-              this.state.bufBytesStart += bomLength;
-              buf = buf.slice(bomLength);
-              // Renormalize original options with the new encoding
-              const options = normalize_options({
-                ...this.original_options,
-                encoding: encoding,
-              });
-              // Properties are merged with the existing options instance
-              for (const key in options) {
-                this.options[key] = options[key];
-              }
-              // Options will re-evaluate the Buffer with the new encoding
-              ({ comment, escape, quote } = this.options);
-              break;
-            }
-          }
-          this.state.bomSkipped = true;
-        }
-      }
-      const bufLen = buf.length;
-      let pos;
-      for (pos = 0; pos < bufLen; pos++) {
-        // Ensure we get enough space to look ahead
-        // There should be a way to move this out of the loop
-        if (this.__needMoreData(pos, bufLen, end)) {
-          break;
-        }
-        if (this.state.wasRowDelimiter === true) {
-          this.info.lines++;
-          this.state.wasRowDelimiter = false;
-        }
-        if (to_line !== -1 && this.info.lines > to_line) {
-          this.state.stop = true;
-          close();
-          return;
-        }
-        // Auto discovery of record_delimiter, unix, mac and windows supported
-        if (this.state.quoting === false && record_delimiter.length === 0) {
-          const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
-            buf,
-            pos,
-          );
-          if (record_delimiterCount) {
-            record_delimiter = this.options.record_delimiter;
-          }
-        }
-        const chr = buf[pos];
-        if (raw === true) {
-          rawBuffer.append(chr);
-        }
-        if (
-          (chr === cr || chr === nl) &&
-          this.state.wasRowDelimiter === false
-        ) {
-          this.state.wasRowDelimiter = true;
-        }
-        // Previous char was a valid escape char
-        // treat the current char as a regular char
-        if (this.state.escaping === true) {
-          this.state.escaping = false;
-        } else {
-          // Escape is only active inside quoted fields
-          // We are quoting, the char is an escape chr and there is a chr to escape
-          // if(escape !== null && this.state.quoting === true && chr === escape && pos + 1 < bufLen){
-          if (
-            escape !== null &&
-            this.state.quoting === true &&
-            this.__isEscape(buf, pos, chr) &&
-            pos + escape.length < bufLen
-          ) {
-            if (escapeIsQuote) {
-              if (this.__isQuote(buf, pos + escape.length)) {
-                this.state.escaping = true;
-                pos += escape.length - 1;
-                continue;
-              }
-            } else {
-              this.state.escaping = true;
-              pos += escape.length - 1;
-              continue;
-            }
-          }
-          // Not currently escaping and chr is a quote
-          // TODO: need to compare bytes instead of single char
-          if (this.state.commenting === false && this.__isQuote(buf, pos)) {
-            if (this.state.quoting === true) {
-              const nextChr = buf[pos + quote.length];
-              const isNextChrTrimable =
-                rtrim && this.__isCharTrimable(buf, pos + quote.length);
-              const isNextChrComment =
-                comment !== null &&
-                this.__compareBytes(comment, buf, pos + quote.length, nextChr);
-              const isNextChrDelimiter = this.__isDelimiter(
-                buf,
-                pos + quote.length,
-                nextChr,
-              );
-              const isNextChrRecordDelimiter =
-                record_delimiter.length === 0
-                  ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length)
-                  : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
-              // Escape a quote
-              // Treat next char as a regular character
-              if (
-                escape !== null &&
-                this.__isEscape(buf, pos, chr) &&
-                this.__isQuote(buf, pos + escape.length)
-              ) {
-                pos += escape.length - 1;
-              } else if (
-                !nextChr ||
-                isNextChrDelimiter ||
-                isNextChrRecordDelimiter ||
-                isNextChrComment ||
-                isNextChrTrimable
-              ) {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                pos += quote.length - 1;
-                continue;
-              } else if (relax_quotes === false) {
-                const err = this.__error(
-                  new CsvError(
-                    "CSV_INVALID_CLOSING_QUOTE",
-                    [
-                      "Invalid Closing Quote:",
-                      `got "${String.fromCharCode(nextChr)}"`,
-                      `at line ${this.info.lines}`,
-                      "instead of delimiter, record delimiter, trimable character",
-                      "(if activated) or comment",
-                    ],
-                    this.options,
-                    this.__infoField(),
-                  ),
-                );
-                if (err !== undefined) return err;
-              } else {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                this.state.field.prepend(quote);
-                pos += quote.length - 1;
-              }
-            } else {
-              if (this.state.field.length !== 0) {
-                // In relax_quotes mode, treat opening quote preceded by chrs as regular
-                if (relax_quotes === false) {
-                  const info = this.__infoField();
-                  const bom = Object.keys(boms)
-                    .map((b) =>
-                      boms[b].equals(this.state.field.toString()) ? b : false,
-                    )
-                    .filter(Boolean)[0];
-                  const err = this.__error(
-                    new CsvError(
-                      "INVALID_OPENING_QUOTE",
-                      [
-                        "Invalid Opening Quote:",
-                        `a quote is found on field ${JSON.stringify(info.column)} at line ${info.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
-                        bom ? `(${bom} bom)` : undefined,
-                      ],
-                      this.options,
-                      info,
-                      {
-                        field: this.state.field,
-                      },
-                    ),
-                  );
-                  if (err !== undefined) return err;
-                }
-              } else {
-                this.state.quoting = true;
-                pos += quote.length - 1;
-                continue;
-              }
-            }
-          }
-          if (this.state.quoting === false) {
-            const recordDelimiterLength = this.__isRecordDelimiter(
-              chr,
-              buf,
-              pos,
-            );
-            if (recordDelimiterLength !== 0) {
-              // Do not emit comments which take a full line
-              const skipCommentLine =
-                this.state.commenting &&
-                this.state.wasQuoting === false &&
-                this.state.record.length === 0 &&
-                this.state.field.length === 0;
-              if (skipCommentLine) {
-                this.info.comment_lines++;
-                // Skip full comment line
-              } else {
-                // Activate records emission if above from_line
-                if (
-                  this.state.enabled === false &&
-                  this.info.lines +
-                    (this.state.wasRowDelimiter === true ? 1 : 0) >=
-                    from_line
-                ) {
-                  this.state.enabled = true;
-                  this.__resetField();
-                  this.__resetRecord();
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                // Skip if line is empty and skip_empty_lines activated
-                if (
-                  skip_empty_lines === true &&
-                  this.state.wasQuoting === false &&
-                  this.state.record.length === 0 &&
-                  this.state.field.length === 0
-                ) {
-                  this.info.empty_lines++;
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                this.info.bytes = this.state.bufBytesStart + pos;
-                const errField = this.__onField();
-                if (errField !== undefined) return errField;
-                this.info.bytes =
-                  this.state.bufBytesStart + pos + recordDelimiterLength;
-                const errRecord = this.__onRecord(push);
-                if (errRecord !== undefined) return errRecord;
-                if (to !== -1 && this.info.records >= to) {
-                  this.state.stop = true;
-                  close();
-                  return;
-                }
-              }
-              this.state.commenting = false;
-              pos += recordDelimiterLength - 1;
-              continue;
-            }
-            if (this.state.commenting) {
-              continue;
-            }
-            if (
-              comment !== null &&
-              (comment_no_infix === false ||
-                (this.state.record.length === 0 &&
-                  this.state.field.length === 0))
-            ) {
-              const commentCount = this.__compareBytes(comment, buf, pos, chr);
-              if (commentCount !== 0) {
-                this.state.commenting = true;
-                continue;
-              }
-            }
-            const delimiterLength = this.__isDelimiter(buf, pos, chr);
-            if (delimiterLength !== 0) {
-              this.info.bytes = this.state.bufBytesStart + pos;
-              const errField = this.__onField();
-              if (errField !== undefined) return errField;
-              pos += delimiterLength - 1;
-              continue;
-            }
-          }
-        }
-        if (this.state.commenting === false) {
-          if (
-            max_record_size !== 0 &&
-            this.state.record_length + this.state.field.length > max_record_size
-          ) {
-            return this.__error(
-              new CsvError(
-                "CSV_MAX_RECORD_SIZE",
-                [
-                  "Max Record Size:",
-                  "record exceed the maximum number of tolerated bytes",
-                  `of ${max_record_size}`,
-                  `at line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-              ),
-            );
-          }
-        }
-        const lappend =
-          ltrim === false ||
-          this.state.quoting === true ||
-          this.state.field.length !== 0 ||
-          !this.__isCharTrimable(buf, pos);
-        // rtrim in non quoting is handle in __onField
-        const rappend = rtrim === false || this.state.wasQuoting === false;
-        if (lappend === true && rappend === true) {
-          this.state.field.append(chr);
-        } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
-          return this.__error(
-            new CsvError(
-              "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
-              [
-                "Invalid Closing Quote:",
-                "found non trimable byte after quote",
-                `at line ${this.info.lines}`,
-              ],
-              this.options,
-              this.__infoField(),
-            ),
-          );
-        } else {
-          if (lappend === false) {
-            pos += this.__isCharTrimable(buf, pos) - 1;
-          }
-          continue;
-        }
-      }
-      if (end === true) {
-        // Ensure we are not ending in a quoting state
-        if (this.state.quoting === true) {
-          const err = this.__error(
-            new CsvError(
-              "CSV_QUOTE_NOT_CLOSED",
-              [
-                "Quote Not Closed:",
-                `the parsing is finished with an opening quote at line ${this.info.lines}`,
-              ],
-              this.options,
-              this.__infoField(),
-            ),
-          );
-          if (err !== undefined) return err;
-        } else {
-          // Skip last line if it has no characters
-          if (
-            this.state.wasQuoting === true ||
-            this.state.record.length !== 0 ||
-            this.state.field.length !== 0
-          ) {
-            this.info.bytes = this.state.bufBytesStart + pos;
-            const errField = this.__onField();
-            if (errField !== undefined) return errField;
-            const errRecord = this.__onRecord(push);
-            if (errRecord !== undefined) return errRecord;
-          } else if (this.state.wasRowDelimiter === true) {
-            this.info.empty_lines++;
-          } else if (this.state.commenting === true) {
-            this.info.comment_lines++;
-          }
-        }
-      } else {
-        this.state.bufBytesStart += pos;
-        this.state.previousBuf = buf.slice(pos);
-      }
-      if (this.state.wasRowDelimiter === true) {
-        this.info.lines++;
-        this.state.wasRowDelimiter = false;
-      }
-    },
-    __onRecord: function (push) {
-      const {
-        columns,
-        group_columns_by_name,
-        encoding,
-        info,
-        from,
-        relax_column_count,
-        relax_column_count_less,
-        relax_column_count_more,
-        raw,
-        skip_records_with_empty_values,
-      } = this.options;
-      const { enabled, record } = this.state;
-      if (enabled === false) {
-        return this.__resetRecord();
-      }
-      // Convert the first line into column names
-      const recordLength = record.length;
-      if (columns === true) {
-        if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-          this.__resetRecord();
-          return;
-        }
-        return this.__firstLineToColumns(record);
-      }
-      if (columns === false && this.info.records === 0) {
-        this.state.expectedRecordLength = recordLength;
-      }
-      if (recordLength !== this.state.expectedRecordLength) {
-        const err =
-          columns === false
-            ? new CsvError(
-                "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
-                [
-                  "Invalid Record Length:",
-                  `expect ${this.state.expectedRecordLength},`,
-                  `got ${recordLength} on line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-                {
-                  record: record,
-                },
-              )
-            : new CsvError(
-                "CSV_RECORD_INCONSISTENT_COLUMNS",
-                [
-                  "Invalid Record Length:",
-                  `columns length is ${columns.length},`, // rename columns
-                  `got ${recordLength} on line ${this.info.lines}`,
-                ],
-                this.options,
-                this.__infoField(),
-                {
-                  record: record,
-                },
-              );
-        if (
-          relax_column_count === true ||
-          (relax_column_count_less === true &&
-            recordLength < this.state.expectedRecordLength) ||
-          (relax_column_count_more === true &&
-            recordLength > this.state.expectedRecordLength)
-        ) {
-          this.info.invalid_field_length++;
-          this.state.error = err;
-          // Error is undefined with skip_records_with_error
-        } else {
-          const finalErr = this.__error(err);
-          if (finalErr) return finalErr;
-        }
-      }
-      if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-        this.__resetRecord();
-        return;
-      }
-      if (this.state.recordHasError === true) {
-        this.__resetRecord();
-        this.state.recordHasError = false;
-        return;
-      }
-      this.info.records++;
-      if (from === 1 || this.info.records >= from) {
-        const { objname } = this.options;
-        // With columns, records are object
-        if (columns !== false) {
-          const obj = {};
-          // Transform record array to an object
-          for (let i = 0, l = record.length; i < l; i++) {
-            if (columns[i] === undefined || columns[i].disabled) continue;
-            // Turn duplicate columns into an array
-            if (
-              group_columns_by_name === true &&
-              Object.hasOwn(obj, columns[i].name)
-            ) {
-              if (Array.isArray(obj[columns[i].name])) {
-                obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
-              } else {
-                obj[columns[i].name] = [obj[columns[i].name], record[i]];
-              }
-            } else {
-              Object.defineProperty(obj, columns[i].name, {
-                value: record[i],
-                enumerable: true,
-                writable: true,
-                configurable: true,
-              });
-            }
-          }
-          // Without objname (default)
-          if (raw === true || info === true) {
-            const extRecord = Object.assign(
-              { record: obj },
-              raw === true
-                ? { raw: this.state.rawBuffer.toString(encoding) }
-                : {},
-              info === true ? { info: this.__infoRecord() } : {},
-            );
-            const err = this.__push(
-              objname === undefined ? extRecord : [obj[objname], extRecord],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === undefined ? obj : [obj[objname], obj],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          }
-          // Without columns, records are array
-        } else {
-          if (raw === true || info === true) {
-            const extRecord = Object.assign(
-              { record: record },
-              raw === true
-                ? { raw: this.state.rawBuffer.toString(encoding) }
-                : {},
-              info === true ? { info: this.__infoRecord() } : {},
-            );
-            const err = this.__push(
-              objname === undefined ? extRecord : [record[objname], extRecord],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === undefined ? record : [record[objname], record],
-              push,
-            );
-            if (err) {
-              return err;
-            }
-          }
-        }
-      }
-      this.__resetRecord();
-    },
-    __firstLineToColumns: function (record) {
-      const { firstLineToHeaders } = this.state;
-      try {
-        const headers =
-          firstLineToHeaders === undefined
-            ? record
-            : firstLineToHeaders.call(null, record);
-        if (!Array.isArray(headers)) {
-          return this.__error(
-            new CsvError(
-              "CSV_INVALID_COLUMN_MAPPING",
-              [
-                "Invalid Column Mapping:",
-                "expect an array from column function,",
-                `got ${JSON.stringify(headers)}`,
-              ],
-              this.options,
-              this.__infoField(),
-              {
-                headers: headers,
-              },
-            ),
-          );
-        }
-        const normalizedHeaders = normalize_columns_array(headers);
-        this.state.expectedRecordLength = normalizedHeaders.length;
-        this.options.columns = normalizedHeaders;
-        this.__resetRecord();
-        return;
-      } catch (err) {
-        return err;
-      }
-    },
-    __resetRecord: function () {
-      if (this.options.raw === true) {
-        this.state.rawBuffer.reset();
-      }
-      this.state.error = undefined;
-      this.state.record = [];
-      this.state.record_length = 0;
-    },
-    __onField: function () {
-      const { cast, encoding, rtrim, max_record_size } = this.options;
-      const { enabled, wasQuoting } = this.state;
-      // Short circuit for the from_line options
-      if (enabled === false) {
-        return this.__resetField();
-      }
-      let field = this.state.field.toString(encoding);
-      if (rtrim === true && wasQuoting === false) {
-        field = field.trimRight();
-      }
-      if (cast === true) {
-        const [err, f] = this.__cast(field);
-        if (err !== undefined) return err;
-        field = f;
-      }
-      this.state.record.push(field);
-      // Increment record length if record size must not exceed a limit
-      if (max_record_size !== 0 && typeof field === "string") {
-        this.state.record_length += field.length;
-      }
-      this.__resetField();
-    },
-    __resetField: function () {
-      this.state.field.reset();
-      this.state.wasQuoting = false;
-    },
-    __push: function (record, push) {
-      const { on_record } = this.options;
-      if (on_record !== undefined) {
-        const info = this.__infoRecord();
-        try {
-          record = on_record.call(null, record, info);
-        } catch (err) {
-          return err;
-        }
-        if (record === undefined || record === null) {
-          return;
-        }
-      }
-      this.info.bytes_records += this.info.bytes;
-      push(record);
-    },
-    // Return a tuple with the error and the casted value
-    __cast: function (field) {
-      const { columns, relax_column_count } = this.options;
-      const isColumns = Array.isArray(columns);
-      // Dont loose time calling cast
-      // because the final record is an object
-      // and this field can't be associated to a key present in columns
-      if (
-        isColumns === true &&
-        relax_column_count &&
-        this.options.columns.length <= this.state.record.length
-      ) {
-        return [undefined, undefined];
-      }
-      if (this.state.castField !== null) {
-        try {
-          const info = this.__infoField();
-          return [undefined, this.state.castField.call(null, field, info)];
-        } catch (err) {
-          return [err];
-        }
-      }
-      if (this.__isFloat(field)) {
-        return [undefined, parseFloat(field)];
-      } else if (this.options.cast_date !== false) {
-        const info = this.__infoField();
-        return [undefined, this.options.cast_date.call(null, field, info)];
-      }
-      return [undefined, field];
-    },
-    __compareBytes: function (sourceBuf, targetBuf, targetPos, firstByte) {
-      if (sourceBuf[0] !== firstByte) return 0;
-      const sourceLength = sourceBuf.length;
-      for (let i = 1; i < sourceLength; i++) {
-        if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
-      }
-      return sourceLength;
-    },
-    // Helper to test if a character is trimable
-    __isCharTrimable: function (buf, pos) {
-      const { timchars, timcharFirstBytes } = this.state;
-      // Fast bail-out: non-whitespace bytes (the common case) are rejected
-      // without scanning the full timchar list.
-      const first = buf[pos];
-      if (first === undefined || timcharFirstBytes[first] === 0) return 0;
-      loop1: for (let i = 0; i < timchars.length; i++) {
-        const timchar = timchars[i];
-        for (let j = 0; j < timchar.length; j++) {
-          if (timchar[j] !== buf[pos + j]) continue loop1;
-        }
-        return timchar.length;
-      }
-      return 0;
-    },
-    __isDelimiter: function (buf, pos, chr) {
-      const { delimiter, ignore_last_delimiters } = this.options;
-      if (
-        ignore_last_delimiters === true &&
-        this.state.record.length === this.options.columns.length - 1
-      ) {
-        return 0;
-      } else if (
-        ignore_last_delimiters !== false &&
-        typeof ignore_last_delimiters === "number" &&
-        this.state.record.length === ignore_last_delimiters - 1
-      ) {
-        return 0;
-      }
-      loop1: for (let i = 0; i < delimiter.length; i++) {
-        const del = delimiter[i];
-        if (del[0] === chr) {
-          for (let j = 1; j < del.length; j++) {
-            if (del[j] !== buf[pos + j]) continue loop1;
-          }
-          return del.length;
-        }
-      }
-      return 0;
-    },
-    __isEscape: function (buf, pos, chr) {
-      const { escape } = this.options;
-      if (escape === null) return false;
-      const l = escape.length;
-      if (escape[0] === chr) {
-        for (let i = 0; i < l; i++) {
-          if (escape[i] !== buf[pos + i]) {
-            return false;
-          }
-        }
-        return true;
-      }
-      return false;
-    },
-    __isFloat: function (value) {
-      return value - parseFloat(value) + 1 >= 0; // Borrowed from jquery
-    },
-    // Keep it in case we implement the `cast_int` option
-    // __isInt(value){
-    //   // return Number.isInteger(parseInt(value))
-    //   // return !isNaN( parseInt( obj ) );
-    //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
-    // }
-    __isQuote: function (buf, pos) {
-      const { quote } = this.options;
-      if (quote === null) return false;
-      const l = quote.length;
-      for (let i = 0; i < l; i++) {
-        if (quote[i] !== buf[pos + i]) {
-          return false;
-        }
-      }
-      return true;
-    },
-    __isRecordDelimiter: function (chr, buf, pos) {
-      const { record_delimiter } = this.options;
-      const recordDelimiterLength = record_delimiter.length;
-      loop1: for (let i = 0; i < recordDelimiterLength; i++) {
-        const rd = record_delimiter[i];
-        const rdLength = rd.length;
-        if (rd[0] !== chr) {
-          continue;
-        }
-        for (let j = 1; j < rdLength; j++) {
-          if (rd[j] !== buf[pos + j]) {
-            continue loop1;
-          }
-        }
-        return rd.length;
-      }
-      return 0;
-    },
-    __autoDiscoverRecordDelimiter: function (buf, pos) {
-      const { encoding } = this.options;
-      // Note, we don't need to cache this information in state,
-      // It is only called on the first line until we find out a suitable
-      // record delimiter.
-      const rds = [
-        // Important, the windows line ending must be before mac os 9
-        Buffer.from("\r\n", encoding),
-        Buffer.from("\n", encoding),
-        Buffer.from("\r", encoding),
-      ];
-      loop: for (let i = 0; i < rds.length; i++) {
-        const l = rds[i].length;
-        for (let j = 0; j < l; j++) {
-          if (rds[i][j] !== buf[pos + j]) {
-            continue loop;
-          }
-        }
-        this.options.record_delimiter.push(rds[i]);
-        this.state.recordDelimiterMaxLength = rds[i].length;
-        return rds[i].length;
-      }
-      return 0;
-    },
-    __error: function (msg) {
-      const { encoding, raw, skip_records_with_error } = this.options;
-      const err = typeof msg === "string" ? new Error(msg) : msg;
-      if (skip_records_with_error) {
-        this.state.recordHasError = true;
-        if (this.options.on_skip !== undefined) {
-          try {
-            this.options.on_skip(
-              err,
-              raw ? this.state.rawBuffer.toString(encoding) : undefined,
-            );
-          } catch (err) {
-            return err;
-          }
-        }
-        // this.emit('skip', err, raw ? this.state.rawBuffer.toString(encoding) : undefined);
-        return undefined;
-      } else {
-        return err;
-      }
-    },
-    __infoDataSet: function () {
-      return {
-        ...this.info,
-        columns: this.options.columns,
-      };
-    },
-    __infoRecord: function () {
-      const { columns, raw, encoding } = this.options;
-      return {
-        ...this.__infoDataSet(),
-        bytes_records: this.info.bytes,
-        error: this.state.error,
-        header: columns === true,
-        index: this.state.record.length,
-        raw: raw ? this.state.rawBuffer.toString(encoding) : undefined,
-      };
-    },
-    __infoField: function () {
-      const { columns } = this.options;
-      const isColumns = Array.isArray(columns);
-      // Bytes records are only incremented when all records'fields are parsed
-      const bytes_records = this.info.bytes_records;
-      return {
-        ...this.__infoRecord(),
-        bytes_records: bytes_records,
-        column:
-          isColumns === true
-            ? columns.length > this.state.record.length
-              ? columns[this.state.record.length].name
-              : null
-            : this.state.record.length,
-        quoting: this.state.wasQuoting,
-      };
-    },
-  };
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/sync.js
-
-
-
-const parse = function (data, opts = {}) {
-  if (typeof data === "string") {
-    data = Buffer.from(data);
-  }
-  const records = opts && opts.objname ? Object.create(null) : [];
-  const parser = transform(opts);
-  const push = (record) => {
-    if (parser.options.objname === undefined) records.push(record);
-    else {
-      records[record[0]] = record[1];
-    }
-  };
-  const close = () => {};
-  const error = parser.parse(data, true, push, close);
-  if (error !== undefined) throw error;
-  return records;
-};
-
-
-
-;// CONCATENATED MODULE: ./src/image/metadata/rules.ts
-/**
- * Parses the `tags`, `flavor` and `images` inputs (docker/metadata-action's syntax: one rule per
- * line, comma-separated `key=value` attributes, CSV quoting for values with commas) into data.
- * Every problem names the line it comes from.
- */
-
-const TAG_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'];
-const DEFAULT_PRIORITY = {
-    schedule: 1000,
-    semver: 900,
-    pep440: 900,
-    match: 800,
-    edge: 700,
-    ref: 600,
-    raw: 200,
-    sha: 100
-};
-/** Attributes each type accepts besides the common `enable`, `priority`, `prefix`, `suffix`. */
-const TYPE_ATTRIBUTES = {
-    schedule: ['pattern'],
-    semver: ['pattern', 'value'],
-    pep440: ['pattern', 'value'],
-    match: ['pattern', 'group', 'value'],
-    edge: ['branch'],
-    ref: ['event'],
-    raw: ['value'],
-    sha: ['format']
-};
-const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix'];
-class RuleError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RuleError';
-    }
-}
-function fields(line, what) {
-    try {
-        const rows = parse(line, { relax_quotes: true, skip_empty_lines: true, trim: true });
-        return (rows[0] ?? []).filter(f => f !== '');
-    }
-    catch (err) {
-        throw new RuleError(`${what} ${JSON.stringify(line)} cannot be read: ${err.message}`);
-    }
-}
-/** `key=value` fields; a bare field (no `=`) is returned under the key `''`. */
-function attributes(line, what) {
-    const result = new Map();
-    for (const field of fields(line, what)) {
-        const eq = field.indexOf('=');
-        const key = eq > 0 ? field.slice(0, eq).trim().toLowerCase() : '';
-        const value = eq > 0 ? field.slice(eq + 1).trim() : field;
-        if (result.has(key)) {
-            throw new RuleError(`${what} ${JSON.stringify(line)} sets ${key || 'a bare value'} twice`);
-        }
-        result.set(key, value);
-    }
-    return result;
-}
-function parseTagRule(line, index = 0) {
-    const what = `tag rule ${index + 1}`;
-    // A line that is not key=value at all is a raw tag (`latest`, `stable`).
-    if (!/^\s*[A-Za-z-]+\s*=/.test(line) && !line.includes(',')) {
-        return {
-            type: 'raw',
-            source: line,
-            enable: 'true',
-            priority: DEFAULT_PRIORITY.raw,
-            prefix: undefined,
-            suffix: undefined,
-            attrs: { value: line.trim() }
-        };
-    }
-    const attrs = attributes(line, what);
-    const typeText = attrs.get('type') ?? 'raw';
-    if (!TAG_TYPES.includes(typeText)) {
-        throw new RuleError(`${what} ${JSON.stringify(line)}: type=${typeText} is not one of ${TAG_TYPES.join(', ')}`);
-    }
-    const type = typeText;
-    if (attrs.has('')) {
-        if (type !== 'raw' || attrs.has('value')) {
-            throw new RuleError(`${what} ${JSON.stringify(line)}: ${JSON.stringify(attrs.get(''))} is not a key=value attribute`);
-        }
-        attrs.set('value', attrs.get(''));
-        attrs.delete('');
-    }
-    for (const key of attrs.keys()) {
-        if (!COMMON_ATTRIBUTES.includes(key) && !TYPE_ATTRIBUTES[type].includes(key)) {
-            throw new RuleError(`${what} ${JSON.stringify(line)}: type=${type} has no attribute ${key}; it takes ${[...COMMON_ATTRIBUTES.slice(1), ...TYPE_ATTRIBUTES[type]].join(', ')}`);
-        }
-    }
-    let priority = DEFAULT_PRIORITY[type];
-    if (attrs.has('priority')) {
-        const p = attrs.get('priority');
-        if (!/^-?\d+$/.test(p))
-            throw new RuleError(`${what} ${JSON.stringify(line)}: priority=${p} is not an integer`);
-        priority = Number(p);
-    }
-    const rest = {};
-    for (const [k, v] of attrs)
-        if (!COMMON_ATTRIBUTES.includes(k))
-            rest[k] = v;
-    let prefix = attrs.get('prefix');
-    const suffix = attrs.get('suffix');
-    switch (type) {
-        case 'semver':
-        case 'pep440':
-            if (!rest.pattern)
-                throw new RuleError(`${what} ${JSON.stringify(line)}: type=${type} needs a pattern, e.g. pattern={{version}}`);
-            break;
-        case 'match':
-            if (!rest.pattern)
-                throw new RuleError(`${what} ${JSON.stringify(line)}: type=match needs a pattern, e.g. pattern=v(.*),group=1`);
-            try {
-                new RegExp(rest.pattern);
-            }
-            catch (err) {
-                throw new RuleError(`${what} ${JSON.stringify(line)}: pattern is not a regular expression: ${err.message}`);
-            }
-            rest.group ??= '0';
-            if (!/^\d+$/.test(rest.group))
-                throw new RuleError(`${what} ${JSON.stringify(line)}: group=${rest.group} is not a group number`);
-            break;
-        case 'schedule':
-            rest.pattern ??= 'nightly';
-            break;
-        case 'ref':
-            if (!rest.event)
-                throw new RuleError(`${what} ${JSON.stringify(line)}: type=ref needs event=branch, event=tag or event=pr`);
-            if (!['branch', 'tag', 'pr'].includes(rest.event)) {
-                throw new RuleError(`${what} ${JSON.stringify(line)}: event=${rest.event} is not one of branch, tag, pr`);
-            }
-            if (rest.event === 'pr' && prefix === undefined)
-                prefix = 'pr-';
-            break;
-        case 'raw':
-            if (!rest.value)
-                throw new RuleError(`${what} ${JSON.stringify(line)}: type=raw needs a value, e.g. type=raw,value=stable`);
-            break;
-        case 'sha':
-            rest.format ??= 'short';
-            if (!['short', 'long'].includes(rest.format)) {
-                throw new RuleError(`${what} ${JSON.stringify(line)}: format=${rest.format} is not one of short, long`);
-            }
-            if (prefix === undefined)
-                prefix = 'sha-';
-            break;
-        case 'edge':
-            break;
-    }
-    return { type, source: line, enable: attrs.get('enable') ?? 'true', priority, prefix, suffix, attrs: rest };
-}
-/** The rules used when the `tags` input is empty. */
-const DEFAULT_TAG_RULES = [
-    'type=schedule',
-    'type=ref,event=branch',
-    'type=ref,event=tag',
-    'type=ref,event=pr'
-];
-function parseTagRules(lines) {
-    return (lines.length ? lines : DEFAULT_TAG_RULES).map((l, i) => parseTagRule(l, i));
-}
-function parseFlavor(lines) {
-    const flavor = {
-        latest: 'auto',
-        prefix: '',
-        prefixOnLatest: false,
-        suffix: '',
-        suffixOnLatest: false
-    };
-    lines.forEach((line, i) => {
-        const what = `flavor line ${i + 1}`;
-        const attrs = attributes(line, what);
-        for (const [key, value] of attrs) {
-            switch (key) {
-                case 'latest':
-                    if (value !== 'auto' && value !== 'true' && value !== 'false') {
-                        throw new RuleError(`${what} ${JSON.stringify(line)}: latest=${value} is not one of auto, true, false`);
-                    }
-                    flavor.latest = value;
-                    break;
-                case 'prefix':
-                    flavor.prefix = value;
-                    break;
-                case 'suffix':
-                    flavor.suffix = value;
-                    break;
-                case 'onlatest': {
-                    if (value !== 'true' && value !== 'false') {
-                        throw new RuleError(`${what} ${JSON.stringify(line)}: onlatest=${value} is not true or false`);
-                    }
-                    if (attrs.has('prefix'))
-                        flavor.prefixOnLatest = value === 'true';
-                    else if (attrs.has('suffix'))
-                        flavor.suffixOnLatest = value === 'true';
-                    else
-                        throw new RuleError(`${what} ${JSON.stringify(line)}: onlatest applies to a prefix= or suffix= on the same line`);
-                    break;
-                }
-                default:
-                    throw new RuleError(`${what} ${JSON.stringify(line)}: ${key || JSON.stringify(value)} is not a flavor; use latest=, prefix= or suffix=`);
-            }
-        }
-    });
-    return flavor;
-}
-/** `images` entries: `name/app` or `name=name/app,enable=...`. */
-function parseImageRules(lines) {
-    return lines.map((line, i) => {
-        const what = `image ${i + 1}`;
-        if (!line.includes('='))
-            return { name: line.trim(), enable: 'true' };
-        const attrs = attributes(line, what);
-        for (const key of attrs.keys()) {
-            if (key !== 'name' && key !== 'enable')
-                throw new RuleError(`${what} ${JSON.stringify(line)}: ${key || 'a bare value'} is not name= or enable=`);
-        }
-        const name = attrs.get('name') ?? '';
-        if (!name)
-            throw new RuleError(`${what} ${JSON.stringify(line)} has no name=`);
-        return { name, enable: attrs.get('enable') ?? 'true' };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/image/reference.ts
-/**
- * Image references: names (`registry/path`), tags, digests and platforms, with the distribution
- * spec's grammar, so a bad name is rejected before a build rather than after it.
- */
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const DOMAIN_PART = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = `(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*|\\[[0-9a-fA-F:]+\\])(?::\\d+)?`;
-const NAME = new RegExp(`^(?:(${DOMAIN})/)?(${COMPONENT}(?:/${COMPONENT})*)$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
-/** Parses and lower-cases an image name (no tag, no digest); undefined when it is not one. */
-function parseImageName(text) {
-    const lower = text.trim().toLowerCase();
-    const m = NAME.exec(lower);
-    if (!m)
-        return undefined;
-    let domain = m[1];
-    let path = m[2];
-    // `team/app` has no registry part: the first component is a domain only if it looks like one.
-    if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost' && !domain.startsWith('[')) {
-        path = `${domain}/${path}`;
-        domain = undefined;
-    }
-    if (domain === undefined || domain === 'docker.io' || domain === 'index.docker.io') {
-        return {
-            name: lower,
-            registry: 'registry-1.docker.io',
-            repository: path.includes('/') ? path : `library/${path}`
-        };
-    }
-    return { name: lower, registry: domain, repository: path };
-}
-/** The host part of a registry login (`ghcr.io`, `127.0.0.1:5000`), Docker Hub as `docker.io`. */
-function registryHost(image) {
-    return image.registry === 'registry-1.docker.io' ? 'docker.io' : image.registry;
-}
-/** Normalises a registry given to `registry:` for comparison with an image's registry. */
-function normaliseRegistry(text) {
-    const host = text
-        .trim()
-        .replace(/^[a-z]+:\/\//i, '')
-        .replace(/\/.*$/, '')
-        .toLowerCase();
-    return host === '' || host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io'
-        ? 'docker.io'
-        : host;
-}
-/** Replaces what a tag may not contain by `-` and trims what it may not start with or exceed. */
-function sanitizeTag(text) {
-    return text
-        .replace(/[^a-zA-Z0-9._-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .slice(0, 128);
-}
-function isValidTag(text) {
-    return TAG.test(text);
-}
-function isDigest(text) {
-    return /^sha256:[a-f0-9]{64}$/.test(text);
-}
-const KNOWN_OS = ['linux', 'windows', 'freebsd'];
-const KNOWN_ARCHITECTURES = [
-    'amd64',
-    'arm64',
-    'arm',
-    '386',
-    'ppc64le',
-    's390x',
-    'riscv64',
-    'mips64le',
-    'loong64'
-];
-/** Parses `linux/arm64`, `linux/arm/v7`; an error message when it is not a known platform. */
-function parsePlatform(text) {
-    const parts = text.trim().toLowerCase().split('/');
-    const [os, architecture, variant] = parts;
-    if (parts.length < 2 || parts.length > 3 || !os || !architecture) {
-        return `${JSON.stringify(text)} is not a platform; use os/architecture[/variant] such as linux/arm64`;
-    }
-    if (!KNOWN_OS.includes(os)) {
-        return `${JSON.stringify(text)} names an unknown operating system ${JSON.stringify(os)}; use one of ${KNOWN_OS.join(', ')}`;
-    }
-    if (!KNOWN_ARCHITECTURES.includes(architecture)) {
-        return `${JSON.stringify(text)} names an unknown architecture ${JSON.stringify(architecture)}; use one of ${KNOWN_ARCHITECTURES.join(', ')}`;
-    }
-    if (variant !== undefined && !/^v\d+$/.test(variant)) {
-        return `${JSON.stringify(text)} has an unknown variant ${JSON.stringify(variant)}; use v6, v7 or v8`;
-    }
-    return variant ? { os, architecture, variant } : { os, architecture };
-}
-function formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/** The platform of the machine running the action (`process.arch` in OCI terms). */
-function hostPlatform(arch = process.arch) {
-    const map = {
-        x64: 'amd64',
-        arm64: 'arm64',
-        arm: 'arm',
-        ia32: '386',
-        ppc64: 'ppc64le',
-        s390x: 's390x',
-        riscv64: 'riscv64',
-        loong64: 'loong64'
-    };
-    return { os: 'linux', architecture: map[arch] ?? arch };
-}
-
-;// CONCATENATED MODULE: ./src/image/config.ts
-/**
- * The image build's typed configuration, read from the action inputs in one place so that the
- * image-build action and the one-step deploy action accept the same inputs with the same rules.
- */
-
-
-
-const BUILDERS = ['auto', 'buildx', 'buildah'];
-const CACHE_TYPES = ['gha', 'registry', 'local', 'inline'];
-/** Parses `type=registry,ref=x,mode=max` (or a bare reference, meaning a registry cache). */
-function parseCacheSpec(text) {
-    const attrs = {};
-    if (!text.includes('=')) {
-        if (!parseImageName(text.replace(/:[\w][\w.-]*$/, '')))
-            return `${JSON.stringify(text)} is neither type=...,key=value attributes nor an image reference`;
-        return { type: 'registry', attrs: { ref: text } };
-    }
-    for (const part of text.split(',')) {
-        const eq = part.indexOf('=');
-        if (eq <= 0)
-            return `${JSON.stringify(part)} in ${JSON.stringify(text)} is not key=value`;
-        attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-    }
-    const type = attrs.type ?? '';
-    delete attrs.type;
-    if (!CACHE_TYPES.includes(type)) {
-        return `${JSON.stringify(text)}: type=${type || '(missing)'} is not one of ${CACHE_TYPES.join(', ')}`;
-    }
-    if (type === 'registry' && !attrs.ref)
-        return `${JSON.stringify(text)}: type=registry needs ref=<image>`;
-    return { type: type, attrs };
-}
-function formatCacheSpec(spec) {
-    return [`type=${spec.type}`, ...Object.entries(spec.attrs).map(([k, v]) => `${k}=${v}`)].join(',');
-}
-const ATTESTATION = /^(?:true|false|mode=(?:min|max)(?:,[\w.-]+=[^,]*)*|[\w.-]+=[^,]*(?:,[\w.-]+=[^,]*)*)$/;
-function config_readImageBuildConfig(inputs) {
-    const context = inputs.string('context') || '.';
-    const fileInput = inputs.string('file');
-    const file = fileInput || `${context.replace(/\/+$/, '')}/Dockerfile`;
-    const rule = (name, fallback, parse) => {
-        try {
-            return parse();
-        }
-        catch (err) {
-            if (err instanceof RuleError) {
-                inputs.problem(name, err.message);
-                return fallback;
-            }
-            throw err;
-        }
-    };
-    const imageLines = inputs.list('images', { required: true, commas: false });
-    const images = rule('images', [], () => parseImageRules(imageLines));
-    for (const image of images) {
-        if (!parseImageName(image.name)) {
-            inputs.problem('images', `${JSON.stringify(image.name)} is not an image name; use registry/path such as ghcr.io/org/app`);
-        }
-    }
-    const tagLines = inputs.list('tags');
-    const tagRules = rule('tags', [], () => parseTagRules(tagLines));
-    const flavorLines = inputs.list('flavor');
-    const flavor = rule('flavor', parseFlavor([]), () => parseFlavor(flavorLines));
-    const labels = inputs.map('labels');
-    const platforms = [];
-    for (const text of inputs.list('platforms', { commas: true })) {
-        const parsed = parsePlatform(text);
-        if (typeof parsed === 'string')
-            inputs.problem('platforms', parsed);
-        else if (!platforms.some(p => formatPlatform(p) === formatPlatform(parsed)))
-            platforms.push(parsed);
-    }
-    const push = inputs.boolean('push');
-    const builder = inputs.enum('builder', BUILDERS) ?? 'auto';
-    const buildxBuilder = inputs.string('buildx-builder');
-    const buildkitEndpoint = inputs.string('buildkit-endpoint');
-    const buildArgs = inputs.map('build-args');
-    const secrets = new Map();
-    for (const item of (0,runtime/* splitList */.ry)(inputs.secret('secrets'), false)) {
-        const eq = item.indexOf('=');
-        const id = eq > 0 ? item.slice(0, eq).trim() : '';
-        // The value is never quoted back: only the id is safe to show.
-        if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
-            inputs.problem('secrets', `an entry is not id=value with an id of letters, digits, '.', '_' or '-'${id ? ` (id ${JSON.stringify(id)})` : ''}`);
-            continue;
-        }
-        const value = item.slice(eq + 1);
-        (0,runtime/* maskSecret */.$l)(value);
-        if (secrets.has(id))
-            inputs.problem('secrets', `id ${JSON.stringify(id)} is given twice`);
-        secrets.set(id, value);
-    }
-    const caches = (name) => inputs.list(name).flatMap(text => {
-        const spec = parseCacheSpec(text);
-        if (typeof spec === 'string') {
-            inputs.problem(name, spec);
-            return [];
-        }
-        return [spec];
-    });
-    const cacheFrom = caches('cache-from');
-    const cacheTo = caches('cache-to');
-    const provenance = inputs.string('provenance');
-    if (provenance && !ATTESTATION.test(provenance))
-        inputs.problem('provenance', `${JSON.stringify(provenance)} is not true, false or mode=min|max[,key=value]`);
-    const sbom = inputs.string('sbom');
-    if (sbom && !ATTESTATION.test(sbom))
-        inputs.problem('sbom', `${JSON.stringify(sbom)} is not true, false or key=value attributes`);
-    const noCache = inputs.boolean('no-cache');
-    const target = inputs.string('target');
-    if (target && !/^[A-Za-z0-9][\w.-]*$/.test(target))
-        inputs.problem('target', `${JSON.stringify(target)} is not a build stage name`);
-    const registry = inputs.string('registry');
-    const username = inputs.string('username');
-    const password = inputs.secret('password');
-    if (password && !username)
-        inputs.problem('username', 'is required when a password is given');
-    if (username && !password)
-        inputs.problem('password', `is required when a username is given (user ${JSON.stringify(username)})`);
-    const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 30 * 60_000;
-    if (builder === 'buildah') {
-        for (const [name, list] of [['cache-from', cacheFrom], ['cache-to', cacheTo]]) {
-            for (const spec of list) {
-                if (spec.type !== 'registry')
-                    inputs.problem(name, `buildah can only use registry caches, not type=${spec.type}; use builder: buildx`);
-            }
-        }
-        if (provenance && provenance !== 'false')
-            inputs.problem('provenance', 'buildah does not produce provenance attestations; use builder: buildx or provenance: false');
-        if (sbom && sbom !== 'false')
-            inputs.problem('sbom', 'buildah does not produce SBOM attestations; use builder: buildx or sbom: false');
-    }
-    return {
-        context,
-        file,
-        images,
-        tagRules,
-        flavor,
-        labels,
-        platforms,
-        push,
-        builder,
-        buildxBuilder,
-        buildkitEndpoint,
-        buildArgs,
-        secrets,
-        cacheFrom,
-        cacheTo,
-        provenance,
-        sbom,
-        noCache,
-        target,
-        registry,
-        username,
-        password,
-        timeoutMs
-    };
-}
-
-;// CONCATENATED MODULE: ./src/image/buildx.ts
-/**
- * buildx: the command lines (pure, tested case by case), the reading of its metadata file, and
- * the choice of a builder from what `docker buildx inspect` reports.
- */
-
-
-function buildxBuildArgs(req, options) {
-    const args = ['buildx', 'build', '--builder', options.builder, '--progress', 'plain', '--file', req.file];
-    if (req.platforms.length)
-        args.push('--platform', req.platforms.join(','));
-    for (const tag of req.tags)
-        args.push('--tag', tag);
-    for (const [key, value] of Object.entries(req.labels))
-        args.push('--label', `${key}=${value}`);
-    for (const [key, value] of req.buildArgs)
-        args.push('--build-arg', `${key}=${value}`);
-    for (const secret of req.secretFiles)
-        args.push('--secret', `id=${secret.id},src=${secret.path}`);
-    for (const spec of req.cacheFrom)
-        args.push('--cache-from', formatCacheSpec(spec));
-    for (const spec of req.cacheTo)
-        args.push('--cache-to', formatCacheSpec(spec));
-    if (req.provenance)
-        args.push(`--provenance=${req.provenance}`);
-    if (req.sbom)
-        args.push(`--sbom=${req.sbom}`);
-    if (req.noCache)
-        args.push('--no-cache');
-    if (req.target)
-        args.push('--target', req.target);
-    if (req.push)
-        args.push('--push');
-    args.push('--metadata-file', options.metadataFile, req.context);
-    return args;
-}
-/** Reads buildx's `--metadata-file`; the digest is `containerimage.digest`, never scraped from logs. */
-function parseBuildxMetadata(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (err) {
-        throw new Error(`the buildx metadata file is not JSON: ${err.message}`, { cause: err });
-    }
-    const digest = typeof data['containerimage.digest'] === 'string' ? data['containerimage.digest'] : '';
-    if (digest && !isDigest(digest))
-        throw new Error(`the buildx metadata file has a malformed containerimage.digest ${JSON.stringify(digest)}`);
-    const names = typeof data['image.name'] === 'string' ? data['image.name'].split(',').filter(Boolean) : [];
-    const buildRef = typeof data['buildx.build.ref'] === 'string' ? data['buildx.build.ref'] : '';
-    return { digest, imageNames: names, buildRef };
-}
-/** Reads the text of `docker buildx inspect [--bootstrap] NAME`. */
-function parseBuildxInspect(text) {
-    const field = (label) => new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-    const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)].flatMap(m => m[1]
-        .split(',')
-        .map(p => p.trim().replace(/\*$/, ''))
-        .filter(Boolean));
-    return {
-        name: field('Name'),
-        driver: field('Driver'),
-        platforms: [...new Set(platforms)],
-        status: field('Status')
-    };
-}
-const CREATED_BUILDER_NAME = 'otlp-image-build';
-/**
- * Which buildx builder to use. The `docker` driver cannot build several platforms into one
- * pushed index, so a multi-platform build gets a builder of its own in that case.
- */
-function chooseBuilder(facts) {
-    const create = (name, reason) => facts.endpoint
-        ? { action: 'create', name, driver: 'remote', endpoint: facts.endpoint, reason }
-        : { action: 'create', name, driver: 'docker-container', reason };
-    if (!facts.existing) {
-        return create(facts.requested || CREATED_BUILDER_NAME, facts.requested ? `builder ${facts.requested} does not exist` : 'no buildx builder is set up');
-    }
-    if (facts.existing.driver === 'docker' && facts.platformCount > 1) {
-        if (facts.requested)
-            return { action: 'use', name: facts.existing.name || facts.requested };
-        return create(CREATED_BUILDER_NAME, `the current builder ${facts.existing.name} uses the docker driver, which cannot push a multi-platform index`);
-    }
-    return { action: 'use', name: facts.existing.name || facts.requested };
-}
-function buildxCreateArgs(plan) {
-    const args = ['buildx', 'create', '--name', plan.name, '--driver', plan.driver];
-    if (plan.endpoint)
-        args.push(plan.endpoint);
-    return args;
-}
-
-;// CONCATENATED MODULE: ./src/image/metadata/context.ts
-/**
- * What the tag and label rules may look at: the event, the ref, the commit and the repository,
- * taken from the runner's environment and the webhook payload once, at the door.
- */
-function obj(value) {
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-}
-function str(value) {
-    return typeof value === 'string' ? value : '';
-}
-/**
- * Builds the context from the runner's variables and the parsed event payload.
- * `env` is the process environment (GITHUB_REF, GITHUB_SHA, GITHUB_REPOSITORY, ...).
- */
-function gitContextFrom(env, payload, now = new Date()) {
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const ref = env.GITHUB_REF ?? '';
-    let sha = env.GITHUB_SHA ?? '';
-    // On pull requests GITHUB_SHA is the test merge commit; the head commit is what people recognise.
-    const pr = obj(payload.pull_request);
-    if (/^true$/i.test(env.DOCKER_METADATA_PR_HEAD_SHA ?? '') && pr)
-        sha = str(obj(pr.head)?.sha) || sha;
-    const repo = obj(payload.repository);
-    const fullName = str(repo?.full_name) || env.GITHUB_REPOSITORY || '';
-    const serverUrl = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, '');
-    let defaultBranch = str(repo?.default_branch) || str(repo?.master_branch);
-    // A scheduled run always runs on the default branch, and its payload names no repository.
-    if (!defaultBranch && eventName === 'schedule' && ref.startsWith('refs/heads/')) {
-        defaultBranch = ref.slice('refs/heads/'.length);
-    }
-    const repository = {
-        fullName,
-        name: str(repo?.name) || fullName.split('/').pop() || '',
-        description: str(repo?.description),
-        htmlUrl: str(repo?.html_url) || (fullName ? `${serverUrl}/${fullName}` : ''),
-        license: str(obj(repo?.license)?.spdx_id),
-        defaultBranch
-    };
-    const headCommit = obj(payload.head_commit);
-    const stamp = str(headCommit?.timestamp) || str(obj(obj(pr?.head)?.repo)?.pushed_at);
-    const commitDate = stamp && !Number.isNaN(Date.parse(stamp)) ? new Date(stamp) : now;
-    const shortShaLength = Number(env.DOCKER_METADATA_SHORT_SHA_LENGTH ?? '');
-    return {
-        eventName,
-        ref,
-        sha,
-        payload,
-        repository,
-        now,
-        commitDate,
-        shortShaLength: Number.isInteger(shortShaLength) && shortShaLength > 0 ? shortShaLength : 7
-    };
-}
-function branchOf(ref) {
-    return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
-}
-function tagOf(ref) {
-    return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
-}
-/** The pull request number of `refs/pull/N/merge` (or the payload's number on pull_request_target). */
-function pullRequestOf(ctx) {
-    const m = /^refs\/pull\/(\d+)\/(?:merge|head)$/.exec(ctx.ref);
-    if (m)
-        return m[1];
-    if (ctx.eventName.startsWith('pull_request')) {
-        const n = ctx.payload.number ?? obj(ctx.payload.pull_request)?.number;
-        if (typeof n === 'number')
-            return String(n);
-    }
-    return undefined;
-}
-/** The base branch of a pull request (or the `base_ref` a tag push may carry). */
-function baseRefOf(ctx) {
-    const base = str(obj(obj(ctx.payload.pull_request)?.base)?.ref);
-    if (base)
-        return base;
-    return str(ctx.payload.base_ref).replace(/^refs\/heads\//, '');
-}
-/** True when the run is for the repository's default branch. */
-function isDefaultBranch(ctx) {
-    const def = ctx.repository.defaultBranch;
-    if (!def)
-        return false;
-    const branch = branchOf(ctx.ref);
-    if (branch !== undefined)
-        return branch === def;
-    // A tag push carries the branch it was pushed from, when GitHub knows it.
-    if (tagOf(ctx.ref) !== undefined) {
-        const base = str(ctx.payload.base_ref).replace(/^refs\/heads\//, '');
-        return base !== '' && base === def;
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/image/metadata/template.ts
-/**
- * The `{{expression}}` templates of tag rules, labels and flavor: `{{branch}}`, `{{sha}}`,
- * `{{date 'YYYYMMDD' tz='Asia/Tokyo'}}`. A deliberately small language: a name, then positional
- * quoted arguments and key='value' options. An unknown name is an error, never an empty string.
- */
-class TemplateError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TemplateError';
-    }
-}
-const EXPRESSION = /\{\{(.*?)\}\}/g;
-const TOKEN = /\s*(?:([A-Za-z_][\w-]*)\s*=\s*)?(?:'([^']*)'|"([^"]*)"|([^\s'"=]+))/y;
-function parseExpression(text) {
-    const body = text.trim();
-    const name = /^[A-Za-z_][\w]*/.exec(body)?.[0];
-    if (!name)
-        throw new TemplateError(`{{${text}}} is not an expression (expected a name such as {{branch}})`);
-    const call = { name, args: [], options: {} };
-    TOKEN.lastIndex = name.length;
-    while (TOKEN.lastIndex < body.length) {
-        const start = TOKEN.lastIndex;
-        const m = TOKEN.exec(body);
-        if (!m || m.index !== start)
-            throw new TemplateError(`cannot read the arguments of {{${text}}}`);
-        const value = m[2] ?? m[3] ?? m[4] ?? '';
-        if (m[1])
-            call.options[m[1]] = value;
-        else
-            call.args.push(value);
-        if (/^\s*$/.test(body.slice(TOKEN.lastIndex)))
-            break;
-    }
-    return call;
-}
-/** Replaces every `{{...}}` in `template` from `values`; throws TemplateError for unknown names. */
-function renderTemplate(template, values) {
-    return template.replace(EXPRESSION, (_, inner) => {
-        const call = parseExpression(inner);
-        const value = Object.prototype.hasOwnProperty.call(values, call.name) ? values[call.name] : undefined;
-        if (value === undefined) {
-            throw new TemplateError(`{{${inner.trim()}}} is not a known expression; use one of ${Object.keys(values)
-                .map(k => `{{${k}}}`)
-                .join(', ')}`);
-        }
-        return typeof value === 'function' ? value(call) : value;
-    });
-}
-function hasExpression(template, name) {
-    for (const m of template.matchAll(EXPRESSION)) {
-        try {
-            if (parseExpression(m[1]).name === name)
-                return true;
-        }
-        catch {
-            // a malformed expression is reported when the template is rendered
-        }
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/image/metadata/date-format.ts
-/**
- * Renders a date with moment.js format tokens (the syntax docker/metadata-action documents for
- * `{{date}}`), in a named IANA time zone, without a date library: Intl supplies the zone offset.
- */
-
-const MONTHS = [
-    'January',
-    'February',
-    'March',
-    'April',
-    'May',
-    'June',
-    'July',
-    'August',
-    'September',
-    'October',
-    'November',
-    'December'
-];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-// Longest tokens first so that `YYYY` wins over `YY` and `MMMM` over `MM`.
-const TOKENS = /\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|Do|DD|D|dddd|ddd|d|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g;
-function zonedParts(date, timeZone) {
-    let formatter;
-    try {
-        formatter = new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: 'numeric',
-            day: 'numeric',
-            hour: 'numeric',
-            minute: 'numeric',
-            second: 'numeric'
-        });
-    }
-    catch {
-        throw new TemplateError(`tz='${timeZone}' is not a time zone; use an IANA name such as UTC or Asia/Tokyo`);
-    }
-    const get = (type) => Number(formatter.formatToParts(date).find(p => p.type === type)?.value ?? 0);
-    const year = get('year');
-    const month = get('month');
-    const day = get('day');
-    const hour = get('hour');
-    const minute = get('minute');
-    const second = get('second');
-    const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-    const offsetMinutes = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
-    return {
-        year,
-        month,
-        day,
-        weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
-        hour,
-        minute,
-        second,
-        millisecond: date.getUTCMilliseconds(),
-        offsetMinutes
-    };
-}
-const pad = (n, width = 2) => String(n).padStart(width, '0');
-function ordinal(n) {
-    const tens = n % 100;
-    if (tens >= 11 && tens <= 13)
-        return `${n}th`;
-    return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
-}
-function offset(minutes, colon) {
-    const sign = minutes < 0 ? '-' : '+';
-    const abs = Math.abs(minutes);
-    return `${sign}${pad(Math.floor(abs / 60))}${colon ? ':' : ''}${pad(abs % 60)}`;
-}
-function formatDate(date, format, timeZone = 'UTC') {
-    const p = zonedParts(date, timeZone);
-    const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12;
-    return format.replace(TOKENS, (token, literal) => {
-        if (literal !== undefined)
-            return literal;
-        switch (token) {
-            case 'YYYY':
-                return pad(p.year, 4);
-            case 'YY':
-                return pad(p.year % 100);
-            case 'MMMM':
-                return MONTHS[p.month - 1];
-            case 'MMM':
-                return MONTHS[p.month - 1].slice(0, 3);
-            case 'MM':
-                return pad(p.month);
-            case 'M':
-                return String(p.month);
-            case 'Do':
-                return ordinal(p.day);
-            case 'DD':
-                return pad(p.day);
-            case 'D':
-                return String(p.day);
-            case 'dddd':
-                return DAYS[p.weekday];
-            case 'ddd':
-                return DAYS[p.weekday].slice(0, 3);
-            case 'd':
-                return String(p.weekday);
-            case 'HH':
-                return pad(p.hour);
-            case 'H':
-                return String(p.hour);
-            case 'hh':
-                return pad(hour12);
-            case 'h':
-                return String(hour12);
-            case 'mm':
-                return pad(p.minute);
-            case 'm':
-                return String(p.minute);
-            case 'ss':
-                return pad(p.second);
-            case 's':
-                return String(p.second);
-            case 'SSS':
-                return pad(p.millisecond, 3);
-            case 'A':
-                return p.hour < 12 ? 'AM' : 'PM';
-            case 'a':
-                return p.hour < 12 ? 'am' : 'pm';
-            case 'ZZ':
-                return offset(p.offsetMinutes, false);
-            case 'Z':
-                return offset(p.offsetMinutes, true);
-            case 'X':
-                return String(Math.floor(date.getTime() / 1000));
-            case 'x':
-                return String(date.getTime());
-            default:
-                return token;
-        }
-    });
-}
-
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var semver = __nccwpck_require__(62088);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
-;// CONCATENATED MODULE: ./src/image/metadata/versions.ts
-/**
- * Version parsing for the `semver` and `pep440` tag types. Both return the parts a pattern can
- * use and whether the version is a final release (only final releases may move `latest` or get
- * the short `{{major}}.{{minor}}` forms).
- */
-
-function parseSemver(raw) {
-    const parsed = semver_default().parse(raw.trim(), { loose: true });
-    if (!parsed)
-        return undefined;
-    return {
-        raw,
-        version: parsed.version,
-        major: String(parsed.major),
-        minor: String(parsed.minor),
-        patch: String(parsed.patch),
-        unstable: parsed.prerelease.length > 0
-    };
-}
-// PEP 440's permissive spelling (what pip accepts), case-insensitive, with an optional leading v.
-const PEP440 = /^\s*v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(alpha|beta|preview|pre|a|b|c|rc)[-_.]?(\d+)?)?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d+)?)?(?:[-_.]?(dev)[-_.]?(\d+)?)?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$/i;
-const PRE_SPELLING = {
-    alpha: 'a',
-    a: 'a',
-    beta: 'b',
-    b: 'b',
-    c: 'rc',
-    pre: 'rc',
-    preview: 'rc',
-    rc: 'rc'
-};
-/** Parses a PEP 440 version and renders its normalized form (`1.2.3beta2` → `1.2.3b2`). */
-function parsePep440(raw) {
-    const m = PEP440.exec(raw);
-    if (!m)
-        return undefined;
-    const [, epoch, release, preL, preN, postImplicit, postL, postN, devL, devN, local] = m;
-    const numbers = release.split('.').map(n => String(Number(n)));
-    let version = '';
-    if (epoch && Number(epoch) !== 0)
-        version += `${Number(epoch)}!`;
-    version += numbers.join('.');
-    if (preL)
-        version += `${PRE_SPELLING[preL.toLowerCase()]}${Number(preN ?? 0)}`;
-    if (postImplicit !== undefined)
-        version += `.post${Number(postImplicit)}`;
-    else if (postL)
-        version += `.post${Number(postN ?? 0)}`;
-    if (devL)
-        version += `.dev${Number(devN ?? 0)}`;
-    if (local)
-        version += `+${local.toLowerCase().replace(/[-_]/g, '.')}`;
-    return {
-        raw,
-        version,
-        major: numbers[0],
-        minor: numbers[1] ?? '0',
-        patch: numbers[2] ?? '0',
-        unstable: Boolean(preL || postImplicit !== undefined || postL || devL)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/image/metadata/metadata.ts
-/**
- * Tags, labels and version of an image as a pure function of the event and the rules, following
- * docker/metadata-action's documented behaviour: rules sorted by priority (stable), the first
- * value is the version, `latest` decided by the flavor and, in `auto`, by the highest-priority
- * rule that can move it (semver/pep440 final releases, match, ref event=tag).
- */
-
-
-
-
-
-
-const OCI = 'org.opencontainers.image';
-function globalExpressions(ctx) {
-    const date = (at) => (call) => {
-        const format = call.args[0];
-        if (format === undefined)
-            throw new TemplateError(`{{${call.name}}} needs a format, e.g. {{${call.name} 'YYYYMMDD'}}`);
-        return formatDate(at, format, call.options.tz ?? 'UTC');
-    };
-    return {
-        branch: branchOf(ctx.ref) ?? '',
-        tag: tagOf(ctx.ref) ?? '',
-        sha: ctx.sha.slice(0, ctx.shortShaLength),
-        base_ref: baseRefOf(ctx),
-        is_default_branch: String(isDefaultBranch(ctx)),
-        date: date(ctx.now),
-        commit_date: date(ctx.commitDate)
-    };
-}
-function renderIn(what, template, values) {
-    try {
-        return renderTemplate(template, values);
-    }
-    catch (err) {
-        if (err instanceof TemplateError)
-            throw new RuleError(`${what}: ${err.message}`);
-        throw err;
-    }
-}
-function enabled(what, enable, globals) {
-    const value = renderIn(what, enable, globals).trim().toLowerCase();
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new RuleError(`${what}: enable=${enable} is ${JSON.stringify(value)}, not true or false`);
-}
-/** What one rule yields for this event, before prefix/suffix and sanitising. */
-function produce(rule, ctx, globals, notes) {
-    const what = `tag rule ${JSON.stringify(rule.source)}`;
-    const tag = tagOf(ctx.ref);
-    switch (rule.type) {
-        case 'schedule':
-            if (ctx.eventName !== 'schedule')
-                return { values: [] };
-            return { values: [renderIn(what, rule.attrs.pattern, globals)] };
-        case 'semver':
-        case 'pep440': {
-            const raw = rule.attrs.value ? renderIn(what, rule.attrs.value, globals) : tag;
-            if (raw === undefined) {
-                notes.push(`${rule.source}: ${ctx.ref || 'this ref'} is not a tag`);
-                return { values: [] };
-            }
-            const parsed = rule.type === 'semver' ? parseSemver(raw) : parsePep440(raw);
-            if (!parsed) {
-                notes.push(`${rule.source}: ${JSON.stringify(raw)} is not a ${rule.type === 'semver' ? 'semantic' : 'PEP 440'} version`);
-                return { values: [] };
-            }
-            const parts = {
-                raw: parsed.raw,
-                version: parsed.version,
-                major: parsed.major,
-                minor: parsed.minor,
-                patch: parsed.patch
-            };
-            if (parsed.unstable) {
-                // Pre-releases only ever get their full version (or the raw tag, if the pattern asks for it).
-                const value = hasExpression(rule.attrs.pattern, 'raw') ? parsed.raw : parsed.version;
-                return { values: [value], latest: false };
-            }
-            return { values: [renderIn(what, rule.attrs.pattern, { ...globals, ...parts })], latest: true };
-        }
-        case 'match': {
-            const raw = rule.attrs.value ? renderIn(what, rule.attrs.value, globals) : tag;
-            if (raw === undefined) {
-                notes.push(`${rule.source}: ${ctx.ref || 'this ref'} is not a tag`);
-                return { values: [] };
-            }
-            const m = new RegExp(rule.attrs.pattern).exec(raw);
-            const group = Number(rule.attrs.group);
-            if (!m) {
-                notes.push(`${rule.source}: ${JSON.stringify(raw)} does not match ${rule.attrs.pattern}`);
-                return { values: [] };
-            }
-            if (group >= m.length)
-                throw new RuleError(`${what}: group=${group} but the pattern has ${m.length - 1} group(s)`);
-            const value = m[group];
-            return value ? { values: [value], latest: true } : { values: [] };
-        }
-        case 'edge': {
-            const want = rule.attrs.branch
-                ? renderIn(what, rule.attrs.branch, globals)
-                : ctx.repository.defaultBranch;
-            if (!want) {
-                notes.push(`${rule.source}: the default branch is unknown (the event payload names no repository); set branch=`);
-                return { values: [] };
-            }
-            return branchOf(ctx.ref) === want ? { values: ['edge'] } : { values: [] };
-        }
-        case 'ref':
-            switch (rule.attrs.event) {
-                case 'branch': {
-                    const branch = branchOf(ctx.ref);
-                    return branch === undefined ? { values: [] } : { values: [branch] };
-                }
-                case 'tag':
-                    return tag === undefined ? { values: [] } : { values: [tag], latest: true };
-                default: {
-                    const pr = pullRequestOf(ctx);
-                    return pr === undefined ? { values: [] } : { values: [pr] };
-                }
-            }
-        case 'raw':
-            return { values: [renderIn(what, rule.attrs.value, globals)] };
-        case 'sha':
-            if (!ctx.sha)
-                return { values: [] };
-            return { values: [rule.attrs.format === 'long' ? ctx.sha : ctx.sha.slice(0, ctx.shortShaLength)] };
-    }
-}
-function computeMetadata(ctx, rules) {
-    const globals = globalExpressions(ctx);
-    const notes = [];
-    const flavorPrefix = renderIn('flavor prefix', rules.flavor.prefix, globals);
-    const flavorSuffix = renderIn('flavor suffix', rules.flavor.suffix, globals);
-    const values = [];
-    let latestDecision;
-    // Array.prototype.sort is stable: equal priorities keep the order the user wrote.
-    const ordered = [...rules.tags].sort((a, b) => b.priority - a.priority);
-    for (const rule of ordered) {
-        const what = `tag rule ${JSON.stringify(rule.source)}`;
-        if (!enabled(what, rule.enable, globals))
-            continue;
-        const produced = produce(rule, ctx, globals, notes);
-        const prefix = rule.prefix !== undefined ? renderIn(what, rule.prefix, globals) : flavorPrefix;
-        const suffix = rule.suffix !== undefined ? renderIn(what, rule.suffix, globals) : flavorSuffix;
-        for (const v of produced.values) {
-            const value = sanitizeTag(`${prefix}${v}${suffix}`);
-            if (value && !values.includes(value))
-                values.push(value);
-        }
-        if (produced.values.length && produced.latest !== undefined && latestDecision === undefined) {
-            latestDecision = produced.latest;
-        }
-    }
-    const withLatest = values.length > 0 &&
-        (rules.flavor.latest === 'true' || (rules.flavor.latest === 'auto' && latestDecision === true));
-    const tagValues = [...values];
-    if (withLatest) {
-        const latest = sanitizeTag(`${rules.flavor.prefixOnLatest ? flavorPrefix : ''}latest${rules.flavor.suffixOnLatest ? flavorSuffix : ''}`);
-        if (!tagValues.includes(latest))
-            tagValues.push(latest);
-    }
-    const images = [];
-    rules.images.forEach((image, i) => {
-        const what = `image ${JSON.stringify(image.name)}`;
-        if (!enabled(what, image.enable, globals))
-            return;
-        const parsed = parseImageName(image.name);
-        if (!parsed)
-            throw new RuleError(`image ${i + 1} ${JSON.stringify(image.name)} is not an image name (registry/path, lower case)`);
-        if (!images.includes(parsed.name))
-            images.push(parsed.name);
-    });
-    const version = values[0] ?? '';
-    const labels = {
-        [`${OCI}.title`]: ctx.repository.name,
-        [`${OCI}.description`]: ctx.repository.description,
-        [`${OCI}.url`]: ctx.repository.htmlUrl,
-        [`${OCI}.source`]: ctx.repository.htmlUrl,
-        [`${OCI}.version`]: version,
-        [`${OCI}.revision`]: ctx.sha,
-        [`${OCI}.licenses`]: ctx.repository.license,
-        // Last: it changes on every build, and buildah turns each label into a step of its own, so
-        // only the steps from here on miss the layer cache of an unchanged rebuild.
-        [`${OCI}.created`]: ctx.now.toISOString()
-    };
-    for (const [key, value] of rules.labels)
-        labels[key] = renderIn(`label ${key}`, value, globals);
-    return {
-        version,
-        tagValues,
-        tags: images.flatMap(image => tagValues.map(t => `${image}:${t}`)),
-        images,
-        labels,
-        notes
-    };
-}
-/** The `labels` output: `key=value` lines. */
-function labelLines(labels) {
-    return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
-;// CONCATENATED MODULE: ./src/image/process.ts
-/**
- * Runs a builder CLI (never a shell) with its output streamed to the log and kept for
- * explanations, standard input for passwords, and a deadline that stops the whole process group.
- */
-
-
-function runTool(command, args, options = {}) {
-    return new Promise((resolve, reject) => {
-        if (options.signal?.aborted) {
-            reject(options.signal.reason);
-            return;
-        }
-        // Builders get the job's environment without the action's inputs and the runner's tokens;
-        // a cache of type gha needs the runtime token, and gets it by name.
-        const env = (0,runtime/* childEnv */.gf)(process.env, { keep: options.keepEnv, add: options.env });
-        const child = (0,external_node_child_process_.spawn)(command, [...args], {
-            cwd: options.cwd,
-            env,
-            stdio: ['pipe', 'pipe', 'pipe'],
-            detached: true
-        });
-        let stdout = '';
-        let stderr = '';
-        let output = '';
-        const onAbort = () => {
-            try {
-                if (child.pid)
-                    process.kill(-child.pid, 'SIGTERM');
-            }
-            catch {
-                // already gone
-            }
-            setTimeout(() => {
-                try {
-                    if (child.pid && child.exitCode === null)
-                        process.kill(-child.pid, 'SIGKILL');
-                }
-                catch {
-                    // already gone
-                }
-            }, 5000).unref();
-        };
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        child.stdout.on('data', (d) => {
-            const text = d.toString();
-            stdout += text;
-            output += text;
-            if (!options.quiet)
-                process.stdout.write(text);
-        });
-        child.stderr.on('data', (d) => {
-            const text = d.toString();
-            stderr += text;
-            output += text;
-            if (!options.quiet)
-                process.stdout.write(text);
-        });
-        child.on('error', err => {
-            options.signal?.removeEventListener('abort', onAbort);
-            const missing = err.code === 'ENOENT';
-            reject(new runtime/* ActionError */.lZ(missing
-                ? `${command} is not installed (not found on PATH)`
-                : `could not start ${command}: ${err.message}`, {
-                hint: missing
-                    ? `Install ${command} on the runner or choose another builder with the builder input.`
-                    : undefined
-            }));
-        });
-        child.on('close', code => {
-            options.signal?.removeEventListener('abort', onAbort);
-            if (options.signal?.aborted)
-                reject(options.signal.reason);
-            else
-                resolve({ exitCode: code ?? 1, stdout, stderr, output });
-        });
-        child.stdin.on('error', () => undefined);
-        child.stdin.end(options.input ?? '');
-    });
-}
-
-;// CONCATENATED MODULE: ./src/image/qemu.ts
-/**
- * QEMU user emulation for foreign platforms: which binfmt_misc entries a build needs (pure), and
- * the check/registration against /proc/sys/fs/binfmt_misc (adapter).
- */
-
-
-
-/** The binfmt_misc/qemu name for an OCI architecture. */
-const QEMU_NAME = {
-    amd64: 'x86_64',
-    arm64: 'aarch64',
-    arm: 'arm',
-    '386': 'i386',
-    ppc64le: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64',
-    mips64le: 'mips64el',
-    loong64: 'loongarch64'
-};
-/** Architectures a host runs without emulation. */
-const NATIVE = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] };
-/** The qemu-<name> binfmt entries the platforms need on a host of architecture `hostArch`. */
-function emulatorsNeeded(platforms, hostArch) {
-    const native = NATIVE[hostArch] ?? [hostArch];
-    const names = platforms
-        .filter(p => p.os === 'linux' && !native.includes(p.architecture))
-        .map(p => QEMU_NAME[p.architecture] ?? p.architecture);
-    return [...new Set(names)];
-}
-function binfmtState(dir, name) {
-    const entry = (0,external_node_path_.join)(dir, `qemu-${name}`);
-    if (!(0,external_node_fs_.existsSync)(entry))
-        return 'missing';
-    return (0,external_node_fs_.readFileSync)(entry, 'utf8').split('\n')[0]?.trim() === 'enabled' ? 'enabled' : 'disabled';
-}
-/**
- * Makes sure every needed emulator is registered: with root, mounts binfmt_misc and enables
- * Debian's qemu-user-static entries (installing the package when absent); without root, explains.
- */
-async function ensureEmulators(names, options = {}) {
-    const dir = options.dir ?? '/proc/sys/fs/binfmt_misc';
-    const isRoot = options.isRoot ?? process.getuid?.() === 0;
-    const log = options.log ?? (() => undefined);
-    const result = { needed: [...names], registered: [] };
-    if (names.length === 0)
-        return result;
-    const missing = () => names.filter(n => binfmtState(dir, n) !== 'enabled');
-    if (missing().length === 0)
-        return result;
-    const wanted = missing();
-    const commands = [
-        ...((0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
-        'apt-get install qemu-user-static binfmt-support',
-        ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
-    ];
-    // GitHub-hosted runners are not root but have password-less sudo.
-    const canSudo = !isRoot &&
-        (options.canSudo ??
-            (await (0,runtime/* run */.eF)('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({ exitCode: 1 })))
-                .exitCode === 0);
-    const privileged = (command, args, env = {}) => isRoot
-        ? (0,runtime/* run */.eF)(command, args, { allowFailure: true, silent: true, env })
-        : (0,runtime/* run */.eF)('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
-            allowFailure: true,
-            silent: true
-        });
-    if (!isRoot && !canSudo) {
-        throw new runtime/* ActionError */.lZ(`QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is neither root nor allowed password-less sudo`, {
-            hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
-        });
-    }
-    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register'))) {
-        log(`mounting binfmt_misc on ${dir}`);
-        const mounted = await privileged('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir]);
-        if (mounted.exitCode !== 0) {
-            throw new runtime/* ActionError */.lZ(`Cannot mount binfmt_misc on ${dir}, needed for QEMU emulation`, {
-                hint: 'Is the kernel built with CONFIG_BINFMT_MISC, and is the runner allowed to mount it?',
-                details: mounted.stderr.trim().split('\n').slice(-3)
-            });
-        }
-    }
-    const hasUpdateBinfmts = (await (0,runtime/* run */.eF)('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
-        0;
-    const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
-    if (!hasUpdateBinfmts || !hasQemu) {
-        log('installing Debian packages qemu-user-static and binfmt-support');
-        const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
-        if (install.exitCode !== 0) {
-            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed', {
-                hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
-                details: install.stderr.trim().split('\n').slice(-5)
-            });
-        }
-    }
-    for (const name of wanted) {
-        log(`registering qemu-${name} in binfmt_misc`);
-        await privileged('update-binfmts', ['--enable', `qemu-${name}`]);
-        if (binfmtState(dir, name) !== 'enabled') {
-            throw new runtime/* ActionError */.lZ(`qemu-${name} could not be registered in ${dir}`, {
-                hint: `Check 'update-binfmts --display qemu-${name}' on the runner; qemu-user-static must provide /usr/bin/qemu-${name}-static.`
-            });
-        }
-        result.registered.push(name);
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/image/registry.ts
-/**
- * A small OCI distribution client: reads manifests (what the registry serves, with its
- * Docker-Content-Digest) and per-platform sizes. Basic and bearer-token authentication.
- * Loopback registries are spoken to over plain HTTP, every other one over HTTPS.
- */
-
-
-const MANIFEST_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.v2+json'
-];
-class RegistryError extends Error {
-    status;
-    constructor(message, status) {
-        super(message);
-        this.status = status;
-        this.name = 'RegistryError';
-    }
-}
-function isLoopback(host) {
-    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    return name === 'localhost' || name === '::1' || /^127\./.test(name);
-}
-class RegistryClient {
-    host;
-    credentials;
-    timeoutMs;
-    token;
-    base;
-    constructor(host, credentials, timeoutMs = 30_000) {
-        this.host = host;
-        this.credentials = credentials;
-        this.timeoutMs = timeoutMs;
-        this.base = `${isLoopback(host) ? 'http' : 'https'}://${host}`;
-    }
-    basic() {
-        if (!this.credentials)
-            return undefined;
-        return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
-    }
-    async fetch(url, init) {
-        try {
-            return await (0,runtime/* proxiedFetch */.iR)(url, {
-                ...init,
-                signal: AbortSignal.timeout(this.timeoutMs),
-                redirect: 'follow'
-            });
-        }
-        catch (err) {
-            throw new RegistryError(`cannot reach ${this.host}: ${err.message}`);
-        }
-    }
-    /** One request, answering a 401 challenge once (Basic, or a Bearer token for `scope`). */
-    async request(path, headers, method = 'GET') {
-        const url = `${this.base}${path}`;
-        const auth = this.token ? `Bearer ${this.token}` : undefined;
-        let res = await this.fetch(url, { method, headers: auth ? { ...headers, Authorization: auth } : headers });
-        if (res.status !== 401)
-            return res;
-        const challenge = res.headers.get('www-authenticate') ?? '';
-        await res.body?.cancel();
-        if (/^basic/i.test(challenge)) {
-            const basic = this.basic();
-            if (!basic)
-                throw new RegistryError(`${this.host} requires credentials (401) and none were given`, 401);
-            res = await this.fetch(url, { method, headers: { ...headers, Authorization: basic } });
-        }
-        else if (/^bearer/i.test(challenge)) {
-            this.token = await this.bearerToken(challenge);
-            res = await this.fetch(url, { method, headers: { ...headers, Authorization: `Bearer ${this.token}` } });
-        }
-        if (res.status === 401)
-            throw new RegistryError(`${this.host} rejected the credentials (401)`, 401);
-        return res;
-    }
-    async bearerToken(challenge) {
-        const params = {};
-        for (const m of challenge.matchAll(/(\w+)="([^"]*)"/g))
-            params[m[1]] = m[2];
-        if (!params.realm)
-            throw new RegistryError(`${this.host} sent a bearer challenge without a realm`);
-        const url = new URL(params.realm);
-        if (params.service)
-            url.searchParams.set('service', params.service);
-        if (params.scope)
-            url.searchParams.set('scope', params.scope);
-        const basic = this.basic();
-        const res = await this.fetch(url.toString(), { headers: basic ? { Authorization: basic } : {} });
-        if (!res.ok)
-            throw new RegistryError(`the token service of ${this.host} answered ${res.status}`, res.status);
-        const data = (await res.json());
-        const token = data.token ?? data.access_token;
-        if (!token)
-            throw new RegistryError(`the token service of ${this.host} returned no token`);
-        return token;
-    }
-    async manifest(repository, reference) {
-        const res = await this.request(`/v2/${repository}/manifests/${reference}`, {
-            Accept: MANIFEST_TYPES.join(', ')
-        });
-        if (!res.ok) {
-            await res.body?.cancel();
-            throw new RegistryError(`${this.host}/${repository}@${reference}: the registry answered ${res.status}`, res.status);
-        }
-        const bytes = Buffer.from(await res.arrayBuffer());
-        const computedDigest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-        const body = JSON.parse(bytes.toString('utf8'));
-        return {
-            digest: res.headers.get('docker-content-digest') ?? computedDigest,
-            computedDigest,
-            mediaType: (res.headers.get('content-type') ?? body.mediaType ?? '').split(';')[0].trim(),
-            body,
-            size: bytes.length
-        };
-    }
-}
-function platformName(p) {
-    return [p?.os ?? 'unknown', p?.architecture ?? 'unknown', p?.variant].filter(Boolean).join('/');
-}
-/** Sizes of each platform image of an index (attestation manifests left out), or of one manifest. */
-function platformSizes(top, children, singlePlatform = 'image') {
-    const size = (body) => (body.config?.size ?? 0) + (body.layers ?? []).reduce((n, l) => n + l.size, 0);
-    if (!top.body.manifests) {
-        return [
-            {
-                platform: singlePlatform,
-                digest: top.digest,
-                bytes: size(top.body),
-                layers: top.body.layers?.length ?? 0
-            }
-        ];
-    }
-    return top.body.manifests
-        .filter(d => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
-        platformName(d.platform) !== 'unknown/unknown')
-        .map(d => {
-        const body = children.get(d.digest);
-        return {
-            platform: platformName(d.platform),
-            digest: d.digest,
-            bytes: body ? size(body) : 0,
-            layers: body?.layers?.length ?? 0
-        };
-    });
-}
-/** Fetches an index or manifest by digest and the platform manifests it lists. */
-async function inspectPushed(client, repository, digest, singlePlatform) {
-    const top = await client.manifest(repository, digest);
-    const children = new Map();
-    for (const d of top.body.manifests ?? []) {
-        if (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest')
-            continue;
-        children.set(d.digest, (await client.manifest(repository, d.digest)).body);
-    }
-    return { top, sizes: platformSizes(top, children, singlePlatform) };
-}
-
-;// CONCATENATED MODULE: ./src/image/build.ts
-/**
- * buildImage: metadata → preflight → builder set-up (QEMU, buildx builder) → log-in → build and
- * push → digest from the builder's own metadata → sizes from the pushed manifests.
- * The single entry point shared by the image-build action and the one-step deploy action.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** What BuildKit's gha cache exporter reads from the environment. */
-const GHA_CACHE_ENV = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL'];
-/** A build step failed: the step and its last lines, for the log and the summary. */
-class BuildFailure extends runtime/* ActionError */.lZ {
-    builder;
-    failed;
-    constructor(builder, failed, exitCode) {
-        super(failed
-            ? `The image build failed at ${failed.step}: ${failed.error}`
-            : `The image build failed (${builder} exited with code ${exitCode})`, {
-            hint: 'The failing step and its last output lines are in the job summary; fix the Dockerfile or the code it builds.',
-            details: failed ? [`step: ${failed.step}`, ...failed.lines.map(l => `  ${l}`)] : []
-        });
-        this.builder = builder;
-        this.failed = failed;
-        this.name = 'BuildFailure';
-    }
-}
-const isRemoteContext = (context) => /^(?:https?:\/\/|git@|github\.com\/)|\.git(?:#.*)?$/.test(context);
-/** The inputs that are files must exist before anything starts. */
-function preflight(config, workspace) {
-    if (isRemoteContext(config.context))
-        return { context: config.context, file: config.file };
-    const context = (0,external_node_path_.isAbsolute)(config.context) ? config.context : (0,external_node_path_.resolve)(workspace, config.context);
-    if (!(0,external_node_fs_.existsSync)(context) || !(0,external_node_fs_.statSync)(context).isDirectory()) {
-        throw new runtime/* ActionError */.lZ(`The build context ${config.context} does not exist (looked for ${context})`, {
-            hint: 'Set the context input to a directory of the checked-out repository (did the job run actions/checkout?).'
-        });
-    }
-    const file = (0,external_node_path_.isAbsolute)(config.file) ? config.file : (0,external_node_path_.resolve)(workspace, config.file);
-    if (!(0,external_node_fs_.existsSync)(file)) {
-        throw new runtime/* ActionError */.lZ(`Dockerfile not found: ${config.file} (looked for ${file})`, {
-            hint: 'Set the file input to the Dockerfile path relative to the workspace, or put a Dockerfile in the context directory.'
-        });
-    }
-    return { context, file };
-}
-function authFailure(registry, username, result) {
-    const text = `${result.stderr}\n${result.stdout}`;
-    const refused = /unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i;
-    if (!refused.test(text))
-        return undefined;
-    const message = username
-        ? `Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`
-        : "A registry refused access while pulling or pushing (no username input was given, so the runner's existing credentials were used)";
-    return new runtime/* ActionError */.lZ(message, {
-        hint: username
-            ? 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.'
-            : 'Give username and password (or log in before this step) for the registries the build pulls from and pushes to.',
-        details: text
-            .trim()
-            .split('\n')
-            .filter(l => l.trim())
-            .slice(-3)
-    });
-}
-/** A private DOCKER_CONFIG: the user's files linked, its config.json copied, so a log-in ends with the step. */
-function privateDockerConfig(env, dir) {
-    const source = env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker');
-    const target = (0,external_node_path_.join)(dir, 'docker-config');
-    (0,external_node_fs_.mkdirSync)(target, { recursive: true });
-    // buildx keeps its builders under buildx/: link it so builders created here outlive the step.
-    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(source, 'buildx'), { recursive: true });
-    for (const entry of (0,external_node_fs_.readdirSync)(source)) {
-        if (entry === 'config.json')
-            continue;
-        (0,external_node_fs_.symlinkSync)((0,external_node_path_.join)(source, entry), (0,external_node_path_.join)(target, entry));
-    }
-    const config = (0,external_node_path_.join)(source, 'config.json');
-    if ((0,external_node_fs_.existsSync)(config))
-        (0,external_node_fs_.copyFileSync)(config, (0,external_node_path_.join)(target, 'config.json'));
-    else
-        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(target, 'config.json'), '{}\n');
-    (0,external_node_fs_.chmodSync)((0,external_node_path_.join)(target, 'config.json'), 0o600);
-    return target;
-}
-/** Reads the `auths` of a docker or containers auth file; nothing when it is absent or unreadable. */
-function authsOf(file) {
-    if (!file || !(0,external_node_fs_.existsSync)(file))
-        return {};
-    try {
-        const data = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-        return data.auths && typeof data.auths === 'object' ? data.auths : {};
-    }
-    catch {
-        return {};
-    }
-}
-/**
- * A private containers auth file for buildah: the runner's docker log-ins, overridden by its
- * containers log-ins (with --authfile, buildah looks nowhere else).
- */
-function privateAuthFile(env, dir) {
-    const target = (0,external_node_path_.join)(dir, 'containers-auth.json');
-    const dockerConfig = (0,external_node_path_.join)(env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.docker'), 'config.json');
-    const containers = env.REGISTRY_AUTH_FILE ||
-        (env.XDG_RUNTIME_DIR ? (0,external_node_path_.join)(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined);
-    const auths = { ...authsOf(dockerConfig), ...authsOf(containers) };
-    (0,external_node_fs_.writeFileSync)(target, JSON.stringify({ auths }, null, 2) + '\n', { mode: 0o600 });
-    return target;
-}
-async function resolveBuilder(config, env) {
-    if (config.builder !== 'auto')
-        return config.builder;
-    const buildx = await runTool('docker', ['buildx', 'version'], { env, quiet: true }).catch(() => undefined);
-    if (buildx?.exitCode === 0)
-        return 'buildx';
-    const buildah = await runTool('buildah', ['--version'], { env, quiet: true }).catch(() => undefined);
-    if (buildah?.exitCode === 0)
-        return 'buildah';
-    throw new runtime/* ActionError */.lZ('No image builder found: neither `docker buildx` nor `buildah` works on this runner', {
-        hint: 'Install Docker with the buildx plug-in, or buildah, or set builder: to the one you have.'
-    });
-}
-async function buildImage(config, options = {}) {
-    const started = Date.now();
-    const env = { ...(options.env ?? process.env) };
-    const log = options.log ?? (() => undefined);
-    const group = options.group ?? ((_, fn) => fn());
-    const timings = [];
-    // Every phase runs in a log group and is timed for the summary and the benchmark.
-    const phase = async (name, fn) => {
-        const t0 = Date.now();
-        try {
-            return await group(name, fn);
-        }
-        finally {
-            timings.push({ phase: name, ms: Date.now() - t0 });
-        }
-    };
-    const workspace = options.workspace ?? env.GITHUB_WORKSPACE ?? process.cwd();
-    const warnings = [];
-    let metadata;
-    try {
-        metadata = computeMetadata(gitContextFrom(env, options.payload ?? {}, options.now ?? new Date()), {
-            images: config.images,
-            tags: config.tagRules,
-            flavor: config.flavor,
-            labels: config.labels
-        });
-    }
-    catch (err) {
-        if (err instanceof RuleError)
-            throw new runtime/* ActionError */.lZ(`Tags and labels: ${err.message}`, {
-                hint: 'Fix the tags, flavor, labels or images input.'
-            });
-        throw err;
-    }
-    for (const note of metadata.notes)
-        log(`tag rule skipped: ${note}`);
-    if (config.push && metadata.tags.length === 0) {
-        throw new runtime/* ActionError */.lZ(`No tags to push: the tag rules produce nothing for this event (${env.GITHUB_EVENT_NAME ?? 'unknown event'} on ${env.GITHUB_REF ?? 'unknown ref'})`, {
-            hint: 'Add a rule that applies to this event (type=sha always does), or set push: false for this event.',
-            details: metadata.notes
-        });
-    }
-    const paths = preflight(config, workspace);
-    const platforms = config.platforms.map(formatPlatform);
-    const firstImage = parseImageName(metadata.images[0] ?? '');
-    const cleanEnv = {};
-    for (const [k, v] of Object.entries(env))
-        if (v !== undefined)
-            cleanEnv[k] = v;
-    const kind = await resolveBuilder(config, cleanEnv);
-    if (kind === 'buildah') {
-        const unsupported = [...config.cacheFrom, ...config.cacheTo].find(s => s.type !== 'registry');
-        if (unsupported) {
-            throw new runtime/* ActionError */.lZ(`buildah can only use registry caches, not type=${unsupported.type}`, {
-                hint: 'Use builder: buildx for gha or local caches, or a type=registry cache.'
-            });
-        }
-    }
-    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(env.RUNNER_TEMP && (0,external_node_fs_.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : (0,external_node_os_namespaceObject.tmpdir)(), 'image-build-'));
-    (0,external_node_fs_.chmodSync)(dir, 0o700);
-    try {
-        const secretFiles = [...config.secrets].map(([id, value], i) => {
-            const path = (0,external_node_path_.join)(dir, `secret-${i}`);
-            (0,external_node_fs_.writeFileSync)(path, value, { mode: 0o600 });
-            return { id, path };
-        });
-        const request = {
-            context: paths.context,
-            file: paths.file,
-            tags: metadata.tags,
-            labels: metadata.labels,
-            platforms,
-            push: config.push,
-            buildArgs: [...config.buildArgs],
-            secretFiles,
-            cacheFrom: config.cacheFrom,
-            cacheTo: config.cacheTo,
-            provenance: config.provenance,
-            sbom: config.sbom,
-            noCache: config.noCache,
-            target: config.target
-        };
-        const registry = config.registry
-            ? normaliseRegistry(config.registry)
-            : firstImage
-                ? registryHost(firstImage)
-                : 'docker.io';
-        const toolEnv = { ...cleanEnv };
-        /** Logs the builder in: the password only through standard input, the credentials in `keptIn`. */
-        const logIn = (tool, args, keptIn) => phase(`Log in to ${registry}`, async () => {
-            const login = await runTool(tool, args, {
-                env: toolEnv,
-                input: config.password,
-                quiet: true,
-                signal: options.signal
-            });
-            if (login.exitCode !== 0) {
-                throw (authFailure(registry, config.username, login) ??
-                    new runtime/* ActionError */.lZ(`${tool} login to ${registry} failed`, {
-                        details: login.output.trim().split('\n').slice(-3)
-                    }));
-            }
-            log(`logged in to ${registry} as ${config.username} (credentials kept in ${keptIn} for this step only)`);
-        });
-        // Emulation is checked on this machine unless buildx talks to a BuildKit elsewhere (tcp://).
-        const endpoint = config.buildkitEndpoint || cleanEnv.BUILDKIT_HOST || '';
-        const host = hostPlatform();
-        let qemu = { needed: [], registered: [] };
-        const needed = emulatorsNeeded(config.platforms, host.architecture);
-        let result;
-        let builderName;
-        let digest = '';
-        let buildMs = 0;
-        let cache;
-        if (kind === 'buildx') {
-            toolEnv.DOCKER_CONFIG = privateDockerConfig(cleanEnv, dir);
-            const requested = config.buildxBuilder || cleanEnv.BUILDX_BUILDER || '';
-            let info;
-            builderName = await phase('Set up the buildx builder', async () => {
-                // One call both finds and starts the builder (each docker CLI call costs a few hundred ms).
-                const inspect = await runTool('docker', ['buildx', 'inspect', '--bootstrap', ...(requested ? [requested] : [])], {
-                    env: toolEnv,
-                    quiet: true,
-                    signal: options.signal
-                });
-                if (inspect.exitCode !== 0 && !/no builder .* found|not found/i.test(inspect.output)) {
-                    throw new runtime/* ActionError */.lZ(`The buildx builder ${requested || '(current)'} does not start`, {
-                        hint: 'Check that its BuildKit daemon runs and is reachable (docker buildx inspect --bootstrap).',
-                        details: inspect.output.trim().split('\n').slice(-5)
-                    });
-                }
-                const existing = inspect.exitCode === 0 ? parseBuildxInspect(inspect.stdout) : undefined;
-                const plan = chooseBuilder({ requested, endpoint, existing, platformCount: platforms.length });
-                if (plan.action === 'use' && existing) {
-                    info = existing;
-                    log(`buildx builder ${plan.name}: driver ${info.driver}, platforms ${info.platforms.join(', ') || 'unknown'}`);
-                    return plan.name;
-                }
-                if (plan.action === 'create') {
-                    log(`creating buildx builder ${plan.name} (${plan.driver}${plan.endpoint ? ` at ${plan.endpoint}` : ''}): ${plan.reason}`);
-                    const created = await runTool('docker', buildxCreateArgs(plan), {
-                        env: toolEnv,
-                        signal: options.signal
-                    });
-                    if (created.exitCode !== 0) {
-                        throw new runtime/* ActionError */.lZ(`Could not create the buildx builder ${plan.name}`, {
-                            details: created.output.trim().split('\n').slice(-5)
-                        });
-                    }
-                }
-                const boot = await runTool('docker', ['buildx', 'inspect', '--bootstrap', plan.name], {
-                    env: toolEnv,
-                    quiet: true,
-                    signal: options.signal
-                });
-                if (boot.exitCode !== 0) {
-                    throw new runtime/* ActionError */.lZ(`The buildx builder ${plan.name} does not start`, {
-                        hint: 'Check that its BuildKit daemon runs and is reachable (docker buildx inspect --bootstrap).',
-                        details: boot.output.trim().split('\n').slice(-5)
-                    });
-                }
-                info = parseBuildxInspect(boot.stdout);
-                log(`buildx builder ${plan.name}: driver ${info.driver}, platforms ${info.platforms.join(', ') || 'unknown'}`);
-                return plan.name;
-            });
-            const remoteElsewhere = info?.driver === 'remote' && !/^unix:\/\//.test(endpoint) && endpoint !== '';
-            if (!remoteElsewhere)
-                qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }));
-            const missing = platforms.filter(p => info && info.platforms.length > 0 && !info.platforms.some(q => q === p || q.startsWith(`${p}/`)));
-            if (missing.length)
-                warnings.push(`builder ${builderName} does not list ${missing.join(', ')} among its platforms (${info?.platforms.join(', ')})`);
-            if (config.username)
-                await logIn('docker', ['login', '--username', config.username, '--password-stdin', registry], 'a private DOCKER_CONFIG');
-            const metadataFile = (0,external_node_path_.join)(dir, 'buildx-metadata.json');
-            const buildStarted = Date.now();
-            result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () => runTool('docker', buildxBuildArgs(request, { builder: builderName, metadataFile }), {
-                env: toolEnv,
-                // BuildKit's gha cache talks to the runner's cache service with the runner's token.
-                keepEnv: [...config.cacheFrom, ...config.cacheTo].some(c => c.type === 'gha') ? GHA_CACHE_ENV : [],
-                signal: options.signal
-            }));
-            buildMs = Date.now() - buildStarted;
-            if (result.exitCode !== 0) {
-                const failed = buildxFailedStep(result.output);
-                // A failing RUN is a build failure; a failure while pulling or pushing may be the credentials.
-                const inRunStep = failed !== undefined && /\] RUN /.test(failed.step);
-                const auth = inRunStep
-                    ? undefined
-                    : authFailure(registry, config.username, {
-                        ...result,
-                        stdout: '',
-                        stderr: failed?.error ?? (0,runtime/* lastLines */.w$)(result.output, 8).join('\n')
-                    });
-                throw auth ?? new BuildFailure('buildx', failed, result.exitCode);
-            }
-            cache = buildxCacheUse(result.output);
-            if ((0,external_node_fs_.existsSync)(metadataFile))
-                digest = parseBuildxMetadata((0,external_node_fs_.readFileSync)(metadataFile, 'utf8')).digest;
-            if (config.push && !digest)
-                throw new runtime/* ActionError */.lZ('buildx pushed, but its metadata file has no containerimage.digest', {
-                    hint: 'Use buildx 0.10 or newer.'
-                });
-        }
-        else {
-            qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }));
-            const authFile = privateAuthFile(cleanEnv, dir);
-            if (config.username)
-                await logIn('buildah', buildahLoginArgs(registry, config.username, authFile), 'a private auth file');
-            builderName = `otlp-image-build-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-            let buildahRequest = request;
-            if (!isRemoteContext(config.context)) {
-                // One LABEL step, in the stage being built, instead of one per --label (see withLabelInstruction).
-                const file = (0,external_node_path_.join)(dir, 'Containerfile');
-                let text;
-                try {
-                    text = withLabelInstruction((0,external_node_fs_.readFileSync)(paths.file, 'utf8'), request.labels, config.target);
-                }
-                catch (err) {
-                    throw new runtime/* ActionError */.lZ(`target: ${err.message} (${config.file})`, {
-                        hint: 'Set target to a stage named in the Dockerfile (FROM ... AS <name>), or leave it empty.'
-                    });
-                }
-                (0,external_node_fs_.writeFileSync)(file, text);
-                buildahRequest = { ...request, file, labels: {} };
-            }
-            const buildStarted = Date.now();
-            try {
-                result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildah`, () => runTool('buildah', buildahBuildArgs(buildahRequest, { manifest: builderName, authFile }), {
-                    env: toolEnv,
-                    signal: options.signal
-                }));
-                if (result.exitCode !== 0)
-                    throw new BuildFailure('buildah', buildahFailedStep(result.output), result.exitCode);
-                cache = buildahCacheUse(result.output);
-                if (config.push) {
-                    const digests = new Set();
-                    await phase(`Push ${metadata.tags.length} tag(s)`, async () => {
-                        for (const [i, tag] of metadata.tags.entries()) {
-                            const digestFile = (0,external_node_path_.join)(dir, `digest-${i}`);
-                            const pushed = await runTool('buildah', buildahPushArgs(builderName, tag, { authFile, digestFile }), { env: toolEnv, signal: options.signal });
-                            if (pushed.exitCode !== 0) {
-                                throw (authFailure(registry, config.username, pushed) ??
-                                    new runtime/* ActionError */.lZ(`buildah could not push ${tag}`, {
-                                        details: pushed.output.trim().split('\n').slice(-5)
-                                    }));
-                            }
-                            const d = (0,external_node_fs_.readFileSync)(digestFile, 'utf8').trim();
-                            digests.add(d);
-                            if (!digest)
-                                digest = d;
-                        }
-                    });
-                    if (digests.size > 1)
-                        warnings.push(`buildah pushed different digests for the tags: ${[...digests].join(', ')}; using ${digest}`);
-                }
-            }
-            finally {
-                await runTool('buildah', ['manifest', 'rm', builderName], { env: toolEnv, quiet: true }).catch(() => undefined);
-            }
-            buildMs = Date.now() - buildStarted;
-        }
-        let sizes = [];
-        if (config.push && digest && firstImage) {
-            try {
-                const same = normaliseRegistry(registryHost(firstImage)) === registry;
-                const client = new RegistryClient(firstImage.registry, same && config.username ? { username: config.username, password: config.password } : undefined);
-                const inspected = await phase('Read the pushed manifests back', () => inspectPushed(client, firstImage.repository, digest, platforms[0] ?? formatPlatform(host)));
-                if (inspected.top.digest !== digest) {
-                    warnings.push(`the registry serves ${firstImage.name}@${digest} with Docker-Content-Digest ${inspected.top.digest}`);
-                }
-                sizes = inspected.sizes;
-            }
-            catch (err) {
-                if (!(err instanceof RegistryError))
-                    throw err;
-                warnings.push(`could not read the pushed manifests for sizes: ${err.message}`);
-            }
-        }
-        for (const w of warnings)
-            log(`warning: ${w}`);
-        return {
-            builder: kind,
-            builderName,
-            metadata,
-            digest,
-            imageRef: digest && metadata.images[0] ? `${metadata.images[0]}@${digest}` : '',
-            platforms: platforms.length ? platforms : [formatPlatform(host)],
-            sizes,
-            cache,
-            qemu,
-            loggedIn: config.username ? registry : undefined,
-            buildMs,
-            totalMs: Date.now() - started,
-            timings,
-            warnings
-        };
-    }
-    finally {
-        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-    }
-}
-function describeTiming(result) {
-    return `build ${formatDuration(result.buildMs)}, step ${formatDuration(result.totalMs)}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/summary.ts
-/** The job summary of an image build (pure markdown). */
-
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ['KiB', 'MiB', 'GiB'];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
-}
-function imageBuildSummary(r) {
-    const cache = r.cache.steps
-        ? `${r.cache.cached} of ${r.cache.steps} steps from cache`
-        : 'no build steps reported';
-    const facts = [
-        ['Image', r.imageRef ? `\`${r.imageRef}\`` : `${r.metadata.images.join(', ')} (not pushed)`],
-        ['Digest', r.digest ? `\`${r.digest}\`` : '(not pushed)'],
-        ['Version', r.metadata.version || '(none)'],
-        ['Platforms', r.platforms.join(', ')],
-        ['Builder', `${r.builder} (${r.builderName})`],
-        ['Build time', `${(0,runtime/* formatDuration */.a3)(r.buildMs)} (step ${(0,runtime/* formatDuration */.a3)(r.totalMs)})`],
-        ['Cache', cache]
-    ];
-    if (r.qemu.registered.length)
-        facts.push(['QEMU', `registered ${r.qemu.registered.map(n => `qemu-${n}`).join(', ')}`]);
-    const sizes = r.sizes.length
-        ? runtime.md.table(['Platform', 'Size (compressed)', 'Layers', 'Manifest'], r.sizes.map(s => [s.platform, formatBytes(s.bytes), s.layers, `\`${s.digest}\``]), ['left', 'right', 'right', 'left'])
-        : undefined;
-    return runtime.md.join(runtime.md.heading(`Image build: ${r.metadata.images[0] ?? 'image'}`, 2), runtime.md.table(['', ''], facts), r.metadata.tags.length
-        ? runtime.md.heading('Tags', 3) + runtime.md.bulletList(r.metadata.tags.map(t => `\`${t}\``))
-        : undefined, sizes && runtime.md.heading('Size per platform', 3) + sizes, r.warnings.length ? runtime.md.heading('Warnings', 3) + runtime.md.bulletList(r.warnings) : undefined, r.timings.length
-        ? runtime.md.details('Timings', runtime.md.table(['Phase', 'Time'], r.timings.map(t => [t.phase, (0,runtime/* formatDuration */.a3)(t.ms)]), ['left', 'right']))
-        : undefined, runtime.md.details('Labels', runtime.md.codeBlock(Object.entries(r.metadata.labels)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n'))));
-}
-function buildFailureSummary(failure, images) {
-    const f = failure.failed;
-    return runtime.md.join(runtime.md.heading(`Image build failed: ${images[0] ?? 'image'}`, 2), f ? `The ${failure.builder} build stopped at step \`${f.step}\`:` : failure.message, f ? runtime.md.codeBlock([...f.lines, `ERROR: ${f.error}`].join('\n')) : undefined);
-}
-
-;// CONCATENATED MODULE: ./src/actions/image-build/config.ts
-
-function config_parseConfig(inputs) {
-    return readImageBuildConfig(inputs);
-}
-
-;// CONCATENATED MODULE: ./src/actions/image-build/main.ts
-
-
-
-
-
-
-
-function eventPayload() {
-    const path = process.env.GITHUB_EVENT_PATH;
-    if (!path || !(0,external_node_fs_.existsSync)(path))
-        return {};
-    try {
-        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-    }
-    catch (err) {
-        throw new runtime/* ActionError */.lZ(`The event payload ${path} is not JSON: ${err.message}`);
-    }
-}
-function outputsOf(r) {
-    return {
-        digest: r.digest,
-        'image-ref': r.imageRef,
-        tags: r.metadata.tags.join('\n'),
-        labels: labelLines(r.metadata.labels).join('\n'),
-        version: r.metadata.version,
-        builder: r.builder,
-        metadata: {
-            images: r.metadata.images,
-            tags: r.metadata.tags,
-            labels: r.metadata.labels,
-            version: r.metadata.version,
-            digest: r.digest,
-            'image-ref': r.imageRef,
-            builder: r.builder,
-            platforms: r.platforms,
-            sizes: r.sizes,
-            cache: r.cache,
-            'build-ms': r.buildMs,
-            'total-ms': r.totalMs,
-            timings: r.timings
-        }
-    };
-}
-async function main() {
-    await runImageBuild(readInputs(parseConfig));
-}
-/**
- * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
- * and the job summary (also for a failing step). The one-step deploy action calls this too.
- */
-async function runImageBuild(config) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new runtime/* ActionError */.lZ(`The image build did not finish within ${(0,runtime/* formatDuration */.a3)(config.timeoutMs)} (timeout input); it was stopped`, {
-        hint: 'Raise timeout, or make the build faster with cache-from/cache-to.'
-    })), config.timeoutMs);
-    try {
-        const result = await buildImage(config, {
-            env: process.env,
-            payload: eventPayload(),
-            signal: controller.signal,
-            log: line => lib_core/* info */.pq(line),
-            group: runtime/* group */.Os
-        });
-        (0,runtime/* setOutputs */.n0)(outputsOf(result));
-        for (const w of result.warnings)
-            lib_core/* warning */.$e(w);
-        lib_core/* info */.pq(result.imageRef
-            ? `pushed ${result.imageRef}`
-            : `built ${result.metadata.tags.join(', ') || 'the image'} (not pushed)`);
-        await (0,runtime/* appendSummary */.fe)(imageBuildSummary(result));
-        return result;
-    }
-    catch (err) {
-        if (err instanceof BuildFailure)
-            await (0,runtime/* appendSummary */.fe)(buildFailureSummary(err, config.images.map(i => i.name)));
-        throw err;
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
+// EXTERNAL MODULE: ./src/actions/image-build/main.ts + 14 modules
+var main = __nccwpck_require__(29192);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(37067);
 // EXTERNAL MODULE: external "node:https"
 var external_node_https_ = __nccwpck_require__(44708);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: ./src/kube/credentials.ts
 /**
  * Credentials that expire, as @kubernetes/client-node authenticators that can be told to start
@@ -65289,6 +60943,10 @@ class GitHubOidcCredentials {
     }
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(38815);
 ;// CONCATENATED MODULE: ./src/kube/kubeconfig.ts
@@ -65330,7 +60988,7 @@ function selectConfig(options = {}) {
         });
         return chooseContext(mergeConfigs(docs), options.context, `KUBECONFIG (${files.join(external_node_path_.delimiter)})`);
     }
-    const home = env.HOME || (0,external_node_os_namespaceObject.homedir)();
+    const home = env.HOME || (0,external_node_os_.homedir)();
     const defaultFile = (0,external_node_path_.join)(home, '.kube', 'config');
     if (home && (0,external_node_fs_.existsSync)(defaultFile)) {
         const text = (0,external_node_fs_.readFileSync)(defaultFile, 'utf8');
@@ -70073,7 +65731,7 @@ function formatSource(source) {
 function formatProblem(p) {
     return `${formatSource(p.source)}: ${p.message}`;
 }
-const manifests_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /**
  * Parses a multi-document YAML text into API objects. Every problem names the file and line;
  * `kind: List` documents are flattened into their items.
@@ -70139,7 +65797,7 @@ function objectProblem(value) {
     if (typeof name !== 'string' || name === '') {
         return `${obj.kind} has no metadata.name (server-side apply needs a name; generateName is not supported)`;
     }
-    if (!manifests_NAME.test(name) && !obj.kind.startsWith('ClusterRole') && !obj.kind.startsWith('Role')) {
+    if (!NAME.test(name) && !obj.kind.startsWith('ClusterRole') && !obj.kind.startsWith('Role')) {
         return `${obj.kind} name ${JSON.stringify(name)} is not a valid object name`;
     }
     const ns = obj.metadata?.namespace;
@@ -70648,8 +66306,8 @@ async function forEachLimit(items, limit, fn) {
 
 ;// CONCATENATED MODULE: ./src/kube/images.ts
 
-const images_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REF = new RegExp(`^(?:[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*(?::[0-9]+)?/)?${images_COMPONENT}(?:/${images_COMPONENT})*` +
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REF = new RegExp(`^(?:[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*(?::[0-9]+)?/)?${COMPONENT}(?:/${COMPONENT})*` +
     `(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`);
 const CONTAINER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Checks an image reference the way a registry client would parse it. */
@@ -70722,6 +66380,8 @@ function pinImages(objects, pins) {
     return { pinned, unmatched: pins.filter(p => !used.has(p.container)) };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/kube/applyset.ts
 /**
  * ApplySets (KEP-3659, the labels `kubectl apply --prune --applyset` uses): every object of a
@@ -74501,7 +70161,7 @@ function dist_bundle_expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function dist_bundle_parse(options) {
+function parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -74567,7 +70227,7 @@ function dist_bundle_parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return dist_bundle_parse(merge(defaults, route, options));
+  return parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
@@ -74578,7 +70238,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: dist_bundle_parse
+    parse
   });
 }
 
@@ -79127,7 +74787,7 @@ function parseRecordConfig(inputs) {
         inputs.problem('github-token', 'is empty but deployment is true');
     return { mode, environment, environmentUrl, token, rollbackTo };
 }
-function rollout_config_parseConfig(inputs) {
+function config_parseConfig(inputs) {
     const manifests = inputs.list('manifests');
     const namespace = inputs.string('namespace');
     if (namespace !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
@@ -79435,6 +75095,8 @@ async function closeRecord(github, record, end) {
         lib_core/* warning */.$e(`GitHub deployment ${record.id} status not set: ${r.reason}`);
 }
 
+// EXTERNAL MODULE: ./src/image/config.ts
+var config = __nccwpck_require__(86575);
 ;// CONCATENATED MODULE: ./src/actions/deploy/config.ts
 
 
@@ -79454,13 +75116,13 @@ function deploy_config_parseConfig(inputs) {
     // rollback-to: no build; the images come from the environment's last successful deployment, so
     // the build's own required input stands in (the build config is not used).
     const rollingBack = inputs.string('rollback-to') !== '';
-    const build = config_readImageBuildConfig(inputs.view({
+    const build = (0,config/* readImageBuildConfig */.yA)(inputs.view({
         rename: BUILD_RENAMES,
         given: rollingBack && inputs.string('images') === ''
             ? { push: 'true', images: 'rollback.invalid/unused' }
             : { push: 'true' }
     }));
-    const rollout = rollout_config_parseConfig(inputs.view({
+    const rollout = config_parseConfig(inputs.view({
         rename: { ...ROLLOUT_RENAMES, images: 'containers' },
         given: { images: rollingBack ? '' : containers.map(c => `${c}=${PENDING_IMAGE}`).join('\n') }
     }));
@@ -79487,7 +75149,7 @@ async function deploy_main_main() {
         return;
     }
     await (0,runtime/* group */.Os)('Check the release before building', () => checkRelease(config.rollout));
-    const built = await runImageBuild(config.build);
+    const built = await (0,main/* runImageBuild */.xS)(config.build);
     if (!built.imageRef) {
         throw new runtime/* ActionError */.lZ('The image was built but not pushed, so there is no digest to roll out', {
             hint: 'Check the registry inputs: the one-step action always pushes.'
@@ -79496,6 +75158,4484 @@ async function deploy_main_main() {
     lib_core/* info */.pq(`rolling out ${built.imageRef} into container(s) ${config.containers.join(', ')}`);
     const images = config.containers.map(container => ({ container, image: built.imageRef, byDigest: true }));
     await runRollout({ ...config.rollout, images });
+}
+
+
+/***/ }),
+
+/***/ 29192:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  bE: () => (/* binding */ post),
+  xS: () => (/* binding */ runImageBuild)
+});
+
+// UNUSED EXPORTS: main, outputsOf
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
+var core = __nccwpck_require__(57264);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: ./src/runtime/index.ts + 10 modules
+var runtime = __nccwpck_require__(77275);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+;// CONCATENATED MODULE: ./src/image/build-log.ts
+/**
+ * Reads a builder's progress output for a person: which step failed and its last lines, and how
+ * many steps came from the cache. Only explanations come from here; the digest never does.
+ */
+const BUILDX_LINE = /^#(\d+) (.*)$/;
+const BUILDX_TIMED = /^\d+\.\d+ (.*)$/;
+/** The failing step of a `--progress plain` buildx run, if the output names one. */
+function buildxFailedStep(output, maxLines = 15) {
+    const titles = new Map();
+    const logs = new Map();
+    let failed;
+    for (const line of output.split(/\r?\n/)) {
+        const m = BUILDX_LINE.exec(line);
+        if (!m)
+            continue;
+        const [, id, rest] = m;
+        if (!titles.has(id) && rest.startsWith('['))
+            titles.set(id, rest);
+        else if (rest.startsWith('ERROR: '))
+            failed ??= { id, error: rest.slice('ERROR: '.length) };
+        else {
+            const timed = BUILDX_TIMED.exec(rest);
+            if (timed)
+                logs.set(id, [...(logs.get(id) ?? []), timed[1]]);
+        }
+    }
+    if (failed) {
+        return {
+            step: titles.get(failed.id) ?? `step #${failed.id}`,
+            lines: (logs.get(failed.id) ?? []).slice(-maxLines),
+            error: failed.error
+        };
+    }
+    const final = output
+        .split(/\r?\n/)
+        .reverse()
+        .find(l => /^(ERROR|error):? /.test(l));
+    return final ? { step: 'build', lines: [], error: final.replace(/^(ERROR|error):? /, '') } : undefined;
+}
+function buildxCacheUse(output) {
+    const steps = new Set();
+    const cached = new Set();
+    for (const line of output.split(/\r?\n/)) {
+        const m = BUILDX_LINE.exec(line);
+        if (!m)
+            continue;
+        const [, id, rest] = m;
+        // FROM is left out: when every later step is cached BuildKit does not even report it as cached.
+        if (/^\[(?!internal\]|auth\])[^\]]*\d+\/\d+\] (?!FROM )/.test(rest))
+            steps.add(id);
+        else if (rest === 'CACHED')
+            cached.add(id);
+    }
+    return { steps: steps.size, cached: [...cached].filter(id => steps.has(id)).length };
+}
+// `[linux/arm64] STEP 2/3: RUN x` with several platforms, `[2/2] STEP 7/7: ...` in a multi-stage build.
+const BUILDAH_STEP = /^(?:\[([a-z0-9]+\/[^\]]*[a-z][^\]]*)\] )?(?:\[(\d+\/\d+)\] )?STEP (\d+\/\d+): (.*)$/;
+/** The failing step of a buildah build: `Error: building at STEP "RUN x": ...`. */
+function buildahFailedStep(output, maxLines = 15) {
+    const lines = output.split(/\r?\n/);
+    const errorIndex = lines.findIndex(l => /building at STEP/.test(l));
+    if (errorIndex < 0) {
+        const final = [...lines].reverse().find(l => /^Error: /.test(l));
+        return final ? { step: 'build', lines: [], error: final.replace(/^Error: /, '') } : undefined;
+    }
+    const error = lines[errorIndex].replace(/^(?:\[[^\]]+\] )?(?:Error|error): /, '').replace(/^\s*\* /, '');
+    // The step text may itself contain quotes: it runs up to the last `": `.
+    const quoted = /building at STEP "(.*)": /.exec(error)?.[1];
+    let start = -1;
+    for (let i = errorIndex - 1; i >= 0; i--) {
+        const m = BUILDAH_STEP.exec(lines[i]);
+        if (m && (quoted === undefined || m[4] === quoted)) {
+            start = i;
+            break;
+        }
+    }
+    if (start < 0)
+        return { step: quoted ?? 'build', lines: [], error };
+    const m = BUILDAH_STEP.exec(lines[start]);
+    const where = [m[1], m[2] ? `stage ${m[2]}` : undefined, m[2] ? `step ${m[3]}` : m[3]]
+        .filter(Boolean)
+        .join(' ');
+    const step = `[${where}] ${m[4]}`;
+    const body = lines
+        .slice(start + 1, errorIndex)
+        .filter(l => !BUILDAH_STEP.test(l) && l.trim() !== '' && !/^(?:\[[^\]]+\] )?(?:time=|level=|Error: |-->)/.test(l));
+    return { step, lines: body.slice(-maxLines), error };
+}
+function buildahCacheUse(output) {
+    let steps = 0;
+    let cached = 0;
+    for (const line of output.split(/\r?\n/)) {
+        const m = BUILDAH_STEP.exec(line);
+        if (m && !/^FROM /i.test(m[4]))
+            steps++;
+        else if (/^(?:\[[^\]]+\] )?--> Using cache /.test(line))
+            cached++;
+    }
+    return { steps, cached: Math.min(cached, steps) };
+}
+
+;// CONCATENATED MODULE: ./src/image/buildah.ts
+function buildahBuildArgs(req, options) {
+    const args = ['build', '--manifest', options.manifest, '--authfile', options.authFile, '--file', req.file];
+    // --layers keeps every step's layer: the cache an unchanged rebuild relies on.
+    args.push('--layers');
+    if (req.platforms.length)
+        args.push('--platform', req.platforms.join(','));
+    for (const [key, value] of Object.entries(req.labels))
+        args.push('--label', `${key}=${value}`);
+    for (const [key, value] of req.buildArgs)
+        args.push('--build-arg', `${key}=${value}`);
+    for (const secret of req.secretFiles)
+        args.push('--secret', `id=${secret.id},src=${secret.path}`);
+    for (const spec of req.cacheFrom)
+        args.push('--cache-from', cacheRepository(spec.attrs.ref ?? ''));
+    for (const spec of req.cacheTo)
+        args.push('--cache-to', cacheRepository(spec.attrs.ref ?? ''));
+    if (req.noCache)
+        args.push('--no-cache');
+    if (req.target)
+        args.push('--target', req.target);
+    args.push(req.context);
+    return args;
+}
+/** buildah caches name a repository, not a tag. */
+function cacheRepository(ref) {
+    return ref.replace(/(\/[^/:]+):[\w][\w.-]*$/, '$1');
+}
+function buildahPushArgs(manifest, destination, options) {
+    return [
+        'manifest',
+        'push',
+        '--all',
+        '--authfile',
+        options.authFile,
+        '--digestfile',
+        options.digestFile,
+        manifest,
+        `docker://${destination}`
+    ];
+}
+function buildahLoginArgs(registry, username, authFile) {
+    return ['login', '--authfile', authFile, '--username', username, '--password-stdin', registry];
+}
+/**
+ * The Dockerfile with all labels in one LABEL instruction at the end of the stage being built (the
+ * `target` stage, else the last one). buildah turns every `--label` into a step of its own (each
+ * costing a cache lookup and a commit even when nothing changed), and appends them after the last
+ * stage even when `--target` builds another one, which would lose them.
+ */
+function withLabelInstruction(dockerfile, labels, target = '') {
+    const entries = Object.entries(labels);
+    if (entries.length === 0)
+        return dockerfile;
+    const lines = dockerfile.replace(/\s*$/, '').split(/\r?\n/);
+    // A `# escape=` parser directive (only valid before the first instruction) changes the escape character.
+    let escape = '\\';
+    for (const line of lines) {
+        const directive = /^#\s*escape\s*=\s*(\S)\s*$/i.exec(line);
+        if (directive)
+            escape = directive[1];
+        else if (!/^#\s*\w+\s*=/.test(line))
+            break;
+    }
+    const quote = (text) => '"' +
+        text
+            .replace(/\r?\n/g, ' ')
+            .split('')
+            .map(ch => (ch === escape || ch === '"' || ch === '$' ? `${escape}${ch}` : ch))
+            .join('') +
+        '"';
+    const instruction = `LABEL ${entries.map(([k, v]) => `${quote(k)}=${quote(v)}`).join(' ')}`;
+    let insertAt = lines.length;
+    if (target) {
+        const start = lines.findIndex(l => new RegExp(`^\\s*FROM\\s.*\\sAS\\s+${target.replace(/[.]/g, '\\.')}\\s*$`, 'i').test(l));
+        if (start < 0)
+            throw new Error(`the Dockerfile has no stage named ${target}`);
+        const next = lines.findIndex((l, i) => i > start && /^\s*FROM\s/i.test(l));
+        if (next >= 0) {
+            insertAt = next;
+            while (insertAt > start + 1 && /^\s*(#.*)?$/.test(lines[insertAt - 1]))
+                insertAt--;
+        }
+    }
+    return [...lines.slice(0, insertAt), instruction, ...lines.slice(insertAt)].join('\n') + '\n';
+}
+
+// EXTERNAL MODULE: ./src/image/config.ts
+var config = __nccwpck_require__(86575);
+// EXTERNAL MODULE: ./src/image/reference.ts
+var reference = __nccwpck_require__(23564);
+;// CONCATENATED MODULE: ./src/image/buildx.ts
+/**
+ * buildx: the command lines (pure, tested case by case), the reading of its metadata file, and
+ * the choice of a builder from what `docker buildx inspect` reports.
+ */
+
+
+function buildxBuildArgs(req, options) {
+    const args = ['buildx', 'build', '--builder', options.builder, '--progress', 'plain', '--file', req.file];
+    if (req.platforms.length)
+        args.push('--platform', req.platforms.join(','));
+    for (const tag of req.tags)
+        args.push('--tag', tag);
+    for (const [key, value] of Object.entries(req.labels))
+        args.push('--label', `${key}=${value}`);
+    for (const [key, value] of req.buildArgs)
+        args.push('--build-arg', `${key}=${value}`);
+    for (const secret of req.secretFiles)
+        args.push('--secret', `id=${secret.id},src=${secret.path}`);
+    for (const spec of req.cacheFrom)
+        args.push('--cache-from', (0,config/* formatCacheSpec */.Pe)(spec));
+    for (const spec of req.cacheTo)
+        args.push('--cache-to', (0,config/* formatCacheSpec */.Pe)(spec));
+    if (req.provenance)
+        args.push(`--provenance=${req.provenance}`);
+    if (req.sbom)
+        args.push(`--sbom=${req.sbom}`);
+    if (req.noCache)
+        args.push('--no-cache');
+    if (req.target)
+        args.push('--target', req.target);
+    if (req.push)
+        args.push('--push');
+    args.push('--metadata-file', options.metadataFile, req.context);
+    return args;
+}
+/** Reads buildx's `--metadata-file`; the digest is `containerimage.digest`, never scraped from logs. */
+function parseBuildxMetadata(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (err) {
+        throw new Error(`the buildx metadata file is not JSON: ${err.message}`, { cause: err });
+    }
+    const digest = typeof data['containerimage.digest'] === 'string' ? data['containerimage.digest'] : '';
+    if (digest && !(0,reference/* isDigest */.Bc)(digest))
+        throw new Error(`the buildx metadata file has a malformed containerimage.digest ${JSON.stringify(digest)}`);
+    const names = typeof data['image.name'] === 'string' ? data['image.name'].split(',').filter(Boolean) : [];
+    const buildRef = typeof data['buildx.build.ref'] === 'string' ? data['buildx.build.ref'] : '';
+    return { digest, imageNames: names, buildRef };
+}
+/** Reads the text of `docker buildx inspect [--bootstrap] NAME`. */
+function parseBuildxInspect(text) {
+    const field = (label) => new RegExp(`^${label}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+    const platforms = [...text.matchAll(/^Platforms:\s*(.*)$/gm)].flatMap(m => m[1]
+        .split(',')
+        .map(p => p.trim().replace(/\*$/, ''))
+        .filter(Boolean));
+    return {
+        name: field('Name'),
+        driver: field('Driver'),
+        platforms: [...new Set(platforms)],
+        status: field('Status')
+    };
+}
+const CREATED_BUILDER_NAME = 'otlp-image-build';
+/**
+ * Which buildx builder to use. The `docker` driver cannot build several platforms into one
+ * pushed index, so a multi-platform build gets a builder of its own in that case.
+ */
+function chooseBuilder(facts) {
+    const create = (name, reason) => facts.endpoint
+        ? { action: 'create', name, driver: 'remote', endpoint: facts.endpoint, reason }
+        : { action: 'create', name, driver: 'docker-container', reason };
+    if (!facts.existing) {
+        return create(facts.requested || CREATED_BUILDER_NAME, facts.requested ? `builder ${facts.requested} does not exist` : 'no buildx builder is set up');
+    }
+    if (facts.existing.driver === 'docker' && facts.platformCount > 1) {
+        if (facts.requested)
+            return { action: 'use', name: facts.existing.name || facts.requested };
+        return create(CREATED_BUILDER_NAME, `the current builder ${facts.existing.name} uses the docker driver, which cannot push a multi-platform index`);
+    }
+    return { action: 'use', name: facts.existing.name || facts.requested };
+}
+function buildxCreateArgs(plan) {
+    const args = ['buildx', 'create', '--name', plan.name, '--driver', plan.driver];
+    if (plan.endpoint)
+        args.push(plan.endpoint);
+    return args;
+}
+
+;// CONCATENATED MODULE: ./src/image/metadata/context.ts
+/**
+ * What the tag and label rules may look at: the event, the ref, the commit and the repository,
+ * taken from the runner's environment and the webhook payload once, at the door.
+ */
+function obj(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+}
+function str(value) {
+    return typeof value === 'string' ? value : '';
+}
+/**
+ * Builds the context from the runner's variables and the parsed event payload.
+ * `env` is the process environment (GITHUB_REF, GITHUB_SHA, GITHUB_REPOSITORY, ...).
+ */
+function gitContextFrom(env, payload, now = new Date()) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const ref = env.GITHUB_REF ?? '';
+    let sha = env.GITHUB_SHA ?? '';
+    // On pull requests GITHUB_SHA is the test merge commit; the head commit is what people recognise.
+    const pr = obj(payload.pull_request);
+    if (/^true$/i.test(env.DOCKER_METADATA_PR_HEAD_SHA ?? '') && pr)
+        sha = str(obj(pr.head)?.sha) || sha;
+    const repo = obj(payload.repository);
+    const fullName = str(repo?.full_name) || env.GITHUB_REPOSITORY || '';
+    const serverUrl = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/+$/, '');
+    let defaultBranch = str(repo?.default_branch) || str(repo?.master_branch);
+    // A scheduled run always runs on the default branch, and its payload names no repository.
+    if (!defaultBranch && eventName === 'schedule' && ref.startsWith('refs/heads/')) {
+        defaultBranch = ref.slice('refs/heads/'.length);
+    }
+    const repository = {
+        fullName,
+        name: str(repo?.name) || fullName.split('/').pop() || '',
+        description: str(repo?.description),
+        htmlUrl: str(repo?.html_url) || (fullName ? `${serverUrl}/${fullName}` : ''),
+        license: str(obj(repo?.license)?.spdx_id),
+        defaultBranch
+    };
+    const headCommit = obj(payload.head_commit);
+    const stamp = str(headCommit?.timestamp) || str(obj(obj(pr?.head)?.repo)?.pushed_at);
+    const commitDate = stamp && !Number.isNaN(Date.parse(stamp)) ? new Date(stamp) : now;
+    const shortShaLength = Number(env.DOCKER_METADATA_SHORT_SHA_LENGTH ?? '');
+    return {
+        eventName,
+        ref,
+        sha,
+        payload,
+        repository,
+        now,
+        commitDate,
+        shortShaLength: Number.isInteger(shortShaLength) && shortShaLength > 0 ? shortShaLength : 7
+    };
+}
+function branchOf(ref) {
+    return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
+function tagOf(ref) {
+    return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
+}
+/** The pull request number of `refs/pull/N/merge` (or the payload's number on pull_request_target). */
+function pullRequestOf(ctx) {
+    const m = /^refs\/pull\/(\d+)\/(?:merge|head)$/.exec(ctx.ref);
+    if (m)
+        return m[1];
+    if (ctx.eventName.startsWith('pull_request')) {
+        const n = ctx.payload.number ?? obj(ctx.payload.pull_request)?.number;
+        if (typeof n === 'number')
+            return String(n);
+    }
+    return undefined;
+}
+/** The base branch of a pull request (or the `base_ref` a tag push may carry). */
+function baseRefOf(ctx) {
+    const base = str(obj(obj(ctx.payload.pull_request)?.base)?.ref);
+    if (base)
+        return base;
+    return str(ctx.payload.base_ref).replace(/^refs\/heads\//, '');
+}
+/** True when the run is for the repository's default branch. */
+function isDefaultBranch(ctx) {
+    const def = ctx.repository.defaultBranch;
+    if (!def)
+        return false;
+    const branch = branchOf(ctx.ref);
+    if (branch !== undefined)
+        return branch === def;
+    // A tag push carries the branch it was pushed from, when GitHub knows it.
+    if (tagOf(ctx.ref) !== undefined) {
+        const base = str(ctx.payload.base_ref).replace(/^refs\/heads\//, '');
+        return base !== '' && base === def;
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/image/metadata/template.ts
+/**
+ * The `{{expression}}` templates of tag rules, labels and flavor: `{{branch}}`, `{{sha}}`,
+ * `{{date 'YYYYMMDD' tz='Asia/Tokyo'}}`. A deliberately small language: a name, then positional
+ * quoted arguments and key='value' options. An unknown name is an error, never an empty string.
+ */
+class TemplateError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'TemplateError';
+    }
+}
+const EXPRESSION = /\{\{(.*?)\}\}/g;
+const TOKEN = /\s*(?:([A-Za-z_][\w-]*)\s*=\s*)?(?:'([^']*)'|"([^"]*)"|([^\s'"=]+))/y;
+function parseExpression(text) {
+    const body = text.trim();
+    const name = /^[A-Za-z_][\w]*/.exec(body)?.[0];
+    if (!name)
+        throw new TemplateError(`{{${text}}} is not an expression (expected a name such as {{branch}})`);
+    const call = { name, args: [], options: {} };
+    TOKEN.lastIndex = name.length;
+    while (TOKEN.lastIndex < body.length) {
+        const start = TOKEN.lastIndex;
+        const m = TOKEN.exec(body);
+        if (!m || m.index !== start)
+            throw new TemplateError(`cannot read the arguments of {{${text}}}`);
+        const value = m[2] ?? m[3] ?? m[4] ?? '';
+        if (m[1])
+            call.options[m[1]] = value;
+        else
+            call.args.push(value);
+        if (/^\s*$/.test(body.slice(TOKEN.lastIndex)))
+            break;
+    }
+    return call;
+}
+/** Replaces every `{{...}}` in `template` from `values`; throws TemplateError for unknown names. */
+function renderTemplate(template, values) {
+    return template.replace(EXPRESSION, (_, inner) => {
+        const call = parseExpression(inner);
+        const value = Object.prototype.hasOwnProperty.call(values, call.name) ? values[call.name] : undefined;
+        if (value === undefined) {
+            throw new TemplateError(`{{${inner.trim()}}} is not a known expression; use one of ${Object.keys(values)
+                .map(k => `{{${k}}}`)
+                .join(', ')}`);
+        }
+        return typeof value === 'function' ? value(call) : value;
+    });
+}
+function hasExpression(template, name) {
+    for (const m of template.matchAll(EXPRESSION)) {
+        try {
+            if (parseExpression(m[1]).name === name)
+                return true;
+        }
+        catch {
+            // a malformed expression is reported when the template is rendered
+        }
+    }
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/image/metadata/date-format.ts
+/**
+ * Renders a date with moment.js format tokens (the syntax docker/metadata-action documents for
+ * `{{date}}`), in a named IANA time zone, without a date library: Intl supplies the zone offset.
+ */
+
+const MONTHS = [
+    'January',
+    'February',
+    'March',
+    'April',
+    'May',
+    'June',
+    'July',
+    'August',
+    'September',
+    'October',
+    'November',
+    'December'
+];
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+// Longest tokens first so that `YYYY` wins over `YY` and `MMMM` over `MM`.
+const TOKENS = /\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|Do|DD|D|dddd|ddd|d|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g;
+function zonedParts(date, timeZone) {
+    let formatter;
+    try {
+        formatter = new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric'
+        });
+    }
+    catch {
+        throw new TemplateError(`tz='${timeZone}' is not a time zone; use an IANA name such as UTC or Asia/Tokyo`);
+    }
+    const get = (type) => Number(formatter.formatToParts(date).find(p => p.type === type)?.value ?? 0);
+    const year = get('year');
+    const month = get('month');
+    const day = get('day');
+    const hour = get('hour');
+    const minute = get('minute');
+    const second = get('second');
+    const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+    const offsetMinutes = Math.round((asUtc - Math.floor(date.getTime() / 1000) * 1000) / 60_000);
+    return {
+        year,
+        month,
+        day,
+        weekday: new Date(Date.UTC(year, month - 1, day)).getUTCDay(),
+        hour,
+        minute,
+        second,
+        millisecond: date.getUTCMilliseconds(),
+        offsetMinutes
+    };
+}
+const pad = (n, width = 2) => String(n).padStart(width, '0');
+function ordinal(n) {
+    const tens = n % 100;
+    if (tens >= 11 && tens <= 13)
+        return `${n}th`;
+    return `${n}${['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+function offset(minutes, colon) {
+    const sign = minutes < 0 ? '-' : '+';
+    const abs = Math.abs(minutes);
+    return `${sign}${pad(Math.floor(abs / 60))}${colon ? ':' : ''}${pad(abs % 60)}`;
+}
+function formatDate(date, format, timeZone = 'UTC') {
+    const p = zonedParts(date, timeZone);
+    const hour12 = p.hour % 12 === 0 ? 12 : p.hour % 12;
+    return format.replace(TOKENS, (token, literal) => {
+        if (literal !== undefined)
+            return literal;
+        switch (token) {
+            case 'YYYY':
+                return pad(p.year, 4);
+            case 'YY':
+                return pad(p.year % 100);
+            case 'MMMM':
+                return MONTHS[p.month - 1];
+            case 'MMM':
+                return MONTHS[p.month - 1].slice(0, 3);
+            case 'MM':
+                return pad(p.month);
+            case 'M':
+                return String(p.month);
+            case 'Do':
+                return ordinal(p.day);
+            case 'DD':
+                return pad(p.day);
+            case 'D':
+                return String(p.day);
+            case 'dddd':
+                return DAYS[p.weekday];
+            case 'ddd':
+                return DAYS[p.weekday].slice(0, 3);
+            case 'd':
+                return String(p.weekday);
+            case 'HH':
+                return pad(p.hour);
+            case 'H':
+                return String(p.hour);
+            case 'hh':
+                return pad(hour12);
+            case 'h':
+                return String(hour12);
+            case 'mm':
+                return pad(p.minute);
+            case 'm':
+                return String(p.minute);
+            case 'ss':
+                return pad(p.second);
+            case 's':
+                return String(p.second);
+            case 'SSS':
+                return pad(p.millisecond, 3);
+            case 'A':
+                return p.hour < 12 ? 'AM' : 'PM';
+            case 'a':
+                return p.hour < 12 ? 'am' : 'pm';
+            case 'ZZ':
+                return offset(p.offsetMinutes, false);
+            case 'Z':
+                return offset(p.offsetMinutes, true);
+            case 'X':
+                return String(Math.floor(date.getTime() / 1000));
+            case 'x':
+                return String(date.getTime());
+            default:
+                return token;
+        }
+    });
+}
+
+// EXTERNAL MODULE: ./src/image/metadata/rules.ts + 10 modules
+var metadata_rules = __nccwpck_require__(40436);
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(62088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./src/image/metadata/versions.ts
+/**
+ * Version parsing for the `semver` and `pep440` tag types. Both return the parts a pattern can
+ * use and whether the version is a final release (only final releases may move `latest` or get
+ * the short `{{major}}.{{minor}}` forms).
+ */
+
+function parseSemver(raw) {
+    const parsed = semver_default().parse(raw.trim(), { loose: true });
+    if (!parsed)
+        return undefined;
+    return {
+        raw,
+        version: parsed.version,
+        major: String(parsed.major),
+        minor: String(parsed.minor),
+        patch: String(parsed.patch),
+        unstable: parsed.prerelease.length > 0
+    };
+}
+// PEP 440's permissive spelling (what pip accepts), case-insensitive, with an optional leading v.
+const PEP440 = /^\s*v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(alpha|beta|preview|pre|a|b|c|rc)[-_.]?(\d+)?)?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d+)?)?(?:[-_.]?(dev)[-_.]?(\d+)?)?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$/i;
+const PRE_SPELLING = {
+    alpha: 'a',
+    a: 'a',
+    beta: 'b',
+    b: 'b',
+    c: 'rc',
+    pre: 'rc',
+    preview: 'rc',
+    rc: 'rc'
+};
+/** Parses a PEP 440 version and renders its normalized form (`1.2.3beta2` → `1.2.3b2`). */
+function parsePep440(raw) {
+    const m = PEP440.exec(raw);
+    if (!m)
+        return undefined;
+    const [, epoch, release, preL, preN, postImplicit, postL, postN, devL, devN, local] = m;
+    const numbers = release.split('.').map(n => String(Number(n)));
+    let version = '';
+    if (epoch && Number(epoch) !== 0)
+        version += `${Number(epoch)}!`;
+    version += numbers.join('.');
+    if (preL)
+        version += `${PRE_SPELLING[preL.toLowerCase()]}${Number(preN ?? 0)}`;
+    if (postImplicit !== undefined)
+        version += `.post${Number(postImplicit)}`;
+    else if (postL)
+        version += `.post${Number(postN ?? 0)}`;
+    if (devL)
+        version += `.dev${Number(devN ?? 0)}`;
+    if (local)
+        version += `+${local.toLowerCase().replace(/[-_]/g, '.')}`;
+    return {
+        raw,
+        version,
+        major: numbers[0],
+        minor: numbers[1] ?? '0',
+        patch: numbers[2] ?? '0',
+        unstable: Boolean(preL || postImplicit !== undefined || postL || devL)
+    };
+}
+
+;// CONCATENATED MODULE: ./src/image/metadata/metadata.ts
+/**
+ * Tags, labels and version of an image as a pure function of the event and the rules, following
+ * docker/metadata-action's documented behaviour: rules sorted by priority (stable), the first
+ * value is the version, `latest` decided by the flavor and, in `auto`, by the highest-priority
+ * rule that can move it (semver/pep440 final releases, match, ref event=tag).
+ */
+
+
+
+
+
+
+const OCI = 'org.opencontainers.image';
+function globalExpressions(ctx) {
+    const date = (at) => (call) => {
+        const format = call.args[0];
+        if (format === undefined)
+            throw new TemplateError(`{{${call.name}}} needs a format, e.g. {{${call.name} 'YYYYMMDD'}}`);
+        return formatDate(at, format, call.options.tz ?? 'UTC');
+    };
+    return {
+        branch: branchOf(ctx.ref) ?? '',
+        tag: tagOf(ctx.ref) ?? '',
+        sha: ctx.sha.slice(0, ctx.shortShaLength),
+        base_ref: baseRefOf(ctx),
+        is_default_branch: String(isDefaultBranch(ctx)),
+        date: date(ctx.now),
+        commit_date: date(ctx.commitDate)
+    };
+}
+function renderIn(what, template, values) {
+    try {
+        return renderTemplate(template, values);
+    }
+    catch (err) {
+        if (err instanceof TemplateError)
+            throw new metadata_rules/* RuleError */.FB(`${what}: ${err.message}`);
+        throw err;
+    }
+}
+function enabled(what, enable, globals) {
+    const value = renderIn(what, enable, globals).trim().toLowerCase();
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new metadata_rules/* RuleError */.FB(`${what}: enable=${enable} is ${JSON.stringify(value)}, not true or false`);
+}
+/** What one rule yields for this event, before prefix/suffix and sanitising. */
+function produce(rule, ctx, globals, notes) {
+    const what = `tag rule ${JSON.stringify(rule.source)}`;
+    const tag = tagOf(ctx.ref);
+    switch (rule.type) {
+        case 'schedule':
+            if (ctx.eventName !== 'schedule')
+                return { values: [] };
+            return { values: [renderIn(what, rule.attrs.pattern, globals)] };
+        case 'semver':
+        case 'pep440': {
+            const raw = rule.attrs.value ? renderIn(what, rule.attrs.value, globals) : tag;
+            if (raw === undefined) {
+                notes.push(`${rule.source}: ${ctx.ref || 'this ref'} is not a tag`);
+                return { values: [] };
+            }
+            const parsed = rule.type === 'semver' ? parseSemver(raw) : parsePep440(raw);
+            if (!parsed) {
+                notes.push(`${rule.source}: ${JSON.stringify(raw)} is not a ${rule.type === 'semver' ? 'semantic' : 'PEP 440'} version`);
+                return { values: [] };
+            }
+            const parts = {
+                raw: parsed.raw,
+                version: parsed.version,
+                major: parsed.major,
+                minor: parsed.minor,
+                patch: parsed.patch
+            };
+            if (parsed.unstable) {
+                // Pre-releases only ever get their full version (or the raw tag, if the pattern asks for it).
+                const value = hasExpression(rule.attrs.pattern, 'raw') ? parsed.raw : parsed.version;
+                return { values: [value], latest: false };
+            }
+            return { values: [renderIn(what, rule.attrs.pattern, { ...globals, ...parts })], latest: true };
+        }
+        case 'match': {
+            const raw = rule.attrs.value ? renderIn(what, rule.attrs.value, globals) : tag;
+            if (raw === undefined) {
+                notes.push(`${rule.source}: ${ctx.ref || 'this ref'} is not a tag`);
+                return { values: [] };
+            }
+            const m = new RegExp(rule.attrs.pattern).exec(raw);
+            const group = Number(rule.attrs.group);
+            if (!m) {
+                notes.push(`${rule.source}: ${JSON.stringify(raw)} does not match ${rule.attrs.pattern}`);
+                return { values: [] };
+            }
+            if (group >= m.length)
+                throw new metadata_rules/* RuleError */.FB(`${what}: group=${group} but the pattern has ${m.length - 1} group(s)`);
+            const value = m[group];
+            return value ? { values: [value], latest: true } : { values: [] };
+        }
+        case 'edge': {
+            const want = rule.attrs.branch
+                ? renderIn(what, rule.attrs.branch, globals)
+                : ctx.repository.defaultBranch;
+            if (!want) {
+                notes.push(`${rule.source}: the default branch is unknown (the event payload names no repository); set branch=`);
+                return { values: [] };
+            }
+            return branchOf(ctx.ref) === want ? { values: ['edge'] } : { values: [] };
+        }
+        case 'ref':
+            switch (rule.attrs.event) {
+                case 'branch': {
+                    const branch = branchOf(ctx.ref);
+                    return branch === undefined ? { values: [] } : { values: [branch] };
+                }
+                case 'tag':
+                    return tag === undefined ? { values: [] } : { values: [tag], latest: true };
+                default: {
+                    const pr = pullRequestOf(ctx);
+                    return pr === undefined ? { values: [] } : { values: [pr] };
+                }
+            }
+        case 'raw':
+            return { values: [renderIn(what, rule.attrs.value, globals)] };
+        case 'sha':
+            if (!ctx.sha)
+                return { values: [] };
+            return { values: [rule.attrs.format === 'long' ? ctx.sha : ctx.sha.slice(0, ctx.shortShaLength)] };
+    }
+}
+function computeMetadata(ctx, rules) {
+    const globals = globalExpressions(ctx);
+    const notes = [];
+    const flavorPrefix = renderIn('flavor prefix', rules.flavor.prefix, globals);
+    const flavorSuffix = renderIn('flavor suffix', rules.flavor.suffix, globals);
+    const values = [];
+    let latestDecision;
+    // Array.prototype.sort is stable: equal priorities keep the order the user wrote.
+    const ordered = [...rules.tags].sort((a, b) => b.priority - a.priority);
+    for (const rule of ordered) {
+        const what = `tag rule ${JSON.stringify(rule.source)}`;
+        if (!enabled(what, rule.enable, globals))
+            continue;
+        const produced = produce(rule, ctx, globals, notes);
+        const prefix = rule.prefix !== undefined ? renderIn(what, rule.prefix, globals) : flavorPrefix;
+        const suffix = rule.suffix !== undefined ? renderIn(what, rule.suffix, globals) : flavorSuffix;
+        for (const v of produced.values) {
+            const value = (0,reference/* sanitizeTag */.iP)(`${prefix}${v}${suffix}`);
+            if (value && !values.includes(value))
+                values.push(value);
+        }
+        if (produced.values.length && produced.latest !== undefined && latestDecision === undefined) {
+            latestDecision = produced.latest;
+        }
+    }
+    const withLatest = values.length > 0 &&
+        (rules.flavor.latest === 'true' || (rules.flavor.latest === 'auto' && latestDecision === true));
+    const tagValues = [...values];
+    if (withLatest) {
+        const latest = (0,reference/* sanitizeTag */.iP)(`${rules.flavor.prefixOnLatest ? flavorPrefix : ''}latest${rules.flavor.suffixOnLatest ? flavorSuffix : ''}`);
+        if (!tagValues.includes(latest))
+            tagValues.push(latest);
+    }
+    const images = [];
+    rules.images.forEach((image, i) => {
+        const what = `image ${JSON.stringify(image.name)}`;
+        if (!enabled(what, image.enable, globals))
+            return;
+        const parsed = (0,reference/* parseImageName */["if"])(image.name);
+        if (!parsed)
+            throw new metadata_rules/* RuleError */.FB(`image ${i + 1} ${JSON.stringify(image.name)} is not an image name (registry/path, lower case)`);
+        if (!images.includes(parsed.name))
+            images.push(parsed.name);
+    });
+    const version = values[0] ?? '';
+    const labels = {
+        [`${OCI}.title`]: ctx.repository.name,
+        [`${OCI}.description`]: ctx.repository.description,
+        [`${OCI}.url`]: ctx.repository.htmlUrl,
+        [`${OCI}.source`]: ctx.repository.htmlUrl,
+        [`${OCI}.version`]: version,
+        [`${OCI}.revision`]: ctx.sha,
+        [`${OCI}.licenses`]: ctx.repository.license,
+        // Last: it changes on every build, and buildah turns each label into a step of its own, so
+        // only the steps from here on miss the layer cache of an unchanged rebuild.
+        [`${OCI}.created`]: ctx.now.toISOString()
+    };
+    for (const [key, value] of rules.labels)
+        labels[key] = renderIn(`label ${key}`, value, globals);
+    return {
+        version,
+        tagValues,
+        tags: images.flatMap(image => tagValues.map(t => `${image}:${t}`)),
+        images,
+        labels,
+        notes
+    };
+}
+/** The `labels` output: `key=value` lines. */
+function labelLines(labels) {
+    return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./src/image/process.ts
+/**
+ * Runs a builder CLI (never a shell) with its output streamed to the log and kept for
+ * explanations, standard input for passwords, and a deadline that stops the whole process group.
+ */
+
+
+function runTool(command, args, options = {}) {
+    return new Promise((resolve, reject) => {
+        if (options.signal?.aborted) {
+            reject(options.signal.reason);
+            return;
+        }
+        // Builders get the job's environment without the action's inputs and the runner's tokens;
+        // a cache of type gha needs the runtime token, and gets it by name.
+        const env = (0,runtime/* childEnv */.gf)(process.env, { keep: options.keepEnv, add: options.env });
+        const child = (0,external_node_child_process_.spawn)(command, [...args], {
+            cwd: options.cwd,
+            env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: true
+        });
+        let stdout = '';
+        let stderr = '';
+        let output = '';
+        const onAbort = () => {
+            try {
+                if (child.pid)
+                    process.kill(-child.pid, 'SIGTERM');
+            }
+            catch {
+                // already gone
+            }
+            setTimeout(() => {
+                try {
+                    if (child.pid && child.exitCode === null)
+                        process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    // already gone
+                }
+            }, 5000).unref();
+        };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        child.stdout.on('data', (d) => {
+            const text = d.toString();
+            stdout += text;
+            output += text;
+            if (!options.quiet)
+                process.stdout.write(text);
+        });
+        child.stderr.on('data', (d) => {
+            const text = d.toString();
+            stderr += text;
+            output += text;
+            if (!options.quiet)
+                process.stdout.write(text);
+        });
+        child.on('error', err => {
+            options.signal?.removeEventListener('abort', onAbort);
+            const missing = err.code === 'ENOENT';
+            reject(new runtime/* ActionError */.lZ(missing
+                ? `${command} is not installed (not found on PATH)`
+                : `could not start ${command}: ${err.message}`, {
+                hint: missing
+                    ? `Install ${command} on the runner or choose another builder with the builder input.`
+                    : undefined
+            }));
+        });
+        child.on('close', code => {
+            options.signal?.removeEventListener('abort', onAbort);
+            if (options.signal?.aborted)
+                reject(options.signal.reason);
+            else
+                resolve({ exitCode: code ?? 1, stdout, stderr, output });
+        });
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
+    });
+}
+
+;// CONCATENATED MODULE: ./src/image/qemu.ts
+/**
+ * QEMU user emulation for foreign platforms: which binfmt_misc entries a build needs (pure), and
+ * the check/registration against /proc/sys/fs/binfmt_misc (adapter).
+ */
+
+
+
+/** The binfmt_misc/qemu name for an OCI architecture. */
+const QEMU_NAME = {
+    amd64: 'x86_64',
+    arm64: 'aarch64',
+    arm: 'arm',
+    '386': 'i386',
+    ppc64le: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    mips64le: 'mips64el',
+    loong64: 'loongarch64'
+};
+/** Architectures a host runs without emulation. */
+const NATIVE = { amd64: ['amd64', '386'], arm64: ['arm64', 'arm'] };
+/** The qemu-<name> binfmt entries the platforms need on a host of architecture `hostArch`. */
+function emulatorsNeeded(platforms, hostArch) {
+    const native = NATIVE[hostArch] ?? [hostArch];
+    const names = platforms
+        .filter(p => p.os === 'linux' && !native.includes(p.architecture))
+        .map(p => QEMU_NAME[p.architecture] ?? p.architecture);
+    return [...new Set(names)];
+}
+function binfmtState(dir, name) {
+    const entry = (0,external_node_path_.join)(dir, `qemu-${name}`);
+    if (!(0,external_node_fs_.existsSync)(entry))
+        return 'missing';
+    return (0,external_node_fs_.readFileSync)(entry, 'utf8').split('\n')[0]?.trim() === 'enabled' ? 'enabled' : 'disabled';
+}
+/**
+ * Makes sure every needed emulator is registered: with root, mounts binfmt_misc and enables
+ * Debian's qemu-user-static entries (installing the package when absent); without root, explains.
+ */
+async function ensureEmulators(names, options = {}) {
+    const exec = options.run ?? runtime/* run */.eF;
+    const dir = options.dir ?? '/proc/sys/fs/binfmt_misc';
+    const isRoot = options.isRoot ?? process.getuid?.() === 0;
+    const log = options.log ?? (() => undefined);
+    const result = { needed: [...names], registered: [] };
+    if (names.length === 0)
+        return result;
+    const missing = () => names.filter(n => binfmtState(dir, n) !== 'enabled');
+    if (missing().length === 0)
+        return result;
+    const wanted = missing();
+    const commands = [
+        ...((0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
+        'apt-get update',
+        'apt-get install qemu-user-static binfmt-support',
+        ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
+    ];
+    // GitHub-hosted runners are not root but have password-less sudo.
+    const canSudo = !isRoot &&
+        (options.canSudo ??
+            (await exec('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({
+                exitCode: 1
+            }))).exitCode === 0);
+    const privileged = (command, args, env = {}) => isRoot
+        ? exec(command, args, { allowFailure: true, silent: true, env })
+        : exec('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
+            allowFailure: true,
+            silent: true
+        });
+    if (!isRoot && !canSudo) {
+        throw new runtime/* ActionError */.lZ(`QEMU emulation for ${wanted.map(n => `qemu-${n}`).join(', ')} is not registered in ${dir}, and this step is neither root nor allowed password-less sudo`, {
+            hint: `Register it once on the runner as root (${commands.join('; ')}), or build only the runner's platform.`
+        });
+    }
+    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register'))) {
+        log(`mounting binfmt_misc on ${dir}`);
+        const mounted = await privileged('mount', ['-t', 'binfmt_misc', 'binfmt_misc', dir]);
+        if (mounted.exitCode !== 0) {
+            throw new runtime/* ActionError */.lZ(`Cannot mount binfmt_misc on ${dir}, needed for QEMU emulation`, {
+                hint: 'Is the kernel built with CONFIG_BINFMT_MISC, and is the runner allowed to mount it?',
+                details: mounted.stderr.trim().split('\n').slice(-3)
+            });
+        }
+    }
+    const hasUpdateBinfmts = (await exec('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
+        0;
+    const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
+    if (!hasUpdateBinfmts || !hasQemu) {
+        // A fresh runner's package lists may be missing or older than the archive: install fails
+        // ("Unable to locate package", 404) unless they are read first.
+        log('reading the Debian package lists (apt-get update)');
+        const update = await privileged('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
+        if (update.exitCode !== 0) {
+            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static', {
+                hint: `Check the runner's network and apt sources, or install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
+                details: update.stderr.trim().split('\n').slice(-5)
+            });
+        }
+        log('installing Debian packages qemu-user-static and binfmt-support');
+        const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
+        if (install.exitCode !== 0) {
+            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed', {
+                hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
+                details: install.stderr.trim().split('\n').slice(-5)
+            });
+        }
+    }
+    for (const name of wanted) {
+        log(`registering qemu-${name} in binfmt_misc`);
+        await privileged('update-binfmts', ['--enable', `qemu-${name}`]);
+        if (binfmtState(dir, name) !== 'enabled') {
+            throw new runtime/* ActionError */.lZ(`qemu-${name} could not be registered in ${dir}`, {
+                hint: `Check 'update-binfmts --display qemu-${name}' on the runner; qemu-user-static must provide /usr/bin/qemu-${name}-static.`
+            });
+        }
+        result.registered.push(name);
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/image/registry.ts
+/**
+ * A small OCI distribution client: reads manifests (what the registry serves, with its
+ * Docker-Content-Digest) and per-platform sizes. Basic and bearer-token authentication.
+ * Loopback registries are spoken to over plain HTTP, every other one over HTTPS.
+ */
+
+
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.v2+json'
+];
+class RegistryError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+        this.name = 'RegistryError';
+    }
+}
+function isLoopback(host) {
+    const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return name === 'localhost' || name === '::1' || /^127\./.test(name);
+}
+class RegistryClient {
+    host;
+    credentials;
+    timeoutMs;
+    token;
+    base;
+    constructor(host, credentials, timeoutMs = 30_000) {
+        this.host = host;
+        this.credentials = credentials;
+        this.timeoutMs = timeoutMs;
+        this.base = `${isLoopback(host) ? 'http' : 'https'}://${host}`;
+    }
+    basic() {
+        if (!this.credentials)
+            return undefined;
+        return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    }
+    async fetch(url, init) {
+        try {
+            return await (0,runtime/* proxiedFetch */.iR)(url, {
+                ...init,
+                signal: AbortSignal.timeout(this.timeoutMs),
+                redirect: 'follow'
+            });
+        }
+        catch (err) {
+            throw new RegistryError(`cannot reach ${this.host}: ${err.message}`);
+        }
+    }
+    /** One request, answering a 401 challenge once (Basic, or a Bearer token for `scope`). */
+    async request(path, headers, method = 'GET') {
+        const url = `${this.base}${path}`;
+        const auth = this.token ? `Bearer ${this.token}` : undefined;
+        let res = await this.fetch(url, { method, headers: auth ? { ...headers, Authorization: auth } : headers });
+        if (res.status !== 401)
+            return res;
+        const challenge = res.headers.get('www-authenticate') ?? '';
+        await res.body?.cancel();
+        if (/^basic/i.test(challenge)) {
+            const basic = this.basic();
+            if (!basic)
+                throw new RegistryError(`${this.host} requires credentials (401) and none were given`, 401);
+            res = await this.fetch(url, { method, headers: { ...headers, Authorization: basic } });
+        }
+        else if (/^bearer/i.test(challenge)) {
+            this.token = await this.bearerToken(challenge);
+            res = await this.fetch(url, { method, headers: { ...headers, Authorization: `Bearer ${this.token}` } });
+        }
+        if (res.status === 401)
+            throw new RegistryError(`${this.host} rejected the credentials (401)`, 401);
+        return res;
+    }
+    async bearerToken(challenge) {
+        const params = {};
+        for (const m of challenge.matchAll(/(\w+)="([^"]*)"/g))
+            params[m[1]] = m[2];
+        if (!params.realm)
+            throw new RegistryError(`${this.host} sent a bearer challenge without a realm`);
+        const url = new URL(params.realm);
+        if (params.service)
+            url.searchParams.set('service', params.service);
+        if (params.scope)
+            url.searchParams.set('scope', params.scope);
+        const basic = this.basic();
+        const res = await this.fetch(url.toString(), { headers: basic ? { Authorization: basic } : {} });
+        if (!res.ok)
+            throw new RegistryError(`the token service of ${this.host} answered ${res.status}`, res.status);
+        const data = (await res.json());
+        const token = data.token ?? data.access_token;
+        if (!token)
+            throw new RegistryError(`the token service of ${this.host} returned no token`);
+        return token;
+    }
+    async manifest(repository, reference) {
+        const res = await this.request(`/v2/${repository}/manifests/${reference}`, {
+            Accept: MANIFEST_TYPES.join(', ')
+        });
+        if (!res.ok) {
+            await res.body?.cancel();
+            throw new RegistryError(`${this.host}/${repository}@${reference}: the registry answered ${res.status}`, res.status);
+        }
+        const bytes = Buffer.from(await res.arrayBuffer());
+        const computedDigest = `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+        const body = JSON.parse(bytes.toString('utf8'));
+        return {
+            digest: res.headers.get('docker-content-digest') ?? computedDigest,
+            computedDigest,
+            mediaType: (res.headers.get('content-type') ?? body.mediaType ?? '').split(';')[0].trim(),
+            body,
+            size: bytes.length
+        };
+    }
+}
+function platformName(p) {
+    return [p?.os ?? 'unknown', p?.architecture ?? 'unknown', p?.variant].filter(Boolean).join('/');
+}
+/** Sizes of each platform image of an index (attestation manifests left out), or of one manifest. */
+function platformSizes(top, children, singlePlatform = 'image') {
+    const size = (body) => (body.config?.size ?? 0) + (body.layers ?? []).reduce((n, l) => n + l.size, 0);
+    if (!top.body.manifests) {
+        return [
+            {
+                platform: singlePlatform,
+                digest: top.digest,
+                bytes: size(top.body),
+                layers: top.body.layers?.length ?? 0
+            }
+        ];
+    }
+    return top.body.manifests
+        .filter(d => d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest' &&
+        platformName(d.platform) !== 'unknown/unknown')
+        .map(d => {
+        const body = children.get(d.digest);
+        return {
+            platform: platformName(d.platform),
+            digest: d.digest,
+            bytes: body ? size(body) : 0,
+            layers: body?.layers?.length ?? 0
+        };
+    });
+}
+/** Fetches an index or manifest by digest and the platform manifests it lists. */
+async function inspectPushed(client, repository, digest, singlePlatform) {
+    const top = await client.manifest(repository, digest);
+    const children = new Map();
+    for (const d of top.body.manifests ?? []) {
+        if (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest')
+            continue;
+        children.set(d.digest, (await client.manifest(repository, d.digest)).body);
+    }
+    return { top, sizes: platformSizes(top, children, singlePlatform) };
+}
+
+;// CONCATENATED MODULE: ./src/image/build.ts
+/**
+ * buildImage: metadata → preflight → builder set-up (QEMU, buildx builder) → log-in → build and
+ * push → digest from the builder's own metadata → sizes from the pushed manifests.
+ * The single entry point shared by the image-build action and the one-step deploy action.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** What BuildKit's gha cache exporter reads from the environment. */
+const GHA_CACHE_ENV = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_CACHE_URL', 'ACTIONS_RESULTS_URL'];
+/** A build step failed: the step and its last lines, for the log and the summary. */
+class BuildFailure extends runtime/* ActionError */.lZ {
+    builder;
+    failed;
+    constructor(builder, failed, exitCode) {
+        super(failed
+            ? `The image build failed at ${failed.step}: ${failed.error}`
+            : `The image build failed (${builder} exited with code ${exitCode})`, {
+            hint: 'The failing step and its last output lines are in the job summary; fix the Dockerfile or the code it builds.',
+            details: failed ? [`step: ${failed.step}`, ...failed.lines.map(l => `  ${l}`)] : []
+        });
+        this.builder = builder;
+        this.failed = failed;
+        this.name = 'BuildFailure';
+    }
+}
+const isRemoteContext = (context) => /^(?:https?:\/\/|git@|github\.com\/)|\.git(?:#.*)?$/.test(context);
+/** The inputs that are files must exist before anything starts. */
+function preflight(config, workspace) {
+    if (isRemoteContext(config.context))
+        return { context: config.context, file: config.file };
+    const context = (0,external_node_path_.isAbsolute)(config.context) ? config.context : (0,external_node_path_.resolve)(workspace, config.context);
+    if (!(0,external_node_fs_.existsSync)(context) || !(0,external_node_fs_.statSync)(context).isDirectory()) {
+        throw new runtime/* ActionError */.lZ(`The build context ${config.context} does not exist (looked for ${context})`, {
+            hint: 'Set the context input to a directory of the checked-out repository (did the job run actions/checkout?).'
+        });
+    }
+    const file = (0,external_node_path_.isAbsolute)(config.file) ? config.file : (0,external_node_path_.resolve)(workspace, config.file);
+    if (!(0,external_node_fs_.existsSync)(file)) {
+        throw new runtime/* ActionError */.lZ(`Dockerfile not found: ${config.file} (looked for ${file})`, {
+            hint: 'Set the file input to the Dockerfile path relative to the workspace, or put a Dockerfile in the context directory.'
+        });
+    }
+    return { context, file };
+}
+function authFailure(registry, username, result) {
+    const text = `${result.stderr}\n${result.stdout}`;
+    const refused = /unauthori[sz]ed|invalid username|incorrect username|authentication required|denied|\b401\b|bad credentials/i;
+    if (!refused.test(text))
+        return undefined;
+    const message = username
+        ? `Registry ${registry} rejected the credentials of user ${JSON.stringify(username)}`
+        : "A registry refused access while pulling or pushing (no username input was given, so the runner's existing credentials were used)";
+    return new runtime/* ActionError */.lZ(message, {
+        hint: username
+            ? 'Check the username and password inputs (a token needs push rights to the repository). The password is never shown.'
+            : 'Give username and password (or log in before this step) for the registries the build pulls from and pushes to.',
+        details: text
+            .trim()
+            .split('\n')
+            .filter(l => l.trim())
+            .slice(-3)
+    });
+}
+/** A private DOCKER_CONFIG: the user's files linked, its config.json copied, so a log-in ends with the step. */
+function privateDockerConfig(env, dir) {
+    const source = env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker');
+    const target = (0,external_node_path_.join)(dir, 'docker-config');
+    (0,external_node_fs_.mkdirSync)(target, { recursive: true });
+    // buildx keeps its builders under buildx/: link it so builders created here outlive the step.
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(source, 'buildx'), { recursive: true });
+    for (const entry of (0,external_node_fs_.readdirSync)(source)) {
+        if (entry === 'config.json')
+            continue;
+        (0,external_node_fs_.symlinkSync)((0,external_node_path_.join)(source, entry), (0,external_node_path_.join)(target, entry));
+    }
+    const config = (0,external_node_path_.join)(source, 'config.json');
+    if ((0,external_node_fs_.existsSync)(config))
+        (0,external_node_fs_.copyFileSync)(config, (0,external_node_path_.join)(target, 'config.json'));
+    else
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(target, 'config.json'), '{}\n');
+    (0,external_node_fs_.chmodSync)((0,external_node_path_.join)(target, 'config.json'), 0o600);
+    return target;
+}
+/** Reads the `auths` of a docker or containers auth file; nothing when it is absent or unreadable. */
+function authsOf(file) {
+    if (!file || !(0,external_node_fs_.existsSync)(file))
+        return {};
+    try {
+        const data = JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+        return data.auths && typeof data.auths === 'object' ? data.auths : {};
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * A private containers auth file for buildah: the runner's docker log-ins, overridden by its
+ * containers log-ins (with --authfile, buildah looks nowhere else).
+ */
+function privateAuthFile(env, dir) {
+    const target = (0,external_node_path_.join)(dir, 'containers-auth.json');
+    const dockerConfig = (0,external_node_path_.join)(env.DOCKER_CONFIG || (0,external_node_path_.join)(env.HOME || (0,external_node_os_.homedir)(), '.docker'), 'config.json');
+    const containers = env.REGISTRY_AUTH_FILE ||
+        (env.XDG_RUNTIME_DIR ? (0,external_node_path_.join)(env.XDG_RUNTIME_DIR, 'containers/auth.json') : undefined);
+    const auths = { ...authsOf(dockerConfig), ...authsOf(containers) };
+    (0,external_node_fs_.writeFileSync)(target, JSON.stringify({ auths }, null, 2) + '\n', { mode: 0o600 });
+    return target;
+}
+async function resolveBuilder(config, env) {
+    if (config.builder !== 'auto')
+        return config.builder;
+    const buildx = await runTool('docker', ['buildx', 'version'], { env, quiet: true }).catch(() => undefined);
+    if (buildx?.exitCode === 0)
+        return 'buildx';
+    const buildah = await runTool('buildah', ['--version'], { env, quiet: true }).catch(() => undefined);
+    if (buildah?.exitCode === 0)
+        return 'buildah';
+    throw new runtime/* ActionError */.lZ('No image builder found: neither `docker buildx` nor `buildah` works on this runner', {
+        hint: 'Install Docker with the buildx plug-in, or buildah, or set builder: to the one you have.'
+    });
+}
+async function buildImage(config, options = {}) {
+    const started = Date.now();
+    const env = { ...(options.env ?? process.env) };
+    const log = options.log ?? (() => undefined);
+    const group = options.group ?? ((_, fn) => fn());
+    const timings = [];
+    // Every phase runs in a log group and is timed for the summary and the benchmark.
+    const phase = async (name, fn) => {
+        const t0 = Date.now();
+        try {
+            return await group(name, fn);
+        }
+        finally {
+            timings.push({ phase: name, ms: Date.now() - t0 });
+        }
+    };
+    const workspace = options.workspace ?? env.GITHUB_WORKSPACE ?? process.cwd();
+    const warnings = [];
+    let metadata;
+    try {
+        metadata = computeMetadata(gitContextFrom(env, options.payload ?? {}, options.now ?? new Date()), {
+            images: config.images,
+            tags: config.tagRules,
+            flavor: config.flavor,
+            labels: config.labels
+        });
+    }
+    catch (err) {
+        if (err instanceof metadata_rules/* RuleError */.FB)
+            throw new runtime/* ActionError */.lZ(`Tags and labels: ${err.message}`, {
+                hint: 'Fix the tags, flavor, labels or images input.'
+            });
+        throw err;
+    }
+    for (const note of metadata.notes)
+        log(`tag rule skipped: ${note}`);
+    if (config.push && metadata.tags.length === 0) {
+        throw new runtime/* ActionError */.lZ(`No tags to push: the tag rules produce nothing for this event (${env.GITHUB_EVENT_NAME ?? 'unknown event'} on ${env.GITHUB_REF ?? 'unknown ref'})`, {
+            hint: 'Add a rule that applies to this event (type=sha always does), or set push: false for this event.',
+            details: metadata.notes
+        });
+    }
+    const paths = preflight(config, workspace);
+    const platforms = config.platforms.map(reference/* formatPlatform */.Bq);
+    const firstImage = (0,reference/* parseImageName */["if"])(metadata.images[0] ?? '');
+    const cleanEnv = {};
+    for (const [k, v] of Object.entries(env))
+        if (v !== undefined)
+            cleanEnv[k] = v;
+    const kind = await resolveBuilder(config, cleanEnv);
+    if (kind === 'buildah') {
+        const unsupported = [...config.cacheFrom, ...config.cacheTo].find(s => s.type !== 'registry');
+        if (unsupported) {
+            throw new runtime/* ActionError */.lZ(`buildah can only use registry caches, not type=${unsupported.type}`, {
+                hint: 'Use builder: buildx for gha or local caches, or a type=registry cache.'
+            });
+        }
+    }
+    const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(env.RUNNER_TEMP && (0,external_node_fs_.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : (0,external_node_os_.tmpdir)(), 'image-build-'));
+    (0,external_node_fs_.chmodSync)(dir, 0o700);
+    try {
+        const secretFiles = [...config.secrets].map(([id, value], i) => {
+            const path = (0,external_node_path_.join)(dir, `secret-${i}`);
+            (0,external_node_fs_.writeFileSync)(path, value, { mode: 0o600 });
+            return { id, path };
+        });
+        const request = {
+            context: paths.context,
+            file: paths.file,
+            tags: metadata.tags,
+            labels: metadata.labels,
+            platforms,
+            push: config.push,
+            buildArgs: [...config.buildArgs],
+            secretFiles,
+            cacheFrom: config.cacheFrom,
+            cacheTo: config.cacheTo,
+            provenance: config.provenance,
+            sbom: config.sbom,
+            noCache: config.noCache,
+            target: config.target
+        };
+        const registry = config.registry
+            ? (0,reference/* normaliseRegistry */.Me)(config.registry)
+            : firstImage
+                ? (0,reference/* registryHost */.U$)(firstImage)
+                : 'docker.io';
+        const toolEnv = { ...cleanEnv };
+        /** Logs the builder in: the password only through standard input, the credentials in `keptIn`. */
+        const logIn = (tool, args, keptIn) => phase(`Log in to ${registry}`, async () => {
+            const login = await runTool(tool, args, {
+                env: toolEnv,
+                input: config.password,
+                quiet: true,
+                signal: options.signal
+            });
+            if (login.exitCode !== 0) {
+                throw (authFailure(registry, config.username, login) ??
+                    new runtime/* ActionError */.lZ(`${tool} login to ${registry} failed`, {
+                        details: login.output.trim().split('\n').slice(-3)
+                    }));
+            }
+            log(`logged in to ${registry} as ${config.username} (credentials kept in ${keptIn} for this step only)`);
+        });
+        // Emulation is checked on this machine unless buildx talks to a BuildKit elsewhere (tcp://).
+        const endpoint = config.buildkitEndpoint || cleanEnv.BUILDKIT_HOST || '';
+        const host = (0,reference/* hostPlatform */.ol)();
+        let qemu = { needed: [], registered: [] };
+        const needed = emulatorsNeeded(config.platforms, host.architecture);
+        let result;
+        let builderName;
+        let digest = '';
+        let buildMs = 0;
+        let cache;
+        if (kind === 'buildx') {
+            toolEnv.DOCKER_CONFIG = privateDockerConfig(cleanEnv, dir);
+            const requested = config.buildxBuilder || cleanEnv.BUILDX_BUILDER || '';
+            let info;
+            builderName = await phase('Set up the buildx builder', async () => {
+                // One call both finds and starts the builder (each docker CLI call costs a few hundred ms).
+                const inspect = await runTool('docker', ['buildx', 'inspect', '--bootstrap', ...(requested ? [requested] : [])], {
+                    env: toolEnv,
+                    quiet: true,
+                    signal: options.signal
+                });
+                if (inspect.exitCode !== 0 && !/no builder .* found|not found/i.test(inspect.output)) {
+                    throw new runtime/* ActionError */.lZ(`The buildx builder ${requested || '(current)'} does not start`, {
+                        hint: 'Check that its BuildKit daemon runs and is reachable (docker buildx inspect --bootstrap).',
+                        details: inspect.output.trim().split('\n').slice(-5)
+                    });
+                }
+                const existing = inspect.exitCode === 0 ? parseBuildxInspect(inspect.stdout) : undefined;
+                const plan = chooseBuilder({ requested, endpoint, existing, platformCount: platforms.length });
+                if (plan.action === 'use' && existing) {
+                    info = existing;
+                    log(`buildx builder ${plan.name}: driver ${info.driver}, platforms ${info.platforms.join(', ') || 'unknown'}`);
+                    return plan.name;
+                }
+                if (plan.action === 'create') {
+                    log(`creating buildx builder ${plan.name} (${plan.driver}${plan.endpoint ? ` at ${plan.endpoint}` : ''}): ${plan.reason}`);
+                    const created = await runTool('docker', buildxCreateArgs(plan), {
+                        env: toolEnv,
+                        signal: options.signal
+                    });
+                    if (created.exitCode !== 0) {
+                        throw new runtime/* ActionError */.lZ(`Could not create the buildx builder ${plan.name}`, {
+                            details: created.output.trim().split('\n').slice(-5)
+                        });
+                    }
+                    options.onBuilderCreated?.(plan.name);
+                }
+                const boot = await runTool('docker', ['buildx', 'inspect', '--bootstrap', plan.name], {
+                    env: toolEnv,
+                    quiet: true,
+                    signal: options.signal
+                });
+                if (boot.exitCode !== 0) {
+                    throw new runtime/* ActionError */.lZ(`The buildx builder ${plan.name} does not start`, {
+                        hint: 'Check that its BuildKit daemon runs and is reachable (docker buildx inspect --bootstrap).',
+                        details: boot.output.trim().split('\n').slice(-5)
+                    });
+                }
+                info = parseBuildxInspect(boot.stdout);
+                log(`buildx builder ${plan.name}: driver ${info.driver}, platforms ${info.platforms.join(', ') || 'unknown'}`);
+                return plan.name;
+            });
+            const remoteElsewhere = info?.driver === 'remote' && !/^unix:\/\//.test(endpoint) && endpoint !== '';
+            if (!remoteElsewhere)
+                qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }));
+            const missing = platforms.filter(p => info && info.platforms.length > 0 && !info.platforms.some(q => q === p || q.startsWith(`${p}/`)));
+            if (missing.length)
+                warnings.push(`builder ${builderName} does not list ${missing.join(', ')} among its platforms (${info?.platforms.join(', ')})`);
+            if (config.username)
+                await logIn('docker', ['login', '--username', config.username, '--password-stdin', registry], 'a private DOCKER_CONFIG');
+            const metadataFile = (0,external_node_path_.join)(dir, 'buildx-metadata.json');
+            const buildStarted = Date.now();
+            result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildx`, () => runTool('docker', buildxBuildArgs(request, { builder: builderName, metadataFile }), {
+                env: toolEnv,
+                // BuildKit's gha cache talks to the runner's cache service with the runner's token.
+                keepEnv: [...config.cacheFrom, ...config.cacheTo].some(c => c.type === 'gha') ? GHA_CACHE_ENV : [],
+                signal: options.signal
+            }));
+            buildMs = Date.now() - buildStarted;
+            if (result.exitCode !== 0) {
+                const failed = buildxFailedStep(result.output);
+                // A failing RUN is a build failure; a failure while pulling or pushing may be the credentials.
+                const inRunStep = failed !== undefined && /\] RUN /.test(failed.step);
+                const auth = inRunStep
+                    ? undefined
+                    : authFailure(registry, config.username, {
+                        ...result,
+                        stdout: '',
+                        stderr: failed?.error ?? (0,runtime/* lastLines */.w$)(result.output, 8).join('\n')
+                    });
+                throw auth ?? new BuildFailure('buildx', failed, result.exitCode);
+            }
+            cache = buildxCacheUse(result.output);
+            if ((0,external_node_fs_.existsSync)(metadataFile))
+                digest = parseBuildxMetadata((0,external_node_fs_.readFileSync)(metadataFile, 'utf8')).digest;
+            if (config.push && !digest)
+                throw new runtime/* ActionError */.lZ('buildx pushed, but its metadata file has no containerimage.digest', {
+                    hint: 'Use buildx 0.10 or newer.'
+                });
+        }
+        else {
+            qemu = await phase('Check QEMU emulation', () => ensureEmulators(needed, { log }));
+            const authFile = privateAuthFile(cleanEnv, dir);
+            if (config.username)
+                await logIn('buildah', buildahLoginArgs(registry, config.username, authFile), 'a private auth file');
+            builderName = `otlp-image-build-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+            let buildahRequest = request;
+            if (!isRemoteContext(config.context)) {
+                // One LABEL step, in the stage being built, instead of one per --label (see withLabelInstruction).
+                const file = (0,external_node_path_.join)(dir, 'Containerfile');
+                let text;
+                try {
+                    text = withLabelInstruction((0,external_node_fs_.readFileSync)(paths.file, 'utf8'), request.labels, config.target);
+                }
+                catch (err) {
+                    throw new runtime/* ActionError */.lZ(`target: ${err.message} (${config.file})`, {
+                        hint: 'Set target to a stage named in the Dockerfile (FROM ... AS <name>), or leave it empty.'
+                    });
+                }
+                (0,external_node_fs_.writeFileSync)(file, text);
+                buildahRequest = { ...request, file, labels: {} };
+            }
+            const buildStarted = Date.now();
+            try {
+                result = await phase(`Build ${platforms.join(', ') || host.architecture} with buildah`, () => runTool('buildah', buildahBuildArgs(buildahRequest, { manifest: builderName, authFile }), {
+                    env: toolEnv,
+                    signal: options.signal
+                }));
+                if (result.exitCode !== 0)
+                    throw new BuildFailure('buildah', buildahFailedStep(result.output), result.exitCode);
+                cache = buildahCacheUse(result.output);
+                if (config.push) {
+                    const digests = new Set();
+                    await phase(`Push ${metadata.tags.length} tag(s)`, async () => {
+                        for (const [i, tag] of metadata.tags.entries()) {
+                            const digestFile = (0,external_node_path_.join)(dir, `digest-${i}`);
+                            const pushed = await runTool('buildah', buildahPushArgs(builderName, tag, { authFile, digestFile }), { env: toolEnv, signal: options.signal });
+                            if (pushed.exitCode !== 0) {
+                                throw (authFailure(registry, config.username, pushed) ??
+                                    new runtime/* ActionError */.lZ(`buildah could not push ${tag}`, {
+                                        details: pushed.output.trim().split('\n').slice(-5)
+                                    }));
+                            }
+                            const d = (0,external_node_fs_.readFileSync)(digestFile, 'utf8').trim();
+                            digests.add(d);
+                            if (!digest)
+                                digest = d;
+                        }
+                    });
+                    if (digests.size > 1)
+                        warnings.push(`buildah pushed different digests for the tags: ${[...digests].join(', ')}; using ${digest}`);
+                }
+            }
+            finally {
+                await runTool('buildah', ['manifest', 'rm', builderName], { env: toolEnv, quiet: true }).catch(() => undefined);
+            }
+            buildMs = Date.now() - buildStarted;
+        }
+        let sizes = [];
+        if (config.push && digest && firstImage) {
+            try {
+                const same = (0,reference/* normaliseRegistry */.Me)((0,reference/* registryHost */.U$)(firstImage)) === registry;
+                const client = new RegistryClient(firstImage.registry, same && config.username ? { username: config.username, password: config.password } : undefined);
+                const inspected = await phase('Read the pushed manifests back', () => inspectPushed(client, firstImage.repository, digest, platforms[0] ?? (0,reference/* formatPlatform */.Bq)(host)));
+                if (inspected.top.digest !== digest) {
+                    warnings.push(`the registry serves ${firstImage.name}@${digest} with Docker-Content-Digest ${inspected.top.digest}`);
+                }
+                sizes = inspected.sizes;
+            }
+            catch (err) {
+                if (!(err instanceof RegistryError))
+                    throw err;
+                warnings.push(`could not read the pushed manifests for sizes: ${err.message}`);
+            }
+        }
+        for (const w of warnings)
+            log(`warning: ${w}`);
+        return {
+            builder: kind,
+            builderName,
+            metadata,
+            digest,
+            imageRef: digest && metadata.images[0] ? `${metadata.images[0]}@${digest}` : '',
+            platforms: platforms.length ? platforms : [(0,reference/* formatPlatform */.Bq)(host)],
+            sizes,
+            cache,
+            qemu,
+            loggedIn: config.username ? registry : undefined,
+            buildMs,
+            totalMs: Date.now() - started,
+            timings,
+            warnings
+        };
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    }
+}
+function describeTiming(result) {
+    return `build ${formatDuration(result.buildMs)}, step ${formatDuration(result.totalMs)}`;
+}
+/**
+ * Removes a buildx builder a build step created (the post step's work): `docker buildx rm` stops
+ * and deletes its BuildKit container, or forgets a remote builder. A failure is reported, not thrown:
+ * cleaning up must not fail a job whose build succeeded.
+ */
+async function removeBuilder(name, options = {}) {
+    const log = options.log ?? (() => undefined);
+    const r = await runTool('docker', ['buildx', 'rm', name], { env: options.env, quiet: true }).catch((err) => ({ exitCode: -1, output: err.message }));
+    if (r.exitCode === 0) {
+        log(`removed the buildx builder ${name} this step created (keep-builder: true keeps it)`);
+        return { removed: true };
+    }
+    return {
+        removed: false,
+        reason: r.output.trim().split('\n').slice(-2).join(' ') || `exit code ${r.exitCode}`
+    };
+}
+
+;// CONCATENATED MODULE: ./src/image/summary.ts
+/** The job summary of an image build (pure markdown). */
+
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const units = ['KiB', 'MiB', 'GiB'];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+function imageBuildSummary(r) {
+    const cache = r.cache.steps
+        ? `${r.cache.cached} of ${r.cache.steps} steps from cache`
+        : 'no build steps reported';
+    const facts = [
+        ['Image', r.imageRef ? `\`${r.imageRef}\`` : `${r.metadata.images.join(', ')} (not pushed)`],
+        ['Digest', r.digest ? `\`${r.digest}\`` : '(not pushed)'],
+        ['Version', r.metadata.version || '(none)'],
+        ['Platforms', r.platforms.join(', ')],
+        ['Builder', `${r.builder} (${r.builderName})`],
+        ['Build time', `${(0,runtime/* formatDuration */.a3)(r.buildMs)} (step ${(0,runtime/* formatDuration */.a3)(r.totalMs)})`],
+        ['Cache', cache]
+    ];
+    if (r.qemu.registered.length)
+        facts.push(['QEMU', `registered ${r.qemu.registered.map(n => `qemu-${n}`).join(', ')}`]);
+    const sizes = r.sizes.length
+        ? runtime.md.table(['Platform', 'Size (compressed)', 'Layers', 'Manifest'], r.sizes.map(s => [s.platform, formatBytes(s.bytes), s.layers, `\`${s.digest}\``]), ['left', 'right', 'right', 'left'])
+        : undefined;
+    return runtime.md.join(runtime.md.heading(`Image build: ${r.metadata.images[0] ?? 'image'}`, 2), runtime.md.table(['', ''], facts), r.metadata.tags.length
+        ? runtime.md.heading('Tags', 3) + runtime.md.bulletList(r.metadata.tags.map(t => `\`${t}\``))
+        : undefined, sizes && runtime.md.heading('Size per platform', 3) + sizes, r.warnings.length ? runtime.md.heading('Warnings', 3) + runtime.md.bulletList(r.warnings) : undefined, r.timings.length
+        ? runtime.md.details('Timings', runtime.md.table(['Phase', 'Time'], r.timings.map(t => [t.phase, (0,runtime/* formatDuration */.a3)(t.ms)]), ['left', 'right']))
+        : undefined, runtime.md.details('Labels', runtime.md.codeBlock(Object.entries(r.metadata.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'))));
+}
+function buildFailureSummary(failure, images) {
+    const f = failure.failed;
+    return runtime.md.join(runtime.md.heading(`Image build failed: ${images[0] ?? 'image'}`, 2), f ? `The ${failure.builder} build stopped at step \`${f.step}\`:` : failure.message, f ? runtime.md.codeBlock([...f.lines, `ERROR: ${f.error}`].join('\n')) : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/actions/image-build/config.ts
+
+function config_parseConfig(inputs) {
+    return readImageBuildConfig(inputs);
+}
+
+;// CONCATENATED MODULE: ./src/actions/image-build/main.ts
+
+
+
+
+
+
+
+function eventPayload() {
+    const path = process.env.GITHUB_EVENT_PATH;
+    if (!path || !(0,external_node_fs_.existsSync)(path))
+        return {};
+    try {
+        return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    }
+    catch (err) {
+        throw new runtime/* ActionError */.lZ(`The event payload ${path} is not JSON: ${err.message}`);
+    }
+}
+function outputsOf(r) {
+    return {
+        digest: r.digest,
+        'image-ref': r.imageRef,
+        tags: r.metadata.tags.join('\n'),
+        labels: labelLines(r.metadata.labels).join('\n'),
+        version: r.metadata.version,
+        builder: r.builder,
+        metadata: {
+            images: r.metadata.images,
+            tags: r.metadata.tags,
+            labels: r.metadata.labels,
+            version: r.metadata.version,
+            digest: r.digest,
+            'image-ref': r.imageRef,
+            builder: r.builder,
+            platforms: r.platforms,
+            sizes: r.sizes,
+            cache: r.cache,
+            'build-ms': r.buildMs,
+            'total-ms': r.totalMs,
+            timings: r.timings
+        }
+    };
+}
+async function main() {
+    await runImageBuild(readInputs(parseConfig));
+}
+/**
+ * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
+ * and the job summary (also for a failing step). The one-step deploy action calls this too.
+ */
+/** The buildx builder the main phase created, for the post phase to remove. */
+const CREATED_BUILDER_STATE = 'created-builder';
+/**
+ * The post phase (the runner runs it at the end of the job, whatever happened): removes the buildx
+ * builder the main phase created, unless keep-builder. A registry log-in needs no clean-up: it
+ * lived in the step's private DOCKER_CONFIG.
+ */
+async function post() {
+    const name = core/* getState */.Gu(CREATED_BUILDER_STATE);
+    if (!name)
+        return;
+    const r = await removeBuilder(name, { log: line => core/* info */.pq(line) });
+    if (!r.removed)
+        core/* warning */.$e(`the buildx builder ${name} this step created could not be removed: ${r.reason}`);
+}
+async function runImageBuild(config) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new runtime/* ActionError */.lZ(`The image build did not finish within ${(0,runtime/* formatDuration */.a3)(config.timeoutMs)} (timeout input); it was stopped`, {
+        hint: 'Raise timeout, or make the build faster with cache-from/cache-to.'
+    })), config.timeoutMs);
+    try {
+        const result = await buildImage(config, {
+            env: process.env,
+            payload: eventPayload(),
+            signal: controller.signal,
+            log: line => core/* info */.pq(line),
+            group: runtime/* group */.Os,
+            onBuilderCreated: name => {
+                if (!config.keepBuilder)
+                    core/* saveState */.LZ(CREATED_BUILDER_STATE, name);
+            }
+        });
+        (0,runtime/* setOutputs */.n0)(outputsOf(result));
+        for (const w of result.warnings)
+            core/* warning */.$e(w);
+        core/* info */.pq(result.imageRef
+            ? `pushed ${result.imageRef}`
+            : `built ${result.metadata.tags.join(', ') || 'the image'} (not pushed)`);
+        await (0,runtime/* appendSummary */.fe)(imageBuildSummary(result));
+        return result;
+    }
+    catch (err) {
+        if (err instanceof BuildFailure)
+            await (0,runtime/* appendSummary */.fe)(buildFailureSummary(err, config.images.map(i => i.name)));
+        throw err;
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+
+/***/ }),
+
+/***/ 86575:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Pe: () => (/* binding */ formatCacheSpec),
+/* harmony export */   yA: () => (/* binding */ readImageBuildConfig)
+/* harmony export */ });
+/* unused harmony exports BUILDERS, CACHE_TYPES, parseCacheSpec */
+/* harmony import */ var _runtime_index_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77275);
+/* harmony import */ var _metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(40436);
+/* harmony import */ var _reference_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(23564);
+/**
+ * The image build's typed configuration, read from the action inputs in one place so that the
+ * image-build action and the one-step deploy action accept the same inputs with the same rules.
+ */
+
+
+
+const BUILDERS = ['auto', 'buildx', 'buildah'];
+const CACHE_TYPES = ['gha', 'registry', 'local', 'inline'];
+/** Parses `type=registry,ref=x,mode=max` (or a bare reference, meaning a registry cache). */
+function parseCacheSpec(text) {
+    const attrs = {};
+    if (!text.includes('=')) {
+        if (!(0,_reference_js__WEBPACK_IMPORTED_MODULE_2__/* .parseImageName */ ["if"])(text.replace(/:[\w][\w.-]*$/, '')))
+            return `${JSON.stringify(text)} is neither type=...,key=value attributes nor an image reference`;
+        return { type: 'registry', attrs: { ref: text } };
+    }
+    for (const part of text.split(',')) {
+        const eq = part.indexOf('=');
+        if (eq <= 0)
+            return `${JSON.stringify(part)} in ${JSON.stringify(text)} is not key=value`;
+        attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+    const type = attrs.type ?? '';
+    delete attrs.type;
+    if (!CACHE_TYPES.includes(type)) {
+        return `${JSON.stringify(text)}: type=${type || '(missing)'} is not one of ${CACHE_TYPES.join(', ')}`;
+    }
+    if (type === 'registry' && !attrs.ref)
+        return `${JSON.stringify(text)}: type=registry needs ref=<image>`;
+    return { type: type, attrs };
+}
+function formatCacheSpec(spec) {
+    return [`type=${spec.type}`, ...Object.entries(spec.attrs).map(([k, v]) => `${k}=${v}`)].join(',');
+}
+const ATTESTATION = /^(?:true|false|mode=(?:min|max)(?:,[\w.-]+=[^,]*)*|[\w.-]+=[^,]*(?:,[\w.-]+=[^,]*)*)$/;
+function readImageBuildConfig(inputs) {
+    const context = inputs.string('context') || '.';
+    const fileInput = inputs.string('file');
+    const file = fileInput || `${context.replace(/\/+$/, '')}/Dockerfile`;
+    const rule = (name, fallback, parse) => {
+        try {
+            return parse();
+        }
+        catch (err) {
+            if (err instanceof _metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .RuleError */ .FB) {
+                inputs.problem(name, err.message);
+                return fallback;
+            }
+            throw err;
+        }
+    };
+    const imageLines = inputs.list('images', { required: true, commas: false });
+    const images = rule('images', [], () => (0,_metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .parseImageRules */ .K8)(imageLines));
+    for (const image of images) {
+        if (!(0,_reference_js__WEBPACK_IMPORTED_MODULE_2__/* .parseImageName */ ["if"])(image.name)) {
+            inputs.problem('images', `${JSON.stringify(image.name)} is not an image name; use registry/path such as ghcr.io/org/app`);
+        }
+    }
+    const tagLines = inputs.list('tags');
+    const tagRules = rule('tags', [], () => (0,_metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .parseTagRules */ .hh)(tagLines));
+    const flavorLines = inputs.list('flavor');
+    const flavor = rule('flavor', (0,_metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .parseFlavor */ .wp)([]), () => (0,_metadata_rules_js__WEBPACK_IMPORTED_MODULE_1__/* .parseFlavor */ .wp)(flavorLines));
+    const labels = inputs.map('labels');
+    const platforms = [];
+    for (const text of inputs.list('platforms', { commas: true })) {
+        const parsed = (0,_reference_js__WEBPACK_IMPORTED_MODULE_2__/* .parsePlatform */ .FL)(text);
+        if (typeof parsed === 'string')
+            inputs.problem('platforms', parsed);
+        else if (!platforms.some(p => (0,_reference_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPlatform */ .Bq)(p) === (0,_reference_js__WEBPACK_IMPORTED_MODULE_2__/* .formatPlatform */ .Bq)(parsed)))
+            platforms.push(parsed);
+    }
+    const push = inputs.boolean('push');
+    const builder = inputs.enum('builder', BUILDERS) ?? 'auto';
+    const buildxBuilder = inputs.string('buildx-builder');
+    const keepBuilder = inputs.boolean('keep-builder');
+    const buildkitEndpoint = inputs.string('buildkit-endpoint');
+    const buildArgs = inputs.map('build-args');
+    const secrets = new Map();
+    for (const item of (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .splitList */ .ry)(inputs.secret('secrets'), false)) {
+        const eq = item.indexOf('=');
+        const id = eq > 0 ? item.slice(0, eq).trim() : '';
+        // The value is never quoted back: only the id is safe to show.
+        if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
+            inputs.problem('secrets', `an entry is not id=value with an id of letters, digits, '.', '_' or '-'${id ? ` (id ${JSON.stringify(id)})` : ''}`);
+            continue;
+        }
+        const value = item.slice(eq + 1);
+        (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .maskSecret */ .$l)(value);
+        if (secrets.has(id))
+            inputs.problem('secrets', `id ${JSON.stringify(id)} is given twice`);
+        secrets.set(id, value);
+    }
+    const caches = (name) => inputs.list(name).flatMap(text => {
+        const spec = parseCacheSpec(text);
+        if (typeof spec === 'string') {
+            inputs.problem(name, spec);
+            return [];
+        }
+        return [spec];
+    });
+    const cacheFrom = caches('cache-from');
+    const cacheTo = caches('cache-to');
+    const provenance = inputs.string('provenance');
+    if (provenance && !ATTESTATION.test(provenance))
+        inputs.problem('provenance', `${JSON.stringify(provenance)} is not true, false or mode=min|max[,key=value]`);
+    const sbom = inputs.string('sbom');
+    if (sbom && !ATTESTATION.test(sbom))
+        inputs.problem('sbom', `${JSON.stringify(sbom)} is not true, false or key=value attributes`);
+    const noCache = inputs.boolean('no-cache');
+    const target = inputs.string('target');
+    if (target && !/^[A-Za-z0-9][\w.-]*$/.test(target))
+        inputs.problem('target', `${JSON.stringify(target)} is not a build stage name`);
+    const registry = inputs.string('registry');
+    const username = inputs.string('username');
+    const password = inputs.secret('password');
+    if (password && !username)
+        inputs.problem('username', 'is required when a password is given');
+    if (username && !password)
+        inputs.problem('password', `is required when a username is given (user ${JSON.stringify(username)})`);
+    const timeoutMs = inputs.duration('timeout', { min: 1000 }) ?? 30 * 60_000;
+    if (builder === 'buildah') {
+        for (const [name, list] of [['cache-from', cacheFrom], ['cache-to', cacheTo]]) {
+            for (const spec of list) {
+                if (spec.type !== 'registry')
+                    inputs.problem(name, `buildah can only use registry caches, not type=${spec.type}; use builder: buildx`);
+            }
+        }
+        if (provenance && provenance !== 'false')
+            inputs.problem('provenance', 'buildah does not produce provenance attestations; use builder: buildx or provenance: false');
+        if (sbom && sbom !== 'false')
+            inputs.problem('sbom', 'buildah does not produce SBOM attestations; use builder: buildx or sbom: false');
+    }
+    return {
+        context,
+        file,
+        images,
+        tagRules,
+        flavor,
+        labels,
+        platforms,
+        push,
+        builder,
+        buildxBuilder,
+        keepBuilder,
+        buildkitEndpoint,
+        buildArgs,
+        secrets,
+        cacheFrom,
+        cacheTo,
+        provenance,
+        sbom,
+        noCache,
+        target,
+        registry,
+        username,
+        password,
+        timeoutMs
+    };
+}
+
+
+/***/ }),
+
+/***/ 40436:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  FB: () => (/* binding */ RuleError),
+  wp: () => (/* binding */ parseFlavor),
+  K8: () => (/* binding */ parseImageRules),
+  hh: () => (/* binding */ parseTagRules)
+});
+
+// UNUSED EXPORTS: DEFAULT_PRIORITY, DEFAULT_TAG_RULES, TAG_TYPES, parseTagRule
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
+class CsvError extends Error {
+  constructor(code, message, options, ...contexts) {
+    if (Array.isArray(message)) message = message.join(" ").trim();
+    super(message);
+    if (Error.captureStackTrace !== undefined) {
+      Error.captureStackTrace(this, CsvError);
+    }
+    this.code = code;
+    for (const context of contexts) {
+      for (const key in context) {
+        const value = context[key];
+        this[key] = Buffer.isBuffer(value)
+          ? value.toString(options.encoding)
+          : value == null
+            ? value
+            : JSON.parse(JSON.stringify(value));
+      }
+    }
+  }
+}
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/is_object.js
+const is_object = function (obj) {
+  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_columns_array.js
+
+
+
+const normalize_columns_array = function (columns) {
+  const normalizedColumns = [];
+  for (let i = 0, l = columns.length; i < l; i++) {
+    const column = columns[i];
+    if (column === undefined || column === null || column === false) {
+      normalizedColumns[i] = { disabled: true };
+    } else if (typeof column === "string" || typeof column === "number") {
+      normalizedColumns[i] = { name: `${column}` };
+    } else if (is_object(column)) {
+      if (typeof column.name !== "string") {
+        throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
+          "Option columns missing name:",
+          `property "name" is required at position ${i}`,
+          "when column is an object literal",
+        ]);
+      }
+      normalizedColumns[i] = column;
+    } else {
+      throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
+        "Invalid column definition:",
+        "expect a string or a literal object,",
+        `got ${JSON.stringify(column)} at position ${i}`,
+      ]);
+    }
+  }
+  return normalizedColumns;
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/ResizeableBuffer.js
+class ResizeableBuffer {
+  constructor(size = 100) {
+    this.size = size;
+    this.length = 0;
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  prepend(val) {
+    if (Buffer.isBuffer(val)) {
+      const length = this.length + val.length;
+      if (length >= this.size) {
+        this.resize();
+        if (length >= this.size) {
+          throw Error("INVALID_BUFFER_STATE");
+        }
+      }
+      const buf = this.buf;
+      this.buf = Buffer.allocUnsafe(this.size);
+      val.copy(this.buf, 0);
+      buf.copy(this.buf, val.length);
+      this.length += val.length;
+    } else {
+      const length = this.length++;
+      if (length === this.size) {
+        this.resize();
+      }
+      const buf = this.clone();
+      this.buf[0] = val;
+      buf.copy(this.buf, 1, 0, length);
+    }
+  }
+  append(val) {
+    const length = this.length++;
+    if (length === this.size) {
+      this.resize();
+    }
+    this.buf[length] = val;
+  }
+  clone() {
+    return Buffer.from(this.buf.slice(0, this.length));
+  }
+  resize() {
+    const length = this.length;
+    this.size = this.size * 2;
+    const buf = Buffer.allocUnsafe(this.size);
+    this.buf.copy(buf, 0, 0, length);
+    this.buf = buf;
+  }
+  toString(encoding) {
+    if (encoding) {
+      return this.buf.toString(encoding, 0, this.length);
+    } else {
+      return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
+    }
+  }
+  toJSON() {
+    return this.toString("utf8");
+  }
+  reset() {
+    this.length = 0;
+  }
+}
+
+/* harmony default export */ const utils_ResizeableBuffer = (ResizeableBuffer);
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/init_state.js
+
+
+const init_state = function (options) {
+  // ECMAScript WhiteSpace + LineTerminator codepoints, encoded under
+  // `options.encoding`. Aligns trimming with `String.prototype.trim()`.
+  // https://tc39.es/ecma262/#sec-white-space
+  // https://tc39.es/ecma262/#sec-line-terminators
+  //
+  // Codepoints unrepresentable in the target encoding are dropped: Node's
+  // Buffer substitutes them with `?` (0x3F), and including those would cause
+  // literal `?` bytes in the input to be trimmed under `latin1`/`ascii`.
+  const timchars = [
+    // Basic Latin
+    0x0020, // [Space](https://www.fileformat.info/info/unicode/char/0020/index.htm)
+    0x0009, // [CHARACTER TABULATION (HT)](https://www.fileformat.info/info/unicode/char/0009/index.htm)
+    0x000a, // [LINE FEED (LF)](https://www.fileformat.info/info/unicode/char/000a/index.htm)
+    0x000d, // [CARRIAGE RETURN (CR)](https://www.fileformat.info/info/unicode/char/000d/index.htm)
+    0x000c, // [FORM FEED (FF)](https://www.fileformat.info/info/unicode/char/000c/index.htm)
+    0x000b, // [LINE TABULATION (VT)](https://www.fileformat.info/info/unicode/char/000b/index.htm)
+    // Latin-1 Supplement
+    0x00a0, // [NO-BREAK SPACE (NBSP)](https://www.fileformat.info/info/unicode/char/00a0/index.htm)
+    // Ogham
+    0x1680, // [OGHAM SPACE MARK](https://www.fileformat.info/info/unicode/char/1680/index.htm)
+    // General Punctuation
+    0x2000, // [EN QUAD](https://www.fileformat.info/info/unicode/char/2000/index.htm)
+    0x2001, // [EM QUAD](https://www.fileformat.info/info/unicode/char/2001/index.htm)
+    0x2002, // [EN SPACE](https://www.fileformat.info/info/unicode/char/2002/index.htm)
+    0x2003, // [EM SPACE](https://www.fileformat.info/info/unicode/char/2003/index.htm)
+    0x2004, // [THREE-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2004/index.htm)
+    0x2005, // [FOUR-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2005/index.htm)
+    0x2006, // [SIX-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2006/index.htm)
+    0x2007, // [FIGURE SPACE](https://www.fileformat.info/info/unicode/char/2007/index.htm)
+    0x2008, // [PUNCTUATION SPACE](https://www.fileformat.info/info/unicode/char/2008/index.htm)
+    0x2009, // [THIN SPACE](https://www.fileformat.info/info/unicode/char/2009/index.htm)
+    0x200a, // [HAIR SPACE](https://www.fileformat.info/info/unicode/char/200a/index.htm)
+    0x2028, // [LINE SEPARATOR](https://www.fileformat.info/info/unicode/char/2028/index.htm)
+    0x2029, // [PARAGRAPH SEPARATOR](https://www.fileformat.info/info/unicode/char/2029/index.htm)
+    0x202f, // [NARROW NO-BREAK SPACE (NNBSP)](https://www.fileformat.info/info/unicode/char/202f/index.htm)
+    0x205f, // [MEDIUM MATHEMATICAL SPACE (MMSP)](https://www.fileformat.info/info/unicode/char/205f/index.htm)
+    0x3000, // [IDEOGRAPHIC SPACE](https://www.fileformat.info/info/unicode/char/3000/index.htm)
+    0xfeff, // [ZERO WIDTH NO-BREAK SPACE (BOM)](https://www.fileformat.info/info/unicode/char/feff/index.htm)
+  ].reduce((acc, codepoint) => {
+    const encoded = Buffer.from(
+      String.fromCharCode(codepoint),
+      options.encoding,
+    );
+    if (codepoint !== 0x3f && encoded.length === 1 && encoded[0] === 0x3f) {
+      return acc;
+    }
+    acc.push(encoded);
+    return acc;
+  }, []);
+  // First-byte lookup table for `__isCharTrimable`. Non-whitespace bytes
+  // (the common case) bail out in O(1) without scanning every timchar.
+  const timcharFirstBytes = new Uint8Array(256);
+  for (const t of timchars) timcharFirstBytes[t[0]] = 1;
+  return {
+    bomSkipped: false,
+    bufBytesStart: 0,
+    castField: options.cast_function,
+    commenting: false,
+    delimiterBufPrevious: undefined,
+    delimiterDiscovered: false,
+    // Current error encountered by a record
+    error: undefined,
+    enabled: options.from_line === 1,
+    escaping: false,
+    escapeIsQuote:
+      Buffer.isBuffer(options.escape) &&
+      Buffer.isBuffer(options.quote) &&
+      Buffer.compare(options.escape, options.quote) === 0,
+    // columns can be `false`, `true`, `Array`
+    expectedRecordLength: Array.isArray(options.columns)
+      ? options.columns.length
+      : undefined,
+    field: new utils_ResizeableBuffer(20),
+    firstLineToHeaders: options.cast_first_line_to_header,
+    needMoreDataSize: Math.max(
+      // Skip if the remaining buffer smaller than comment
+      options.comment !== null ? options.comment.length : 0,
+      // Skip if the remaining buffer can be delimiter
+      ...(options.delimiter
+        ? options.delimiter.map((delimiter) => delimiter.length)
+        : []),
+      // Auto discovery of delimiter is limited to 1 character
+      options.delimiter_auto ? 1 : 0,
+      // Skip if the remaining buffer can be escape sequence
+      options.quote !== null ? options.quote.length : 0,
+      // Skip if the remaining buffer can be a multi-byte trim character
+      ...timchars.map((t) => t.length),
+    ),
+    previousBuf: undefined,
+    quoting: false,
+    stop: false,
+    rawBuffer: new utils_ResizeableBuffer(100),
+    record: [],
+    recordHasError: false,
+    record_length: 0,
+    recordDelimiterMaxLength:
+      options.record_delimiter.length === 0
+        ? 0
+        : Math.max(...options.record_delimiter.map((v) => v.length)),
+    trimChars: [
+      Buffer.from(" ", options.encoding)[0],
+      Buffer.from("\t", options.encoding)[0],
+    ],
+    wasQuoting: false,
+    wasRowDelimiter: false,
+    timchars: timchars,
+    timcharFirstBytes: timcharFirstBytes,
+  };
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/underscore.js
+const underscore = function (str) {
+  return str.replace(/([A-Z])/g, function (_, match) {
+    return "_" + match.toLowerCase();
+  });
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/normalize_options.js
+
+
+
+
+
+const normalize_options = function (opts) {
+  const options = {};
+  // Merge with user options
+  for (const opt in opts) {
+    options[underscore(opt)] = opts[opt];
+  }
+  // Normalize option `encoding`
+  // Note: defined first because other options depends on it
+  // to convert chars/strings into buffers.
+  if (options.encoding === undefined || options.encoding === true) {
+    options.encoding = "utf8";
+  } else if (options.encoding === null || options.encoding === false) {
+    options.encoding = null;
+  } else if (
+    typeof options.encoding !== "string" &&
+    options.encoding !== null
+  ) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_ENCODING",
+      [
+        "Invalid option encoding:",
+        "encoding must be a string or null to return a buffer,",
+        `got ${JSON.stringify(options.encoding)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `bom`
+  if (
+    options.bom === undefined ||
+    options.bom === null ||
+    options.bom === false
+  ) {
+    options.bom = false;
+  } else if (options.bom !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_BOM",
+      [
+        "Invalid option bom:",
+        "bom must be true,",
+        `got ${JSON.stringify(options.bom)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `cast`
+  options.cast_function = null;
+  if (
+    options.cast === undefined ||
+    options.cast === null ||
+    options.cast === false ||
+    options.cast === ""
+  ) {
+    options.cast = undefined;
+  } else if (typeof options.cast === "function") {
+    options.cast_function = options.cast;
+    options.cast = true;
+  } else if (options.cast !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_CAST",
+      [
+        "Invalid option cast:",
+        "cast must be true or a function,",
+        `got ${JSON.stringify(options.cast)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `cast_date`
+  if (
+    options.cast_date === undefined ||
+    options.cast_date === null ||
+    options.cast_date === false ||
+    options.cast_date === ""
+  ) {
+    options.cast_date = false;
+  } else if (options.cast_date === true) {
+    options.cast_date = function (value) {
+      const date = Date.parse(value);
+      return !isNaN(date) ? new Date(date) : value;
+    };
+  } else if (typeof options.cast_date !== "function") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_CAST_DATE",
+      [
+        "Invalid option cast_date:",
+        "cast_date must be true or a function,",
+        `got ${JSON.stringify(options.cast_date)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `columns`
+  options.cast_first_line_to_header = undefined;
+  if (options.columns === true) {
+    // Fields in the first line are converted as-is to columns
+    options.cast_first_line_to_header = undefined;
+  } else if (typeof options.columns === "function") {
+    options.cast_first_line_to_header = options.columns;
+    options.columns = true;
+  } else if (Array.isArray(options.columns)) {
+    options.columns = normalize_columns_array(options.columns);
+  } else if (
+    options.columns === undefined ||
+    options.columns === null ||
+    options.columns === false
+  ) {
+    options.columns = false;
+  } else {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_COLUMNS",
+      [
+        "Invalid option columns:",
+        "expect an array, a function or true,",
+        `got ${JSON.stringify(options.columns)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `group_columns_by_name`
+  if (
+    options.group_columns_by_name === undefined ||
+    options.group_columns_by_name === null ||
+    options.group_columns_by_name === false
+  ) {
+    options.group_columns_by_name = false;
+  } else if (options.group_columns_by_name !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+      [
+        "Invalid option group_columns_by_name:",
+        "expect an boolean,",
+        `got ${JSON.stringify(options.group_columns_by_name)}`,
+      ],
+      options,
+    );
+  } else if (options.columns === false) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+      [
+        "Invalid option group_columns_by_name:",
+        "the `columns` mode must be activated.",
+      ],
+      options,
+    );
+  }
+  // Normalize option `comment`
+  if (
+    options.comment === undefined ||
+    options.comment === null ||
+    options.comment === false ||
+    options.comment === ""
+  ) {
+    options.comment = null;
+  } else {
+    if (typeof options.comment === "string") {
+      options.comment = Buffer.from(options.comment, options.encoding);
+    }
+    if (!Buffer.isBuffer(options.comment)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_COMMENT",
+        [
+          "Invalid option comment:",
+          "comment must be a buffer or a string,",
+          `got ${JSON.stringify(options.comment)}`,
+        ],
+        options,
+      );
+    }
+  }
+  // Normalize option `comment_no_infix`
+  if (
+    options.comment_no_infix === undefined ||
+    options.comment_no_infix === null ||
+    options.comment_no_infix === false
+  ) {
+    options.comment_no_infix = false;
+  } else if (options.comment_no_infix !== true) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_COMMENT",
+      [
+        "Invalid option comment_no_infix:",
+        "value must be a boolean,",
+        `got ${JSON.stringify(options.comment_no_infix)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `delimiter_auto`
+  if (
+    options.delimiter_auto === undefined ||
+    options.delimiter_auto === null ||
+    options.delimiter_auto === false
+  ) {
+    options.delimiter_auto = false;
+  } else if (options.delimiter_auto === true) {
+    options.delimiter_auto = {};
+  } else if (!is_object(options.delimiter_auto)) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_DELIMITER_AUTO",
+      [
+        "Invalid option delimiter_auto:",
+        "delimiter_auto must be a boolean or a configuration object,",
+        `got ${JSON.stringify(options.delimiter_auto)}`,
+      ],
+      options,
+    );
+  }
+  if (options.delimiter_auto) {
+    if (options.delimiter_auto.preferred === undefined)
+      options.delimiter_auto.preferred = {
+        [",".charCodeAt(0)]: 1.8,
+        ["\t".charCodeAt(0)]: 1.8,
+        [";".charCodeAt(0)]: 1.6,
+        [" ".charCodeAt(0)]: 1.6,
+        [":".charCodeAt(0)]: 1.5,
+        [".".charCodeAt(0)]: 1.4,
+        ["/".charCodeAt(0)]: 1.4,
+      };
+    else if (!is_object(options.delimiter_auto.preferred)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "preferred must be an object,",
+          `got ${JSON.stringify(options.delimiter_auto.preferred)}`,
+        ],
+        options,
+      );
+    }
+    if (options.delimiter_auto.score === undefined)
+      options.delimiter_auto.score = (info, options) => {
+        return (
+          (info.total - info.std) * (options.preferred[info.char_code] || 1)
+        );
+      };
+    else if (typeof options.delimiter_auto.score !== "function") {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "score must be a function,",
+          `got ${JSON.stringify(options.delimiter_auto.score)}`,
+        ],
+        options,
+      );
+    }
+    if (options.delimiter_auto.size === undefined)
+      options.delimiter_auto.size = 2048;
+    else if (typeof options.delimiter_auto.size !== "number") {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER_AUTO",
+        [
+          "Invalid option delimiter_auto:",
+          "size must be a number,",
+          `got ${JSON.stringify(options.delimiter_auto.size)}`,
+        ],
+        options,
+      );
+    }
+  }
+  // Normalize option `delimiter`
+  const delimiter_json = JSON.stringify(options.delimiter);
+  if (options.delimiter_auto !== false) {
+    options.delimiter = [];
+  }
+  if (!Array.isArray(options.delimiter)) {
+    if (
+      options.delimiter === undefined ||
+      options.delimiter === null ||
+      options.delimiter === false
+    ) {
+      options.delimiter = Buffer.from(",", options.encoding);
+    }
+    options.delimiter = [options.delimiter];
+  }
+  options.delimiter = options.delimiter.map(function (delimiter) {
+    if (typeof delimiter === "string") {
+      delimiter = Buffer.from(delimiter, options.encoding);
+    }
+    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_DELIMITER",
+        [
+          "Invalid option delimiter:",
+          "delimiter must be a non empty string or buffer or array of string|buffer,",
+          `got ${delimiter_json}`,
+        ],
+        options,
+      );
+    }
+    return delimiter;
+  });
+  // Normalize option `escape`
+  if (options.escape === undefined || options.escape === true) {
+    options.escape = Buffer.from('"', options.encoding);
+  } else if (typeof options.escape === "string") {
+    options.escape = Buffer.from(options.escape, options.encoding);
+  } else if (options.escape === null || options.escape === false) {
+    options.escape = null;
+  }
+  if (options.escape !== null) {
+    if (!Buffer.isBuffer(options.escape)) {
+      throw new Error(
+        `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options.escape)}`,
+      );
+    }
+  }
+  // Normalize option `from`
+  if (options.from === undefined || options.from === null) {
+    options.from = 1;
+  } else {
+    if (typeof options.from === "string" && /\d+/.test(options.from)) {
+      options.from = parseInt(options.from);
+    }
+    if (Number.isInteger(options.from)) {
+      if (options.from < 0) {
+        throw new Error(
+          `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: from must be an integer, got ${JSON.stringify(options.from)}`,
+      );
+    }
+  }
+  // Normalize option `from_line`
+  if (options.from_line === undefined || options.from_line === null) {
+    options.from_line = 1;
+  } else {
+    if (
+      typeof options.from_line === "string" &&
+      /\d+/.test(options.from_line)
+    ) {
+      options.from_line = parseInt(options.from_line);
+    }
+    if (Number.isInteger(options.from_line)) {
+      if (options.from_line <= 0) {
+        throw new Error(
+          `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`,
+      );
+    }
+  }
+  // Normalize options `ignore_last_delimiters`
+  if (
+    options.ignore_last_delimiters === undefined ||
+    options.ignore_last_delimiters === null
+  ) {
+    options.ignore_last_delimiters = false;
+  } else if (typeof options.ignore_last_delimiters === "number") {
+    options.ignore_last_delimiters = Math.floor(options.ignore_last_delimiters);
+    if (options.ignore_last_delimiters === 0) {
+      options.ignore_last_delimiters = false;
+    }
+  } else if (typeof options.ignore_last_delimiters !== "boolean") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
+      [
+        "Invalid option `ignore_last_delimiters`:",
+        "the value must be a boolean value or an integer,",
+        `got ${JSON.stringify(options.ignore_last_delimiters)}`,
+      ],
+      options,
+    );
+  }
+  if (options.ignore_last_delimiters === true && options.columns === false) {
+    throw new CsvError(
+      "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
+      [
+        "The option `ignore_last_delimiters`",
+        "requires the activation of the `columns` option",
+      ],
+      options,
+    );
+  }
+  // Normalize option `info`
+  if (
+    options.info === undefined ||
+    options.info === null ||
+    options.info === false
+  ) {
+    options.info = false;
+  } else if (options.info !== true) {
+    throw new Error(
+      `Invalid Option: info must be true, got ${JSON.stringify(options.info)}`,
+    );
+  }
+  // Normalize option `max_record_size`
+  if (
+    options.max_record_size === undefined ||
+    options.max_record_size === null ||
+    options.max_record_size === false
+  ) {
+    options.max_record_size = 0;
+  } else if (
+    Number.isInteger(options.max_record_size) &&
+    options.max_record_size >= 0
+  ) {
+    // Great, nothing to do
+  } else if (
+    typeof options.max_record_size === "string" &&
+    /\d+/.test(options.max_record_size)
+  ) {
+    options.max_record_size = parseInt(options.max_record_size);
+  } else {
+    throw new Error(
+      `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options.max_record_size)}`,
+    );
+  }
+  // Normalize option `objname`
+  if (
+    options.objname === undefined ||
+    options.objname === null ||
+    options.objname === false
+  ) {
+    options.objname = undefined;
+  } else if (Buffer.isBuffer(options.objname)) {
+    if (options.objname.length === 0) {
+      throw new Error(`Invalid Option: objname must be a non empty buffer`);
+    }
+    if (options.encoding === null) {
+      // Don't call `toString`, leave objname as a buffer
+    } else {
+      options.objname = options.objname.toString(options.encoding);
+    }
+  } else if (typeof options.objname === "string") {
+    if (options.objname.length === 0) {
+      throw new Error(`Invalid Option: objname must be a non empty string`);
+    }
+    // Great, nothing to do
+  } else if (typeof options.objname === "number") {
+    // if(options.objname.length === 0){
+    //   throw new Error(`Invalid Option: objname must be a non empty string`);
+    // }
+    // Great, nothing to do
+  } else {
+    throw new Error(
+      `Invalid Option: objname must be a string or a buffer, got ${options.objname}`,
+    );
+  }
+  if (options.objname !== undefined) {
+    if (typeof options.objname === "number") {
+      if (options.columns !== false) {
+        throw Error(
+          "Invalid Option: objname index cannot be combined with columns or be defined as a field",
+        );
+      }
+    } else {
+      // A string or a buffer
+      if (options.columns === false) {
+        throw Error(
+          "Invalid Option: objname field must be combined with columns or be defined as an index",
+        );
+      }
+    }
+  }
+  // Normalize option `on_record`
+  if (options.on_record === undefined || options.on_record === null) {
+    options.on_record = undefined;
+  } else if (typeof options.on_record !== "function") {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_ON_RECORD",
+      [
+        "Invalid option `on_record`:",
+        "expect a function,",
+        `got ${JSON.stringify(options.on_record)}`,
+      ],
+      options,
+    );
+  }
+  // Normalize option `on_skip`
+  // options.on_skip ??= (err, chunk) => {
+  //   this.emit('skip', err, chunk);
+  // };
+  if (
+    options.on_skip !== undefined &&
+    options.on_skip !== null &&
+    typeof options.on_skip !== "function"
+  ) {
+    throw new Error(
+      `Invalid Option: on_skip must be a function, got ${JSON.stringify(options.on_skip)}`,
+    );
+  }
+  // Normalize option `quote`
+  if (
+    options.quote === null ||
+    options.quote === false ||
+    options.quote === ""
+  ) {
+    options.quote = null;
+  } else {
+    if (options.quote === undefined || options.quote === true) {
+      options.quote = Buffer.from('"', options.encoding);
+    } else if (typeof options.quote === "string") {
+      options.quote = Buffer.from(options.quote, options.encoding);
+    }
+    if (!Buffer.isBuffer(options.quote)) {
+      throw new Error(
+        `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options.quote)}`,
+      );
+    }
+  }
+  // Normalize option `raw`
+  if (
+    options.raw === undefined ||
+    options.raw === null ||
+    options.raw === false
+  ) {
+    options.raw = false;
+  } else if (options.raw !== true) {
+    throw new Error(
+      `Invalid Option: raw must be true, got ${JSON.stringify(options.raw)}`,
+    );
+  }
+  // Normalize option `record_delimiter`
+  if (options.record_delimiter === undefined) {
+    options.record_delimiter = [];
+  } else if (
+    typeof options.record_delimiter === "string" ||
+    Buffer.isBuffer(options.record_delimiter)
+  ) {
+    if (options.record_delimiter.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a non empty string or buffer,",
+          `got ${JSON.stringify(options.record_delimiter)}`,
+        ],
+        options,
+      );
+    }
+    options.record_delimiter = [options.record_delimiter];
+  } else if (!Array.isArray(options.record_delimiter)) {
+    throw new CsvError(
+      "CSV_INVALID_OPTION_RECORD_DELIMITER",
+      [
+        "Invalid option `record_delimiter`:",
+        "value must be a string, a buffer or array of string|buffer,",
+        `got ${JSON.stringify(options.record_delimiter)}`,
+      ],
+      options,
+    );
+  }
+  options.record_delimiter = options.record_delimiter.map(function (rd, i) {
+    if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a string, a buffer or array of string|buffer",
+          `at index ${i},`,
+          `got ${JSON.stringify(rd)}`,
+        ],
+        options,
+      );
+    } else if (rd.length === 0) {
+      throw new CsvError(
+        "CSV_INVALID_OPTION_RECORD_DELIMITER",
+        [
+          "Invalid option `record_delimiter`:",
+          "value must be a non empty string or buffer",
+          `at index ${i},`,
+          `got ${JSON.stringify(rd)}`,
+        ],
+        options,
+      );
+    }
+    if (typeof rd === "string") {
+      rd = Buffer.from(rd, options.encoding);
+    }
+    return rd;
+  });
+  // Normalize option `relax_column_count`
+  if (typeof options.relax_column_count === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count === undefined ||
+    options.relax_column_count === null
+  ) {
+    options.relax_column_count = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options.relax_column_count)}`,
+    );
+  }
+  if (typeof options.relax_column_count_less === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count_less === undefined ||
+    options.relax_column_count_less === null
+  ) {
+    options.relax_column_count_less = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options.relax_column_count_less)}`,
+    );
+  }
+  if (typeof options.relax_column_count_more === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_column_count_more === undefined ||
+    options.relax_column_count_more === null
+  ) {
+    options.relax_column_count_more = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options.relax_column_count_more)}`,
+    );
+  }
+  // Normalize option `relax_quotes`
+  if (typeof options.relax_quotes === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.relax_quotes === undefined ||
+    options.relax_quotes === null
+  ) {
+    options.relax_quotes = false;
+  } else {
+    throw new Error(
+      `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options.relax_quotes)}`,
+    );
+  }
+  // Normalize option `skip_empty_lines`
+  if (typeof options.skip_empty_lines === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_empty_lines === undefined ||
+    options.skip_empty_lines === null
+  ) {
+    options.skip_empty_lines = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options.skip_empty_lines)}`,
+    );
+  }
+  // Normalize option `skip_records_with_empty_values`
+  if (typeof options.skip_records_with_empty_values === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_records_with_empty_values === undefined ||
+    options.skip_records_with_empty_values === null
+  ) {
+    options.skip_records_with_empty_values = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options.skip_records_with_empty_values)}`,
+    );
+  }
+  // Normalize option `skip_records_with_error`
+  if (typeof options.skip_records_with_error === "boolean") {
+    // Great, nothing to do
+  } else if (
+    options.skip_records_with_error === undefined ||
+    options.skip_records_with_error === null
+  ) {
+    options.skip_records_with_error = false;
+  } else {
+    throw new Error(
+      `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options.skip_records_with_error)}`,
+    );
+  }
+  // Normalize option `rtrim`
+  if (
+    options.rtrim === undefined ||
+    options.rtrim === null ||
+    options.rtrim === false
+  ) {
+    options.rtrim = false;
+  } else if (options.rtrim !== true) {
+    throw new Error(
+      `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options.rtrim)}`,
+    );
+  }
+  // Normalize option `ltrim`
+  if (
+    options.ltrim === undefined ||
+    options.ltrim === null ||
+    options.ltrim === false
+  ) {
+    options.ltrim = false;
+  } else if (options.ltrim !== true) {
+    throw new Error(
+      `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options.ltrim)}`,
+    );
+  }
+  // Normalize option `trim`
+  if (
+    options.trim === undefined ||
+    options.trim === null ||
+    options.trim === false
+  ) {
+    options.trim = false;
+  } else if (options.trim !== true) {
+    throw new Error(
+      `Invalid Option: trim must be a boolean, got ${JSON.stringify(options.trim)}`,
+    );
+  }
+  // Normalize options `trim`, `ltrim` and `rtrim`
+  if (options.trim === true && opts.ltrim !== false) {
+    options.ltrim = true;
+  } else if (options.ltrim !== true) {
+    options.ltrim = false;
+  }
+  if (options.trim === true && opts.rtrim !== false) {
+    options.rtrim = true;
+  } else if (options.rtrim !== true) {
+    options.rtrim = false;
+  }
+  // Normalize option `to`
+  if (options.to === undefined || options.to === null) {
+    options.to = -1;
+  } else if (options.to !== -1) {
+    if (typeof options.to === "string" && /\d+/.test(options.to)) {
+      options.to = parseInt(options.to);
+    }
+    if (Number.isInteger(options.to)) {
+      if (options.to <= 0) {
+        throw new Error(
+          `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`,
+      );
+    }
+  }
+  // Normalize option `to_line`
+  if (options.to_line === undefined || options.to_line === null) {
+    options.to_line = -1;
+  } else if (options.to_line !== -1) {
+    if (typeof options.to_line === "string" && /\d+/.test(options.to_line)) {
+      options.to_line = parseInt(options.to_line);
+    }
+    if (Number.isInteger(options.to_line)) {
+      if (options.to_line <= 0) {
+        throw new Error(
+          `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`,
+        );
+      }
+    } else {
+      throw new Error(
+        `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`,
+      );
+    }
+  }
+  return options;
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/utils/delimiter_discover.js
+
+
+
+// Discussed in [issue #400](https://github.com/adaltas/node-csv/issues/400)
+// See https://github.com/python/cpython/blob/ea1b1c579f600cc85d145c60862b2e6b98701b24/Lib/csv.py#L349
+const delimiter_discover = function (records, options) {
+  // Normalize the configuration
+  if (!options) {
+    ({ delimiter_auto: options } = normalize_options({ delimiter_auto: true }));
+  }
+  // Convert String to Buffer
+  if (typeof records === "string") {
+    records = Buffer.from(records);
+  }
+  // Convert Buffer to an array of records
+  if (Buffer.isBuffer(records)) {
+    records = ((data) => {
+      const records = [];
+      const parser = transform({ delimiter: [] });
+      const push = (record) => records.push(record);
+      const close = () => {};
+      const error = parser.parse(data, true, push, close);
+      if (error !== undefined) throw error;
+      return records;
+    })(records);
+  }
+  // Info array initialization, 127 entries, one per char code
+  const info = Array(127)
+    .fill()
+    .map(() => ({ lines: [] }));
+  // Traverse each records, count occurences per char code
+  records.map(([record], line) => {
+    for (let i = 0, l = record.length; i < l; i++) {
+      // Count the character frequency
+      const code = record.charCodeAt(i);
+      if (info[code].lines[line] === undefined) info[code].lines[line] = 0;
+      info[code].lines[line]++;
+    }
+  });
+  // Traverse each char code, compute the score
+  info.map((info, i) => {
+    info.char_code = i;
+    info.std = std(info.lines);
+    info.total = info.lines.reduce((acc, val) => acc + val, 0);
+    info.preferred = !!options.preferred[i];
+    info.score = options.score(info, options);
+  });
+  // Extract the dominant character
+  const result = info.reduce(
+    (acc, info) => (acc.score > info.score ? acc : info),
+    {},
+  );
+  return String.fromCharCode(result.char_code);
+};
+
+const std = function (array) {
+  const n = array.length;
+  if (n === 0) return 0;
+  const mean = array.reduce((a, b) => a + b) / n;
+  return Math.sqrt(
+    array.map((x) => Math.pow(x - mean, 2)).reduce((a, b) => a + b) / n,
+  );
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/index.js
+
+
+
+
+
+
+const isRecordEmpty = function (record) {
+  return record.every(
+    (field) =>
+      field == null || (field.toString && field.toString().trim() === ""),
+  );
+};
+
+const cr = 13; // `\r`, carriage return, 0x0D in hexadécimal, 13 in decimal
+const nl = 10; // `\n`, newline, 0x0A in hexadecimal, 10 in decimal
+
+const boms = {
+  // Note, the following are equals:
+  // Buffer.from("\ufeff")
+  // Buffer.from([239, 187, 191])
+  // Buffer.from('EFBBBF', 'hex')
+  utf8: Buffer.from([239, 187, 191]),
+  // Note, the following are equals:
+  // Buffer.from "\ufeff", 'utf16le
+  // Buffer.from([255, 254])
+  utf16le: Buffer.from([255, 254]),
+};
+
+const transform = function (original_options = {}) {
+  const info = {
+    bytes: 0,
+    bytes_records: 0,
+    comment_lines: 0,
+    empty_lines: 0,
+    invalid_field_length: 0,
+    lines: 1,
+    records: 0,
+  };
+  const options = normalize_options(original_options);
+  return {
+    info: info,
+    original_options: original_options,
+    options: options,
+    state: init_state(options),
+    __needMoreData: function (i, bufLen, end) {
+      if (end) return false;
+      const { encoding, escape, quote } = this.options;
+      const { quoting, needMoreDataSize, recordDelimiterMaxLength } =
+        this.state;
+      const numOfCharLeft = bufLen - i - 1;
+      const requiredLength = Math.max(
+        needMoreDataSize,
+        // Skip if the remaining buffer smaller than record delimiter
+        // If "record_delimiter" is yet to be discovered:
+        // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
+        // 2. We set the length to windows line ending in the current encoding
+        // Note, that encoding is known from user or bom discovery at that point
+        // recordDelimiterMaxLength,
+        recordDelimiterMaxLength === 0
+          ? Buffer.from("\r\n", encoding).length
+          : recordDelimiterMaxLength,
+        // Skip if remaining buffer can be an escaped quote
+        quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
+        // Skip if remaining buffer can be record delimiter following the closing quote
+        quoting ? quote.length + recordDelimiterMaxLength : 0,
+      );
+      return numOfCharLeft < requiredLength;
+    },
+    // Central parser implementation
+    parse: function (nextBuf, end, push, close) {
+      const {
+        bom,
+        comment_no_infix,
+        delimiter_auto,
+        encoding,
+        from_line,
+        ltrim,
+        max_record_size,
+        raw,
+        relax_quotes,
+        rtrim,
+        skip_empty_lines,
+        to,
+        to_line,
+      } = this.options;
+      let { comment, escape, quote, record_delimiter } = this.options;
+      const {
+        bomSkipped,
+        delimiterDiscovered,
+        delimiterBufPrevious,
+        rawBuffer,
+        escapeIsQuote,
+      } = this.state;
+      // Automatic delimiter discovery
+      if (!delimiterDiscovered && delimiter_auto) {
+        let delimiterBuf;
+        if (delimiterBufPrevious === undefined) {
+          delimiterBuf = nextBuf;
+        } else if (
+          delimiterBufPrevious !== undefined &&
+          nextBuf === undefined
+        ) {
+          delimiterBuf = delimiterBufPrevious;
+        } else {
+          delimiterBuf = Buffer.concat([delimiterBufPrevious, nextBuf]);
+        }
+        // Ensure that nextBuf is not concatenated a second time during buffer reconciliation
+        nextBuf = undefined;
+        // this.delimiterBufPrevious = delimiterBuf;
+        if (end || delimiterBuf.length > delimiter_auto.size) {
+          this.options.delimiter = [
+            Buffer.from(
+              delimiter_discover(delimiterBuf, this.options.delimiter_auto),
+            ),
+          ];
+          this.state.previousBuf = delimiterBuf;
+          this.state.delimiterBufPrevious = undefined;
+          this.state.delimiterDiscovered = true;
+        } else {
+          this.state.delimiterBufPrevious = delimiterBuf;
+          return;
+        }
+      }
+      // Previous buffers reconciliation
+      const { previousBuf } = this.state;
+      let buf;
+      if (previousBuf === undefined) {
+        if (nextBuf === undefined) {
+          // Handle empty string
+          close();
+          return;
+        } else {
+          buf = nextBuf;
+        }
+      } else if (previousBuf !== undefined && nextBuf === undefined) {
+        buf = previousBuf;
+      } else {
+        buf = Buffer.concat([previousBuf, nextBuf]);
+      }
+      // Handle UTF BOM
+      if (bomSkipped === false) {
+        if (bom === false) {
+          this.state.bomSkipped = true;
+        } else if (buf.length < 3) {
+          // No enough data
+          if (end === false) {
+            // Wait for more data
+            this.state.previousBuf = buf;
+            return;
+          }
+        } else {
+          for (const encoding in boms) {
+            if (boms[encoding].compare(buf, 0, boms[encoding].length) === 0) {
+              // Skip BOM
+              const bomLength = boms[encoding].length;
+              this.state.bufBytesStart += bomLength;
+              buf = buf.slice(bomLength);
+              // Renormalize original options with the new encoding
+              const options = normalize_options({
+                ...this.original_options,
+                encoding: encoding,
+              });
+              // Properties are merged with the existing options instance
+              for (const key in options) {
+                this.options[key] = options[key];
+              }
+              // Options will re-evaluate the Buffer with the new encoding
+              ({ comment, escape, quote } = this.options);
+              break;
+            }
+          }
+          this.state.bomSkipped = true;
+        }
+      }
+      const bufLen = buf.length;
+      let pos;
+      for (pos = 0; pos < bufLen; pos++) {
+        // Ensure we get enough space to look ahead
+        // There should be a way to move this out of the loop
+        if (this.__needMoreData(pos, bufLen, end)) {
+          break;
+        }
+        if (this.state.wasRowDelimiter === true) {
+          this.info.lines++;
+          this.state.wasRowDelimiter = false;
+        }
+        if (to_line !== -1 && this.info.lines > to_line) {
+          this.state.stop = true;
+          close();
+          return;
+        }
+        // Auto discovery of record_delimiter, unix, mac and windows supported
+        if (this.state.quoting === false && record_delimiter.length === 0) {
+          const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
+            buf,
+            pos,
+          );
+          if (record_delimiterCount) {
+            record_delimiter = this.options.record_delimiter;
+          }
+        }
+        const chr = buf[pos];
+        if (raw === true) {
+          rawBuffer.append(chr);
+        }
+        if (
+          (chr === cr || chr === nl) &&
+          this.state.wasRowDelimiter === false
+        ) {
+          this.state.wasRowDelimiter = true;
+        }
+        // Previous char was a valid escape char
+        // treat the current char as a regular char
+        if (this.state.escaping === true) {
+          this.state.escaping = false;
+        } else {
+          // Escape is only active inside quoted fields
+          // We are quoting, the char is an escape chr and there is a chr to escape
+          // if(escape !== null && this.state.quoting === true && chr === escape && pos + 1 < bufLen){
+          if (
+            escape !== null &&
+            this.state.quoting === true &&
+            this.__isEscape(buf, pos, chr) &&
+            pos + escape.length < bufLen
+          ) {
+            if (escapeIsQuote) {
+              if (this.__isQuote(buf, pos + escape.length)) {
+                this.state.escaping = true;
+                pos += escape.length - 1;
+                continue;
+              }
+            } else {
+              this.state.escaping = true;
+              pos += escape.length - 1;
+              continue;
+            }
+          }
+          // Not currently escaping and chr is a quote
+          // TODO: need to compare bytes instead of single char
+          if (this.state.commenting === false && this.__isQuote(buf, pos)) {
+            if (this.state.quoting === true) {
+              const nextChr = buf[pos + quote.length];
+              const isNextChrTrimable =
+                rtrim && this.__isCharTrimable(buf, pos + quote.length);
+              const isNextChrComment =
+                comment !== null &&
+                this.__compareBytes(comment, buf, pos + quote.length, nextChr);
+              const isNextChrDelimiter = this.__isDelimiter(
+                buf,
+                pos + quote.length,
+                nextChr,
+              );
+              const isNextChrRecordDelimiter =
+                record_delimiter.length === 0
+                  ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length)
+                  : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
+              // Escape a quote
+              // Treat next char as a regular character
+              if (
+                escape !== null &&
+                this.__isEscape(buf, pos, chr) &&
+                this.__isQuote(buf, pos + escape.length)
+              ) {
+                pos += escape.length - 1;
+              } else if (
+                !nextChr ||
+                isNextChrDelimiter ||
+                isNextChrRecordDelimiter ||
+                isNextChrComment ||
+                isNextChrTrimable
+              ) {
+                this.state.quoting = false;
+                this.state.wasQuoting = true;
+                pos += quote.length - 1;
+                continue;
+              } else if (relax_quotes === false) {
+                const err = this.__error(
+                  new CsvError(
+                    "CSV_INVALID_CLOSING_QUOTE",
+                    [
+                      "Invalid Closing Quote:",
+                      `got "${String.fromCharCode(nextChr)}"`,
+                      `at line ${this.info.lines}`,
+                      "instead of delimiter, record delimiter, trimable character",
+                      "(if activated) or comment",
+                    ],
+                    this.options,
+                    this.__infoField(),
+                  ),
+                );
+                if (err !== undefined) return err;
+              } else {
+                this.state.quoting = false;
+                this.state.wasQuoting = true;
+                this.state.field.prepend(quote);
+                pos += quote.length - 1;
+              }
+            } else {
+              if (this.state.field.length !== 0) {
+                // In relax_quotes mode, treat opening quote preceded by chrs as regular
+                if (relax_quotes === false) {
+                  const info = this.__infoField();
+                  const bom = Object.keys(boms)
+                    .map((b) =>
+                      boms[b].equals(this.state.field.toString()) ? b : false,
+                    )
+                    .filter(Boolean)[0];
+                  const err = this.__error(
+                    new CsvError(
+                      "INVALID_OPENING_QUOTE",
+                      [
+                        "Invalid Opening Quote:",
+                        `a quote is found on field ${JSON.stringify(info.column)} at line ${info.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
+                        bom ? `(${bom} bom)` : undefined,
+                      ],
+                      this.options,
+                      info,
+                      {
+                        field: this.state.field,
+                      },
+                    ),
+                  );
+                  if (err !== undefined) return err;
+                }
+              } else {
+                this.state.quoting = true;
+                pos += quote.length - 1;
+                continue;
+              }
+            }
+          }
+          if (this.state.quoting === false) {
+            const recordDelimiterLength = this.__isRecordDelimiter(
+              chr,
+              buf,
+              pos,
+            );
+            if (recordDelimiterLength !== 0) {
+              // Do not emit comments which take a full line
+              const skipCommentLine =
+                this.state.commenting &&
+                this.state.wasQuoting === false &&
+                this.state.record.length === 0 &&
+                this.state.field.length === 0;
+              if (skipCommentLine) {
+                this.info.comment_lines++;
+                // Skip full comment line
+              } else {
+                // Activate records emission if above from_line
+                if (
+                  this.state.enabled === false &&
+                  this.info.lines +
+                    (this.state.wasRowDelimiter === true ? 1 : 0) >=
+                    from_line
+                ) {
+                  this.state.enabled = true;
+                  this.__resetField();
+                  this.__resetRecord();
+                  pos += recordDelimiterLength - 1;
+                  continue;
+                }
+                // Skip if line is empty and skip_empty_lines activated
+                if (
+                  skip_empty_lines === true &&
+                  this.state.wasQuoting === false &&
+                  this.state.record.length === 0 &&
+                  this.state.field.length === 0
+                ) {
+                  this.info.empty_lines++;
+                  pos += recordDelimiterLength - 1;
+                  continue;
+                }
+                this.info.bytes = this.state.bufBytesStart + pos;
+                const errField = this.__onField();
+                if (errField !== undefined) return errField;
+                this.info.bytes =
+                  this.state.bufBytesStart + pos + recordDelimiterLength;
+                const errRecord = this.__onRecord(push);
+                if (errRecord !== undefined) return errRecord;
+                if (to !== -1 && this.info.records >= to) {
+                  this.state.stop = true;
+                  close();
+                  return;
+                }
+              }
+              this.state.commenting = false;
+              pos += recordDelimiterLength - 1;
+              continue;
+            }
+            if (this.state.commenting) {
+              continue;
+            }
+            if (
+              comment !== null &&
+              (comment_no_infix === false ||
+                (this.state.record.length === 0 &&
+                  this.state.field.length === 0))
+            ) {
+              const commentCount = this.__compareBytes(comment, buf, pos, chr);
+              if (commentCount !== 0) {
+                this.state.commenting = true;
+                continue;
+              }
+            }
+            const delimiterLength = this.__isDelimiter(buf, pos, chr);
+            if (delimiterLength !== 0) {
+              this.info.bytes = this.state.bufBytesStart + pos;
+              const errField = this.__onField();
+              if (errField !== undefined) return errField;
+              pos += delimiterLength - 1;
+              continue;
+            }
+          }
+        }
+        if (this.state.commenting === false) {
+          if (
+            max_record_size !== 0 &&
+            this.state.record_length + this.state.field.length > max_record_size
+          ) {
+            return this.__error(
+              new CsvError(
+                "CSV_MAX_RECORD_SIZE",
+                [
+                  "Max Record Size:",
+                  "record exceed the maximum number of tolerated bytes",
+                  `of ${max_record_size}`,
+                  `at line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+              ),
+            );
+          }
+        }
+        const lappend =
+          ltrim === false ||
+          this.state.quoting === true ||
+          this.state.field.length !== 0 ||
+          !this.__isCharTrimable(buf, pos);
+        // rtrim in non quoting is handle in __onField
+        const rappend = rtrim === false || this.state.wasQuoting === false;
+        if (lappend === true && rappend === true) {
+          this.state.field.append(chr);
+        } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
+          return this.__error(
+            new CsvError(
+              "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
+              [
+                "Invalid Closing Quote:",
+                "found non trimable byte after quote",
+                `at line ${this.info.lines}`,
+              ],
+              this.options,
+              this.__infoField(),
+            ),
+          );
+        } else {
+          if (lappend === false) {
+            pos += this.__isCharTrimable(buf, pos) - 1;
+          }
+          continue;
+        }
+      }
+      if (end === true) {
+        // Ensure we are not ending in a quoting state
+        if (this.state.quoting === true) {
+          const err = this.__error(
+            new CsvError(
+              "CSV_QUOTE_NOT_CLOSED",
+              [
+                "Quote Not Closed:",
+                `the parsing is finished with an opening quote at line ${this.info.lines}`,
+              ],
+              this.options,
+              this.__infoField(),
+            ),
+          );
+          if (err !== undefined) return err;
+        } else {
+          // Skip last line if it has no characters
+          if (
+            this.state.wasQuoting === true ||
+            this.state.record.length !== 0 ||
+            this.state.field.length !== 0
+          ) {
+            this.info.bytes = this.state.bufBytesStart + pos;
+            const errField = this.__onField();
+            if (errField !== undefined) return errField;
+            const errRecord = this.__onRecord(push);
+            if (errRecord !== undefined) return errRecord;
+          } else if (this.state.wasRowDelimiter === true) {
+            this.info.empty_lines++;
+          } else if (this.state.commenting === true) {
+            this.info.comment_lines++;
+          }
+        }
+      } else {
+        this.state.bufBytesStart += pos;
+        this.state.previousBuf = buf.slice(pos);
+      }
+      if (this.state.wasRowDelimiter === true) {
+        this.info.lines++;
+        this.state.wasRowDelimiter = false;
+      }
+    },
+    __onRecord: function (push) {
+      const {
+        columns,
+        group_columns_by_name,
+        encoding,
+        info,
+        from,
+        relax_column_count,
+        relax_column_count_less,
+        relax_column_count_more,
+        raw,
+        skip_records_with_empty_values,
+      } = this.options;
+      const { enabled, record } = this.state;
+      if (enabled === false) {
+        return this.__resetRecord();
+      }
+      // Convert the first line into column names
+      const recordLength = record.length;
+      if (columns === true) {
+        if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+          this.__resetRecord();
+          return;
+        }
+        return this.__firstLineToColumns(record);
+      }
+      if (columns === false && this.info.records === 0) {
+        this.state.expectedRecordLength = recordLength;
+      }
+      if (recordLength !== this.state.expectedRecordLength) {
+        const err =
+          columns === false
+            ? new CsvError(
+                "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
+                [
+                  "Invalid Record Length:",
+                  `expect ${this.state.expectedRecordLength},`,
+                  `got ${recordLength} on line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+                {
+                  record: record,
+                },
+              )
+            : new CsvError(
+                "CSV_RECORD_INCONSISTENT_COLUMNS",
+                [
+                  "Invalid Record Length:",
+                  `columns length is ${columns.length},`, // rename columns
+                  `got ${recordLength} on line ${this.info.lines}`,
+                ],
+                this.options,
+                this.__infoField(),
+                {
+                  record: record,
+                },
+              );
+        if (
+          relax_column_count === true ||
+          (relax_column_count_less === true &&
+            recordLength < this.state.expectedRecordLength) ||
+          (relax_column_count_more === true &&
+            recordLength > this.state.expectedRecordLength)
+        ) {
+          this.info.invalid_field_length++;
+          this.state.error = err;
+          // Error is undefined with skip_records_with_error
+        } else {
+          const finalErr = this.__error(err);
+          if (finalErr) return finalErr;
+        }
+      }
+      if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+        this.__resetRecord();
+        return;
+      }
+      if (this.state.recordHasError === true) {
+        this.__resetRecord();
+        this.state.recordHasError = false;
+        return;
+      }
+      this.info.records++;
+      if (from === 1 || this.info.records >= from) {
+        const { objname } = this.options;
+        // With columns, records are object
+        if (columns !== false) {
+          const obj = {};
+          // Transform record array to an object
+          for (let i = 0, l = record.length; i < l; i++) {
+            if (columns[i] === undefined || columns[i].disabled) continue;
+            // Turn duplicate columns into an array
+            if (
+              group_columns_by_name === true &&
+              Object.hasOwn(obj, columns[i].name)
+            ) {
+              if (Array.isArray(obj[columns[i].name])) {
+                obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
+              } else {
+                obj[columns[i].name] = [obj[columns[i].name], record[i]];
+              }
+            } else {
+              Object.defineProperty(obj, columns[i].name, {
+                value: record[i],
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+            }
+          }
+          // Without objname (default)
+          if (raw === true || info === true) {
+            const extRecord = Object.assign(
+              { record: obj },
+              raw === true
+                ? { raw: this.state.rawBuffer.toString(encoding) }
+                : {},
+              info === true ? { info: this.__infoRecord() } : {},
+            );
+            const err = this.__push(
+              objname === undefined ? extRecord : [obj[objname], extRecord],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          } else {
+            const err = this.__push(
+              objname === undefined ? obj : [obj[objname], obj],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          }
+          // Without columns, records are array
+        } else {
+          if (raw === true || info === true) {
+            const extRecord = Object.assign(
+              { record: record },
+              raw === true
+                ? { raw: this.state.rawBuffer.toString(encoding) }
+                : {},
+              info === true ? { info: this.__infoRecord() } : {},
+            );
+            const err = this.__push(
+              objname === undefined ? extRecord : [record[objname], extRecord],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          } else {
+            const err = this.__push(
+              objname === undefined ? record : [record[objname], record],
+              push,
+            );
+            if (err) {
+              return err;
+            }
+          }
+        }
+      }
+      this.__resetRecord();
+    },
+    __firstLineToColumns: function (record) {
+      const { firstLineToHeaders } = this.state;
+      try {
+        const headers =
+          firstLineToHeaders === undefined
+            ? record
+            : firstLineToHeaders.call(null, record);
+        if (!Array.isArray(headers)) {
+          return this.__error(
+            new CsvError(
+              "CSV_INVALID_COLUMN_MAPPING",
+              [
+                "Invalid Column Mapping:",
+                "expect an array from column function,",
+                `got ${JSON.stringify(headers)}`,
+              ],
+              this.options,
+              this.__infoField(),
+              {
+                headers: headers,
+              },
+            ),
+          );
+        }
+        const normalizedHeaders = normalize_columns_array(headers);
+        this.state.expectedRecordLength = normalizedHeaders.length;
+        this.options.columns = normalizedHeaders;
+        this.__resetRecord();
+        return;
+      } catch (err) {
+        return err;
+      }
+    },
+    __resetRecord: function () {
+      if (this.options.raw === true) {
+        this.state.rawBuffer.reset();
+      }
+      this.state.error = undefined;
+      this.state.record = [];
+      this.state.record_length = 0;
+    },
+    __onField: function () {
+      const { cast, encoding, rtrim, max_record_size } = this.options;
+      const { enabled, wasQuoting } = this.state;
+      // Short circuit for the from_line options
+      if (enabled === false) {
+        return this.__resetField();
+      }
+      let field = this.state.field.toString(encoding);
+      if (rtrim === true && wasQuoting === false) {
+        field = field.trimRight();
+      }
+      if (cast === true) {
+        const [err, f] = this.__cast(field);
+        if (err !== undefined) return err;
+        field = f;
+      }
+      this.state.record.push(field);
+      // Increment record length if record size must not exceed a limit
+      if (max_record_size !== 0 && typeof field === "string") {
+        this.state.record_length += field.length;
+      }
+      this.__resetField();
+    },
+    __resetField: function () {
+      this.state.field.reset();
+      this.state.wasQuoting = false;
+    },
+    __push: function (record, push) {
+      const { on_record } = this.options;
+      if (on_record !== undefined) {
+        const info = this.__infoRecord();
+        try {
+          record = on_record.call(null, record, info);
+        } catch (err) {
+          return err;
+        }
+        if (record === undefined || record === null) {
+          return;
+        }
+      }
+      this.info.bytes_records += this.info.bytes;
+      push(record);
+    },
+    // Return a tuple with the error and the casted value
+    __cast: function (field) {
+      const { columns, relax_column_count } = this.options;
+      const isColumns = Array.isArray(columns);
+      // Dont loose time calling cast
+      // because the final record is an object
+      // and this field can't be associated to a key present in columns
+      if (
+        isColumns === true &&
+        relax_column_count &&
+        this.options.columns.length <= this.state.record.length
+      ) {
+        return [undefined, undefined];
+      }
+      if (this.state.castField !== null) {
+        try {
+          const info = this.__infoField();
+          return [undefined, this.state.castField.call(null, field, info)];
+        } catch (err) {
+          return [err];
+        }
+      }
+      if (this.__isFloat(field)) {
+        return [undefined, parseFloat(field)];
+      } else if (this.options.cast_date !== false) {
+        const info = this.__infoField();
+        return [undefined, this.options.cast_date.call(null, field, info)];
+      }
+      return [undefined, field];
+    },
+    __compareBytes: function (sourceBuf, targetBuf, targetPos, firstByte) {
+      if (sourceBuf[0] !== firstByte) return 0;
+      const sourceLength = sourceBuf.length;
+      for (let i = 1; i < sourceLength; i++) {
+        if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
+      }
+      return sourceLength;
+    },
+    // Helper to test if a character is trimable
+    __isCharTrimable: function (buf, pos) {
+      const { timchars, timcharFirstBytes } = this.state;
+      // Fast bail-out: non-whitespace bytes (the common case) are rejected
+      // without scanning the full timchar list.
+      const first = buf[pos];
+      if (first === undefined || timcharFirstBytes[first] === 0) return 0;
+      loop1: for (let i = 0; i < timchars.length; i++) {
+        const timchar = timchars[i];
+        for (let j = 0; j < timchar.length; j++) {
+          if (timchar[j] !== buf[pos + j]) continue loop1;
+        }
+        return timchar.length;
+      }
+      return 0;
+    },
+    __isDelimiter: function (buf, pos, chr) {
+      const { delimiter, ignore_last_delimiters } = this.options;
+      if (
+        ignore_last_delimiters === true &&
+        this.state.record.length === this.options.columns.length - 1
+      ) {
+        return 0;
+      } else if (
+        ignore_last_delimiters !== false &&
+        typeof ignore_last_delimiters === "number" &&
+        this.state.record.length === ignore_last_delimiters - 1
+      ) {
+        return 0;
+      }
+      loop1: for (let i = 0; i < delimiter.length; i++) {
+        const del = delimiter[i];
+        if (del[0] === chr) {
+          for (let j = 1; j < del.length; j++) {
+            if (del[j] !== buf[pos + j]) continue loop1;
+          }
+          return del.length;
+        }
+      }
+      return 0;
+    },
+    __isEscape: function (buf, pos, chr) {
+      const { escape } = this.options;
+      if (escape === null) return false;
+      const l = escape.length;
+      if (escape[0] === chr) {
+        for (let i = 0; i < l; i++) {
+          if (escape[i] !== buf[pos + i]) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return false;
+    },
+    __isFloat: function (value) {
+      return value - parseFloat(value) + 1 >= 0; // Borrowed from jquery
+    },
+    // Keep it in case we implement the `cast_int` option
+    // __isInt(value){
+    //   // return Number.isInteger(parseInt(value))
+    //   // return !isNaN( parseInt( obj ) );
+    //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
+    // }
+    __isQuote: function (buf, pos) {
+      const { quote } = this.options;
+      if (quote === null) return false;
+      const l = quote.length;
+      for (let i = 0; i < l; i++) {
+        if (quote[i] !== buf[pos + i]) {
+          return false;
+        }
+      }
+      return true;
+    },
+    __isRecordDelimiter: function (chr, buf, pos) {
+      const { record_delimiter } = this.options;
+      const recordDelimiterLength = record_delimiter.length;
+      loop1: for (let i = 0; i < recordDelimiterLength; i++) {
+        const rd = record_delimiter[i];
+        const rdLength = rd.length;
+        if (rd[0] !== chr) {
+          continue;
+        }
+        for (let j = 1; j < rdLength; j++) {
+          if (rd[j] !== buf[pos + j]) {
+            continue loop1;
+          }
+        }
+        return rd.length;
+      }
+      return 0;
+    },
+    __autoDiscoverRecordDelimiter: function (buf, pos) {
+      const { encoding } = this.options;
+      // Note, we don't need to cache this information in state,
+      // It is only called on the first line until we find out a suitable
+      // record delimiter.
+      const rds = [
+        // Important, the windows line ending must be before mac os 9
+        Buffer.from("\r\n", encoding),
+        Buffer.from("\n", encoding),
+        Buffer.from("\r", encoding),
+      ];
+      loop: for (let i = 0; i < rds.length; i++) {
+        const l = rds[i].length;
+        for (let j = 0; j < l; j++) {
+          if (rds[i][j] !== buf[pos + j]) {
+            continue loop;
+          }
+        }
+        this.options.record_delimiter.push(rds[i]);
+        this.state.recordDelimiterMaxLength = rds[i].length;
+        return rds[i].length;
+      }
+      return 0;
+    },
+    __error: function (msg) {
+      const { encoding, raw, skip_records_with_error } = this.options;
+      const err = typeof msg === "string" ? new Error(msg) : msg;
+      if (skip_records_with_error) {
+        this.state.recordHasError = true;
+        if (this.options.on_skip !== undefined) {
+          try {
+            this.options.on_skip(
+              err,
+              raw ? this.state.rawBuffer.toString(encoding) : undefined,
+            );
+          } catch (err) {
+            return err;
+          }
+        }
+        // this.emit('skip', err, raw ? this.state.rawBuffer.toString(encoding) : undefined);
+        return undefined;
+      } else {
+        return err;
+      }
+    },
+    __infoDataSet: function () {
+      return {
+        ...this.info,
+        columns: this.options.columns,
+      };
+    },
+    __infoRecord: function () {
+      const { columns, raw, encoding } = this.options;
+      return {
+        ...this.__infoDataSet(),
+        bytes_records: this.info.bytes,
+        error: this.state.error,
+        header: columns === true,
+        index: this.state.record.length,
+        raw: raw ? this.state.rawBuffer.toString(encoding) : undefined,
+      };
+    },
+    __infoField: function () {
+      const { columns } = this.options;
+      const isColumns = Array.isArray(columns);
+      // Bytes records are only incremented when all records'fields are parsed
+      const bytes_records = this.info.bytes_records;
+      return {
+        ...this.__infoRecord(),
+        bytes_records: bytes_records,
+        column:
+          isColumns === true
+            ? columns.length > this.state.record.length
+              ? columns[this.state.record.length].name
+              : null
+            : this.state.record.length,
+        quoting: this.state.wasQuoting,
+      };
+    },
+  };
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/sync.js
+
+
+
+const parse = function (data, opts = {}) {
+  if (typeof data === "string") {
+    data = Buffer.from(data);
+  }
+  const records = opts && opts.objname ? Object.create(null) : [];
+  const parser = transform(opts);
+  const push = (record) => {
+    if (parser.options.objname === undefined) records.push(record);
+    else {
+      records[record[0]] = record[1];
+    }
+  };
+  const close = () => {};
+  const error = parser.parse(data, true, push, close);
+  if (error !== undefined) throw error;
+  return records;
+};
+
+
+
+;// CONCATENATED MODULE: ./src/image/metadata/rules.ts
+/**
+ * Parses the `tags`, `flavor` and `images` inputs (docker/metadata-action's syntax: one rule per
+ * line, comma-separated `key=value` attributes, CSV quoting for values with commas) into data.
+ * Every problem names the line it comes from.
+ */
+
+const TAG_TYPES = ['schedule', 'semver', 'pep440', 'match', 'edge', 'ref', 'raw', 'sha'];
+const DEFAULT_PRIORITY = {
+    schedule: 1000,
+    semver: 900,
+    pep440: 900,
+    match: 800,
+    edge: 700,
+    ref: 600,
+    raw: 200,
+    sha: 100
+};
+/** Attributes each type accepts besides the common `enable`, `priority`, `prefix`, `suffix`. */
+const TYPE_ATTRIBUTES = {
+    schedule: ['pattern'],
+    semver: ['pattern', 'value'],
+    pep440: ['pattern', 'value'],
+    match: ['pattern', 'group', 'value'],
+    edge: ['branch'],
+    ref: ['event'],
+    raw: ['value'],
+    sha: ['format']
+};
+const COMMON_ATTRIBUTES = ['type', 'enable', 'priority', 'prefix', 'suffix'];
+class RuleError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RuleError';
+    }
+}
+function fields(line, what) {
+    try {
+        const rows = parse(line, { relax_quotes: true, skip_empty_lines: true, trim: true });
+        return (rows[0] ?? []).filter(f => f !== '');
+    }
+    catch (err) {
+        throw new RuleError(`${what} ${JSON.stringify(line)} cannot be read: ${err.message}`);
+    }
+}
+/** `key=value` fields; a bare field (no `=`) is returned under the key `''`. */
+function attributes(line, what) {
+    const result = new Map();
+    for (const field of fields(line, what)) {
+        const eq = field.indexOf('=');
+        const key = eq > 0 ? field.slice(0, eq).trim().toLowerCase() : '';
+        const value = eq > 0 ? field.slice(eq + 1).trim() : field;
+        if (result.has(key)) {
+            throw new RuleError(`${what} ${JSON.stringify(line)} sets ${key || 'a bare value'} twice`);
+        }
+        result.set(key, value);
+    }
+    return result;
+}
+function parseTagRule(line, index = 0) {
+    const what = `tag rule ${index + 1}`;
+    // A line that is not key=value at all is a raw tag (`latest`, `stable`).
+    if (!/^\s*[A-Za-z-]+\s*=/.test(line) && !line.includes(',')) {
+        return {
+            type: 'raw',
+            source: line,
+            enable: 'true',
+            priority: DEFAULT_PRIORITY.raw,
+            prefix: undefined,
+            suffix: undefined,
+            attrs: { value: line.trim() }
+        };
+    }
+    const attrs = attributes(line, what);
+    const typeText = attrs.get('type') ?? 'raw';
+    if (!TAG_TYPES.includes(typeText)) {
+        throw new RuleError(`${what} ${JSON.stringify(line)}: type=${typeText} is not one of ${TAG_TYPES.join(', ')}`);
+    }
+    const type = typeText;
+    if (attrs.has('')) {
+        if (type !== 'raw' || attrs.has('value')) {
+            throw new RuleError(`${what} ${JSON.stringify(line)}: ${JSON.stringify(attrs.get(''))} is not a key=value attribute`);
+        }
+        attrs.set('value', attrs.get(''));
+        attrs.delete('');
+    }
+    for (const key of attrs.keys()) {
+        if (!COMMON_ATTRIBUTES.includes(key) && !TYPE_ATTRIBUTES[type].includes(key)) {
+            throw new RuleError(`${what} ${JSON.stringify(line)}: type=${type} has no attribute ${key}; it takes ${[...COMMON_ATTRIBUTES.slice(1), ...TYPE_ATTRIBUTES[type]].join(', ')}`);
+        }
+    }
+    let priority = DEFAULT_PRIORITY[type];
+    if (attrs.has('priority')) {
+        const p = attrs.get('priority');
+        if (!/^-?\d+$/.test(p))
+            throw new RuleError(`${what} ${JSON.stringify(line)}: priority=${p} is not an integer`);
+        priority = Number(p);
+    }
+    const rest = {};
+    for (const [k, v] of attrs)
+        if (!COMMON_ATTRIBUTES.includes(k))
+            rest[k] = v;
+    let prefix = attrs.get('prefix');
+    const suffix = attrs.get('suffix');
+    switch (type) {
+        case 'semver':
+        case 'pep440':
+            if (!rest.pattern)
+                throw new RuleError(`${what} ${JSON.stringify(line)}: type=${type} needs a pattern, e.g. pattern={{version}}`);
+            break;
+        case 'match':
+            if (!rest.pattern)
+                throw new RuleError(`${what} ${JSON.stringify(line)}: type=match needs a pattern, e.g. pattern=v(.*),group=1`);
+            try {
+                new RegExp(rest.pattern);
+            }
+            catch (err) {
+                throw new RuleError(`${what} ${JSON.stringify(line)}: pattern is not a regular expression: ${err.message}`);
+            }
+            rest.group ??= '0';
+            if (!/^\d+$/.test(rest.group))
+                throw new RuleError(`${what} ${JSON.stringify(line)}: group=${rest.group} is not a group number`);
+            break;
+        case 'schedule':
+            rest.pattern ??= 'nightly';
+            break;
+        case 'ref':
+            if (!rest.event)
+                throw new RuleError(`${what} ${JSON.stringify(line)}: type=ref needs event=branch, event=tag or event=pr`);
+            if (!['branch', 'tag', 'pr'].includes(rest.event)) {
+                throw new RuleError(`${what} ${JSON.stringify(line)}: event=${rest.event} is not one of branch, tag, pr`);
+            }
+            if (rest.event === 'pr' && prefix === undefined)
+                prefix = 'pr-';
+            break;
+        case 'raw':
+            if (!rest.value)
+                throw new RuleError(`${what} ${JSON.stringify(line)}: type=raw needs a value, e.g. type=raw,value=stable`);
+            break;
+        case 'sha':
+            rest.format ??= 'short';
+            if (!['short', 'long'].includes(rest.format)) {
+                throw new RuleError(`${what} ${JSON.stringify(line)}: format=${rest.format} is not one of short, long`);
+            }
+            if (prefix === undefined)
+                prefix = 'sha-';
+            break;
+        case 'edge':
+            break;
+    }
+    return { type, source: line, enable: attrs.get('enable') ?? 'true', priority, prefix, suffix, attrs: rest };
+}
+/** The rules used when the `tags` input is empty. */
+const DEFAULT_TAG_RULES = [
+    'type=schedule',
+    'type=ref,event=branch',
+    'type=ref,event=tag',
+    'type=ref,event=pr'
+];
+function parseTagRules(lines) {
+    return (lines.length ? lines : DEFAULT_TAG_RULES).map((l, i) => parseTagRule(l, i));
+}
+function parseFlavor(lines) {
+    const flavor = {
+        latest: 'auto',
+        prefix: '',
+        prefixOnLatest: false,
+        suffix: '',
+        suffixOnLatest: false
+    };
+    lines.forEach((line, i) => {
+        const what = `flavor line ${i + 1}`;
+        const attrs = attributes(line, what);
+        for (const [key, value] of attrs) {
+            switch (key) {
+                case 'latest':
+                    if (value !== 'auto' && value !== 'true' && value !== 'false') {
+                        throw new RuleError(`${what} ${JSON.stringify(line)}: latest=${value} is not one of auto, true, false`);
+                    }
+                    flavor.latest = value;
+                    break;
+                case 'prefix':
+                    flavor.prefix = value;
+                    break;
+                case 'suffix':
+                    flavor.suffix = value;
+                    break;
+                case 'onlatest': {
+                    if (value !== 'true' && value !== 'false') {
+                        throw new RuleError(`${what} ${JSON.stringify(line)}: onlatest=${value} is not true or false`);
+                    }
+                    if (attrs.has('prefix'))
+                        flavor.prefixOnLatest = value === 'true';
+                    else if (attrs.has('suffix'))
+                        flavor.suffixOnLatest = value === 'true';
+                    else
+                        throw new RuleError(`${what} ${JSON.stringify(line)}: onlatest applies to a prefix= or suffix= on the same line`);
+                    break;
+                }
+                default:
+                    throw new RuleError(`${what} ${JSON.stringify(line)}: ${key || JSON.stringify(value)} is not a flavor; use latest=, prefix= or suffix=`);
+            }
+        }
+    });
+    return flavor;
+}
+/** `images` entries: `name/app` or `name=name/app,enable=...`. */
+function parseImageRules(lines) {
+    return lines.map((line, i) => {
+        const what = `image ${i + 1}`;
+        if (!line.includes('='))
+            return { name: line.trim(), enable: 'true' };
+        const attrs = attributes(line, what);
+        for (const key of attrs.keys()) {
+            if (key !== 'name' && key !== 'enable')
+                throw new RuleError(`${what} ${JSON.stringify(line)}: ${key || 'a bare value'} is not name= or enable=`);
+        }
+        const name = attrs.get('name') ?? '';
+        if (!name)
+            throw new RuleError(`${what} ${JSON.stringify(line)} has no name=`);
+        return { name, enable: attrs.get('enable') ?? 'true' };
+    });
+}
+
+
+/***/ }),
+
+/***/ 23564:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bc: () => (/* binding */ isDigest),
+/* harmony export */   Bq: () => (/* binding */ formatPlatform),
+/* harmony export */   FL: () => (/* binding */ parsePlatform),
+/* harmony export */   Me: () => (/* binding */ normaliseRegistry),
+/* harmony export */   U$: () => (/* binding */ registryHost),
+/* harmony export */   iP: () => (/* binding */ sanitizeTag),
+/* harmony export */   "if": () => (/* binding */ parseImageName),
+/* harmony export */   ol: () => (/* binding */ hostPlatform)
+/* harmony export */ });
+/* unused harmony exports isValidTag, KNOWN_OS, KNOWN_ARCHITECTURES */
+/**
+ * Image references: names (`registry/path`), tags, digests and platforms, with the distribution
+ * spec's grammar, so a bad name is rejected before a build rather than after it.
+ */
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_PART = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*|\\[[0-9a-fA-F:]+\\])(?::\\d+)?`;
+const NAME = new RegExp(`^(?:(${DOMAIN})/)?(${COMPONENT}(?:/${COMPONENT})*)$`);
+const TAG = /^[\w][\w.-]{0,127}$/;
+/** Parses and lower-cases an image name (no tag, no digest); undefined when it is not one. */
+function parseImageName(text) {
+    const lower = text.trim().toLowerCase();
+    const m = NAME.exec(lower);
+    if (!m)
+        return undefined;
+    let domain = m[1];
+    let path = m[2];
+    // `team/app` has no registry part: the first component is a domain only if it looks like one.
+    if (domain !== undefined && !/[.:]/.test(domain) && domain !== 'localhost' && !domain.startsWith('[')) {
+        path = `${domain}/${path}`;
+        domain = undefined;
+    }
+    if (domain === undefined || domain === 'docker.io' || domain === 'index.docker.io') {
+        return {
+            name: lower,
+            registry: 'registry-1.docker.io',
+            repository: path.includes('/') ? path : `library/${path}`
+        };
+    }
+    return { name: lower, registry: domain, repository: path };
+}
+/** The host part of a registry login (`ghcr.io`, `127.0.0.1:5000`), Docker Hub as `docker.io`. */
+function registryHost(image) {
+    return image.registry === 'registry-1.docker.io' ? 'docker.io' : image.registry;
+}
+/** Normalises a registry given to `registry:` for comparison with an image's registry. */
+function normaliseRegistry(text) {
+    const host = text
+        .trim()
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase();
+    return host === '' || host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io'
+        ? 'docker.io'
+        : host;
+}
+/** Replaces what a tag may not contain by `-` and trims what it may not start with or exceed. */
+function sanitizeTag(text) {
+    return text
+        .replace(/[^a-zA-Z0-9._-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .slice(0, 128);
+}
+function isValidTag(text) {
+    return TAG.test(text);
+}
+function isDigest(text) {
+    return /^sha256:[a-f0-9]{64}$/.test(text);
+}
+const KNOWN_OS = ['linux', 'windows', 'freebsd'];
+const KNOWN_ARCHITECTURES = [
+    'amd64',
+    'arm64',
+    'arm',
+    '386',
+    'ppc64le',
+    's390x',
+    'riscv64',
+    'mips64le',
+    'loong64'
+];
+/** Parses `linux/arm64`, `linux/arm/v7`; an error message when it is not a known platform. */
+function parsePlatform(text) {
+    const parts = text.trim().toLowerCase().split('/');
+    const [os, architecture, variant] = parts;
+    if (parts.length < 2 || parts.length > 3 || !os || !architecture) {
+        return `${JSON.stringify(text)} is not a platform; use os/architecture[/variant] such as linux/arm64`;
+    }
+    if (!KNOWN_OS.includes(os)) {
+        return `${JSON.stringify(text)} names an unknown operating system ${JSON.stringify(os)}; use one of ${KNOWN_OS.join(', ')}`;
+    }
+    if (!KNOWN_ARCHITECTURES.includes(architecture)) {
+        return `${JSON.stringify(text)} names an unknown architecture ${JSON.stringify(architecture)}; use one of ${KNOWN_ARCHITECTURES.join(', ')}`;
+    }
+    if (variant !== undefined && !/^v\d+$/.test(variant)) {
+        return `${JSON.stringify(text)} has an unknown variant ${JSON.stringify(variant)}; use v6, v7 or v8`;
+    }
+    return variant ? { os, architecture, variant } : { os, architecture };
+}
+function formatPlatform(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+/** The platform of the machine running the action (`process.arch` in OCI terms). */
+function hostPlatform(arch = process.arch) {
+    const map = {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm',
+        ia32: '386',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+        loong64: 'loong64'
+    };
+    return { os: 'linux', architecture: map[arch] ?? arch };
 }
 
 
@@ -80017,13 +80157,21 @@ var exec = __nccwpck_require__(56107);
 ;// CONCATENATED MODULE: ./src/runtime/action.ts
 
 
+/** The state the main phase leaves so that the same bundle, run again as `runs.post`, knows it. */
+const PHASE_STATE = 'otlp-deploy-actions-phase';
 /**
- * The single entry point of every action: runs `main`, and turns any error into one
- * `core.setFailed` with an actionable message (and its details as log lines).
+ * The single entry point of every action: runs `main` (or, when the runner runs the bundle again as
+ * the action's `runs.post`, `post`), and turns any error into one `core.setFailed` with an
+ * actionable message (and its details as log lines).
  */
-async function runAction(main) {
+async function runAction(main, post) {
+    const isPost = core/* getState */.Gu(PHASE_STATE) === 'post';
+    if (!isPost && post)
+        core/* saveState */.LZ(PHASE_STATE, 'post');
+    if (isPost && !post)
+        return;
     try {
-        await main();
+        await (isPost && post ? post() : main());
     }
     catch (err) {
         if (err instanceof errors/* ActionError */.lZ) {
@@ -80448,6 +80596,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 48161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -89180,8 +89335,10 @@ exports.visitAsync = visitAsync;
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ debug),
   V9: () => (/* binding */ getIDToken),
+  Gu: () => (/* binding */ getState),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ setSecret),
@@ -89189,7 +89346,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getInput, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getInput, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -90975,9 +91132,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.

@@ -31617,7 +31617,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2492);
 
 
-await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW);
+await (0,_runtime_index_js__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)(_main_js__WEBPACK_IMPORTED_MODULE_1__/* .main */ .iW, _main_js__WEBPACK_IMPORTED_MODULE_1__/* .post */ .bE);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -31630,7 +31630,8 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  iW: () => (/* binding */ main)
+  iW: () => (/* binding */ main),
+  bE: () => (/* binding */ post)
 });
 
 // UNUSED EXPORTS: outputsOf, runImageBuild
@@ -34324,6 +34325,7 @@ function readImageBuildConfig(inputs) {
     const push = inputs.boolean('push');
     const builder = inputs.enum('builder', BUILDERS) ?? 'auto';
     const buildxBuilder = inputs.string('buildx-builder');
+    const keepBuilder = inputs.boolean('keep-builder');
     const buildkitEndpoint = inputs.string('buildkit-endpoint');
     const buildArgs = inputs.map('build-args');
     const secrets = new Map();
@@ -34392,6 +34394,7 @@ function readImageBuildConfig(inputs) {
         push,
         builder,
         buildxBuilder,
+        keepBuilder,
         buildkitEndpoint,
         buildArgs,
         secrets,
@@ -35192,6 +35195,7 @@ function binfmtState(dir, name) {
  * Debian's qemu-user-static entries (installing the package when absent); without root, explains.
  */
 async function ensureEmulators(names, options = {}) {
+    const exec = options.run ?? runtime/* run */.eF;
     const dir = options.dir ?? '/proc/sys/fs/binfmt_misc';
     const isRoot = options.isRoot ?? process.getuid?.() === 0;
     const log = options.log ?? (() => undefined);
@@ -35204,17 +35208,19 @@ async function ensureEmulators(names, options = {}) {
     const wanted = missing();
     const commands = [
         ...((0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
+        'apt-get update',
         'apt-get install qemu-user-static binfmt-support',
         ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
     ];
     // GitHub-hosted runners are not root but have password-less sudo.
     const canSudo = !isRoot &&
         (options.canSudo ??
-            (await (0,runtime/* run */.eF)('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({ exitCode: 1 })))
-                .exitCode === 0);
+            (await exec('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({
+                exitCode: 1
+            }))).exitCode === 0);
     const privileged = (command, args, env = {}) => isRoot
-        ? (0,runtime/* run */.eF)(command, args, { allowFailure: true, silent: true, env })
-        : (0,runtime/* run */.eF)('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
+        ? exec(command, args, { allowFailure: true, silent: true, env })
+        : exec('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
             allowFailure: true,
             silent: true
         });
@@ -35233,10 +35239,20 @@ async function ensureEmulators(names, options = {}) {
             });
         }
     }
-    const hasUpdateBinfmts = (await (0,runtime/* run */.eF)('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
+    const hasUpdateBinfmts = (await exec('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
         0;
     const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
     if (!hasUpdateBinfmts || !hasQemu) {
+        // A fresh runner's package lists may be missing or older than the archive: install fails
+        // ("Unable to locate package", 404) unless they are read first.
+        log('reading the Debian package lists (apt-get update)');
+        const update = await privileged('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
+        if (update.exitCode !== 0) {
+            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static', {
+                hint: `Check the runner's network and apt sources, or install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
+                details: update.stderr.trim().split('\n').slice(-5)
+            });
+        }
         log('installing Debian packages qemu-user-static and binfmt-support');
         const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
         if (install.exitCode !== 0) {
@@ -35703,6 +35719,7 @@ async function buildImage(config, options = {}) {
                             details: created.output.trim().split('\n').slice(-5)
                         });
                     }
+                    options.onBuilderCreated?.(plan.name);
                 }
                 const boot = await runTool('docker', ['buildx', 'inspect', '--bootstrap', plan.name], {
                     env: toolEnv,
@@ -35858,6 +35875,23 @@ async function buildImage(config, options = {}) {
 function describeTiming(result) {
     return `build ${formatDuration(result.buildMs)}, step ${formatDuration(result.totalMs)}`;
 }
+/**
+ * Removes a buildx builder a build step created (the post step's work): `docker buildx rm` stops
+ * and deletes its BuildKit container, or forgets a remote builder. A failure is reported, not thrown:
+ * cleaning up must not fail a job whose build succeeded.
+ */
+async function removeBuilder(name, options = {}) {
+    const log = options.log ?? (() => undefined);
+    const r = await runTool('docker', ['buildx', 'rm', name], { env: options.env, quiet: true }).catch((err) => ({ exitCode: -1, output: err.message }));
+    if (r.exitCode === 0) {
+        log(`removed the buildx builder ${name} this step created (keep-builder: true keeps it)`);
+        return { removed: true };
+    }
+    return {
+        removed: false,
+        reason: r.output.trim().split('\n').slice(-2).join(' ') || `exit code ${r.exitCode}`
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/image/summary.ts
 /** The job summary of an image build (pure markdown). */
@@ -35962,6 +35996,21 @@ async function main() {
  * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
  * and the job summary (also for a failing step). The one-step deploy action calls this too.
  */
+/** The buildx builder the main phase created, for the post phase to remove. */
+const CREATED_BUILDER_STATE = 'created-builder';
+/**
+ * The post phase (the runner runs it at the end of the job, whatever happened): removes the buildx
+ * builder the main phase created, unless keep-builder. A registry log-in needs no clean-up: it
+ * lived in the step's private DOCKER_CONFIG.
+ */
+async function post() {
+    const name = core/* getState */.Gu(CREATED_BUILDER_STATE);
+    if (!name)
+        return;
+    const r = await removeBuilder(name, { log: line => core/* info */.pq(line) });
+    if (!r.removed)
+        core/* warning */.$e(`the buildx builder ${name} this step created could not be removed: ${r.reason}`);
+}
 async function runImageBuild(config) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new runtime/* ActionError */.lZ(`The image build did not finish within ${(0,runtime/* formatDuration */.a3)(config.timeoutMs)} (timeout input); it was stopped`, {
@@ -35973,7 +36022,11 @@ async function runImageBuild(config) {
             payload: eventPayload(),
             signal: controller.signal,
             log: line => core/* info */.pq(line),
-            group: runtime/* group */.Os
+            group: runtime/* group */.Os,
+            onBuilderCreated: name => {
+                if (!config.keepBuilder)
+                    core/* saveState */.LZ(CREATED_BUILDER_STATE, name);
+            }
         });
         (0,runtime/* setOutputs */.n0)(outputsOf(result));
         for (const w of result.warnings)
@@ -36486,13 +36539,21 @@ function lastLines(text, n) {
 ;// CONCATENATED MODULE: ./src/runtime/action.ts
 
 
+/** The state the main phase leaves so that the same bundle, run again as `runs.post`, knows it. */
+const PHASE_STATE = 'otlp-deploy-actions-phase';
 /**
- * The single entry point of every action: runs `main`, and turns any error into one
- * `core.setFailed` with an actionable message (and its details as log lines).
+ * The single entry point of every action: runs `main` (or, when the runner runs the bundle again as
+ * the action's `runs.post`, `post`), and turns any error into one `core.setFailed` with an
+ * actionable message (and its details as log lines).
  */
-async function runAction(main) {
+async function runAction(main, post) {
+    const isPost = lib_core/* getState */.Gu(PHASE_STATE) === 'post';
+    if (!isPost && post)
+        lib_core/* saveState */.LZ(PHASE_STATE, 'post');
+    if (isPost && !post)
+        return;
     try {
-        await main();
+        await (isPost && post ? post() : main());
     }
     catch (err) {
         if (err instanceof ActionError) {
@@ -37018,8 +37079,10 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
+  Gu: () => (/* binding */ getState),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
@@ -37027,7 +37090,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -38811,9 +38874,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.

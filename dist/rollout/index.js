@@ -72368,13 +72368,21 @@ var exec = __nccwpck_require__(6107);
 ;// CONCATENATED MODULE: ./src/runtime/action.ts
 
 
+/** The state the main phase leaves so that the same bundle, run again as `runs.post`, knows it. */
+const PHASE_STATE = 'otlp-deploy-actions-phase';
 /**
- * The single entry point of every action: runs `main`, and turns any error into one
- * `core.setFailed` with an actionable message (and its details as log lines).
+ * The single entry point of every action: runs `main` (or, when the runner runs the bundle again as
+ * the action's `runs.post`, `post`), and turns any error into one `core.setFailed` with an
+ * actionable message (and its details as log lines).
  */
-async function runAction(main) {
+async function runAction(main, post) {
+    const isPost = core/* getState */.Gu(PHASE_STATE) === 'post';
+    if (!isPost && post)
+        core/* saveState */.LZ(PHASE_STATE, 'post');
+    if (isPost && !post)
+        return;
     try {
-        await main();
+        await (isPost && post ? post() : main());
     }
     catch (err) {
         if (err instanceof errors/* ActionError */.lZ) {
@@ -81531,8 +81539,10 @@ exports.visitAsync = visitAsync;
 __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ debug),
   V9: () => (/* binding */ getIDToken),
+  Gu: () => (/* binding */ getState),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ setSecret),
@@ -81540,7 +81550,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getInput, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getInput, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -83326,9 +83336,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.

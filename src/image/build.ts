@@ -89,6 +89,8 @@ export interface BuildImageOptions {
   log?: (line: string) => void
   /** Runs a phase inside a log group. */
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>
+  /** Told the name of a buildx builder as soon as this build has created it (for the post step). */
+  onBuilderCreated?: (name: string) => void
 }
 
 /** A build step failed: the step and its last lines, for the log and the summary. */
@@ -380,6 +382,7 @@ export async function buildImage(
               details: created.output.trim().split('\n').slice(-5)
             })
           }
+          options.onBuilderCreated?.(plan.name)
         }
         const boot = await runTool('docker', ['buildx', 'inspect', '--bootstrap', plan.name], {
           env: toolEnv,
@@ -558,4 +561,27 @@ export async function buildImage(
 
 export function describeTiming(result: BuildImageResult): string {
   return `build ${formatDuration(result.buildMs)}, step ${formatDuration(result.totalMs)}`
+}
+
+/**
+ * Removes a buildx builder a build step created (the post step's work): `docker buildx rm` stops
+ * and deletes its BuildKit container, or forgets a remote builder. A failure is reported, not thrown:
+ * cleaning up must not fail a job whose build succeeded.
+ */
+export async function removeBuilder(
+  name: string,
+  options: { env?: Record<string, string>; log?: (line: string) => void } = {}
+): Promise<{ removed: boolean; reason?: string }> {
+  const log = options.log ?? (() => undefined)
+  const r = await runTool('docker', ['buildx', 'rm', name], { env: options.env, quiet: true }).catch(
+    (err: Error) => ({ exitCode: -1, output: err.message })
+  )
+  if (r.exitCode === 0) {
+    log(`removed the buildx builder ${name} this step created (keep-builder: true keeps it)`)
+    return { removed: true }
+  }
+  return {
+    removed: false,
+    reason: r.output.trim().split('\n').slice(-2).join(' ') || `exit code ${r.exitCode}`
+  }
 }

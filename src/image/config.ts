@@ -37,6 +37,8 @@ export interface ImageBuildConfig {
   push: boolean
   builder: BuilderChoice
   buildxBuilder: string
+  /** Keep a buildx builder this step created instead of removing it in the post step. */
+  keepBuilder: boolean
   buildkitEndpoint: string
   buildArgs: Map<string, string>
   /** BuildKit secrets by id; written to private files, never passed as arguments. */
@@ -123,6 +125,7 @@ export function readImageBuildConfig(inputs: Inputs): ImageBuildConfig {
   const push = inputs.boolean('push')
   const builder = inputs.enum('builder', BUILDERS) ?? 'auto'
   const buildxBuilder = inputs.string('buildx-builder')
+  const keepBuilder = inputs.boolean('keep-builder')
   const buildkitEndpoint = inputs.string('buildkit-endpoint')
   const buildArgs = inputs.map('build-args')
 
@@ -208,6 +211,7 @@ export function readImageBuildConfig(inputs: Inputs): ImageBuildConfig {
     push,
     builder,
     buildxBuilder,
+    keepBuilder,
     buildkitEndpoint,
     buildArgs,
     secrets,

@@ -51,8 +51,16 @@ export interface QemuResult {
  */
 export async function ensureEmulators(
   names: readonly string[],
-  options: { dir?: string; isRoot?: boolean; canSudo?: boolean; log?: (line: string) => void } = {}
+  options: {
+    dir?: string
+    isRoot?: boolean
+    canSudo?: boolean
+    log?: (line: string) => void
+    /** The process runner (the runtime's `run`); tests give their own to see the commands. */
+    run?: typeof run
+  } = {}
 ): Promise<QemuResult> {
+  const exec = options.run ?? run
   const dir = options.dir ?? '/proc/sys/fs/binfmt_misc'
   const isRoot = options.isRoot ?? process.getuid?.() === 0
   const log = options.log ?? (() => undefined)
@@ -64,6 +72,7 @@ export async function ensureEmulators(
   const wanted = missing()
   const commands = [
     ...(existsSync(join(dir, 'register')) ? [] : [`mount -t binfmt_misc binfmt_misc ${dir}`]),
+    'apt-get update',
     'apt-get install qemu-user-static binfmt-support',
     ...wanted.map(n => `update-binfmts --enable qemu-${n}`)
   ]
@@ -71,12 +80,15 @@ export async function ensureEmulators(
   const canSudo =
     !isRoot &&
     (options.canSudo ??
-      (await run('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({ exitCode: 1 })))
-        .exitCode === 0)
+      (
+        await exec('sudo', ['-n', 'true'], { allowFailure: true, silent: true }).catch(() => ({
+          exitCode: 1
+        }))
+      ).exitCode === 0)
   const privileged = (command: string, args: string[], env: Record<string, string> = {}) =>
     isRoot
-      ? run(command, args, { allowFailure: true, silent: true, env })
-      : run('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
+      ? exec(command, args, { allowFailure: true, silent: true, env })
+      : exec('sudo', ['-n', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args], {
           allowFailure: true,
           silent: true
         })
@@ -99,12 +111,25 @@ export async function ensureEmulators(
     }
   }
   const hasUpdateBinfmts =
-    (await run('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
+    (await exec('sh', ['-c', 'command -v update-binfmts'], { allowFailure: true, silent: true })).exitCode ===
     0
   const hasQemu = wanted.every(
     n => existsSync(`/usr/bin/qemu-${n}-static`) || existsSync(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`)
   )
   if (!hasUpdateBinfmts || !hasQemu) {
+    // A fresh runner's package lists may be missing or older than the archive: install fails
+    // ("Unable to locate package", 404) unless they are read first.
+    log('reading the Debian package lists (apt-get update)')
+    const update = await privileged('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' })
+    if (update.exitCode !== 0) {
+      throw new ActionError(
+        'QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static',
+        {
+          hint: `Check the runner's network and apt sources, or install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
+          details: update.stderr.trim().split('\n').slice(-5)
+        }
+      )
+    }
     log('installing Debian packages qemu-user-static and binfmt-support')
     const install = await privileged(
       'apt-get',

@@ -1,4 +1,6 @@
 import { runAction } from '../../runtime/index.js'
+import { post } from '../image-build/main.js'
 import { main } from './main.js'
 
-await runAction(main)
+// The post phase is image-build's: the one-step action builds with it.
+await runAction(main, post)

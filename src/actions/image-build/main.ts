@@ -8,7 +8,7 @@ import {
   readInputs,
   setOutputs
 } from '../../runtime/index.js'
-import { BuildFailure, type BuildImageResult, buildImage } from '../../image/build.js'
+import { BuildFailure, type BuildImageResult, buildImage, removeBuilder } from '../../image/build.js'
 import { labelLines } from '../../image/metadata/metadata.js'
 import { buildFailureSummary, imageBuildSummary } from '../../image/summary.js'
 import { type Config, parseConfig } from './config.js'
@@ -57,6 +57,22 @@ export async function main(): Promise<void> {
  * Builds and pushes with a parsed configuration, under its timeout, and reports: outputs, warnings
  * and the job summary (also for a failing step). The one-step deploy action calls this too.
  */
+/** The buildx builder the main phase created, for the post phase to remove. */
+const CREATED_BUILDER_STATE = 'created-builder'
+
+/**
+ * The post phase (the runner runs it at the end of the job, whatever happened): removes the buildx
+ * builder the main phase created, unless keep-builder. A registry log-in needs no clean-up: it
+ * lived in the step's private DOCKER_CONFIG.
+ */
+export async function post(): Promise<void> {
+  const name = core.getState(CREATED_BUILDER_STATE)
+  if (!name) return
+  const r = await removeBuilder(name, { log: line => core.info(line) })
+  if (!r.removed)
+    core.warning(`the buildx builder ${name} this step created could not be removed: ${r.reason}`)
+}
+
 export async function runImageBuild(config: Config): Promise<BuildImageResult> {
   const controller = new AbortController()
   const timer = setTimeout(
@@ -77,7 +93,10 @@ export async function runImageBuild(config: Config): Promise<BuildImageResult> {
       payload: eventPayload(),
       signal: controller.signal,
       log: line => core.info(line),
-      group
+      group,
+      onBuilderCreated: name => {
+        if (!config.keepBuilder) core.saveState(CREATED_BUILDER_STATE, name)
+      }
     })
     setOutputs(outputsOf(result))
     for (const w of result.warnings) core.warning(w)
