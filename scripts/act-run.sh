@@ -115,6 +115,12 @@ source "$testbed_env"
 for v in KUBECONFIG KUBECTL REGISTRY REGISTRY_USERNAME REGISTRY_PASSWORD TESTBED_BASE_IMAGE; do
   [ -n "${!v:-}" ] || die "\$$v is not set by .testbed/env: is the image side up (testbed/images/images.sh up)?"
 done
+# The keyless rollback-to run signs its OIDC tokens with the test bed's GitHub-issuer key.
+if [ "$scenario" = full ]; then
+  for v in TESTBED_AUTH_CLI TESTBED_GHA_AUDIENCE; do
+    [ -n "${!v:-}" ] || die "\$$v is not set by .testbed/env: the test bed's auth side is needed for the OIDC run"
+  done
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/act-run.XXXXXX")
 smoke_pid=''
@@ -494,8 +500,9 @@ fi
 curl -fsS "$api_url/_state" > "$work/deployments.json"
 jq -e --arg smoke "$smoke_url" '[.[] | select(.owner == "acme" and .repo == "greeter")] | .[0] as $d
   | $d.environment == "local" and ($d.payload.images.greeter | test("@sha256:"))
-  and ([$d.statuses[].state] == ["in_progress", "success"])
-  and $d.statuses[-1].environment_url == $smoke and ($d.statuses[-1].log_url | test("/actions/runs/"))' \
+  and ([$d.statuses[0:2][].state] == ["in_progress", "success"])
+  and $d.statuses[1].environment_url == $smoke and ($d.statuses[1].log_url | test("/actions/runs/"))
+  and ([$d.statuses[2:][].state] | all(. == "inactive"))' \
   "$work/deployments.json" >/dev/null \
   || die "the pinned deploy's record is not in_progress then success with its URLs: $(jq -c '.[0]' "$work/deployments.json")"
 records=$(jq '[.[] | select(.owner == "acme")] | length' "$work/deployments.json")

@@ -208,8 +208,19 @@ export function checkWorkflow(text, firstParty = new Map()) {
   }
   // The permissions a job grants: its own, else the workflow's (GitHub's rule for a called workflow).
   const topPermissions = isMap(doc.contents) ? doc.contents.toJSON().permissions : undefined
+  // `on: workflow_call`, `on: [workflow_call, push]` or `on: {workflow_call: ...}`.
   const on = isMap(doc.contents) ? doc.contents.toJSON().on : undefined
-  const reusable = Boolean(on && typeof on === 'object' && !Array.isArray(on) && 'workflow_call' in on)
+  const triggers = typeof on === 'string' ? [on] : Array.isArray(on) ? on : Object.keys(on ?? {})
+  const reusable = triggers.includes('workflow_call')
+  const selfPin = (usesNode, what) => {
+    const target = splitUses(String(usesNode.value))
+    if (reusable && target && firstParty.has(target.ownerRepo))
+      add(
+        usesNode,
+        'self-pin',
+        `\`${usesNode.value}\` in a reusable workflow runs ${what} \`${target.ref}\` names, not the commit the caller pinned; check out job.workflow_sha and use a ./ path`
+      )
+  }
 
   const jobs = isMap(doc.contents) ? doc.contents.get('jobs', true) : null
   if (!isMap(jobs)) return findings
@@ -218,6 +229,7 @@ export function checkWorkflow(text, firstParty = new Map()) {
     if (!isMap(job)) continue
     const jobUses = job.get('uses', true)
     if (isScalar(jobUses)) {
+      selfPin(jobUses, 'the workflow that')
       const contract = checkUses(jobUses, job.get('with', true), job.get('secrets', true))
       const granted = grants(job.toJSON().permissions ?? topPermissions)
       for (const [scope, [level, nested]] of contract?.permissions ?? []) {
@@ -236,13 +248,7 @@ export function checkWorkflow(text, firstParty = new Map()) {
       if (!isMap(step)) continue
       const uses = step.get('uses', true)
       if (isScalar(uses)) {
-        const target = splitUses(String(uses.value))
-        if (reusable && target && firstParty.has(target.ownerRepo))
-          add(
-            uses,
-            'self-pin',
-            `\`${uses.value}\` in a reusable workflow runs whatever \`${target.ref}\` names, not the commit the caller pinned; check out job.workflow_sha and use a ./ path`
-          )
+        selfPin(uses, 'whatever')
         const contract = checkUses(uses, step.get('with', true), null)
         const id = step.get('id')
         if (contract && !contract.missing && id) stepOutputs.set(String(id), contract.outputs)

@@ -54,18 +54,23 @@ pip_tool() {
 # whose MODULE@VERSION is replaced by its source with PATCHes applied (patch -p1), for a tool that
 # needs a fix upstream does not have yet; prints the copy's folder (under $OTLP_DEPLOY_CACHE/src).
 patched_go_module() {
-  local wrapper=$1 module=$2 version=$3 src dir; shift 3
+  local wrapper=$1 module=$2 version=$3 src dir tmp p; shift 3
   dir="$OTLP_DEPLOY_CACHE/src/$(basename "$wrapper")-$version-$(cat "$@" | sha256sum | cut -c1-12)"
-  src=$(cd "$wrapper" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -d "$src" ] || die "go mod download $module@$version gave no source folder"
-  rm -rf "$dir" && mkdir -p "$dir"
-  cp "$wrapper"/go.mod "$wrapper"/go.sum "$wrapper"/*.go "$dir/"
-  cp -r "$src" "$dir/module" && chmod -R u+w "$dir/module"
-  local p
-  for p in "$@"; do
-    patch -d "$dir/module" -p1 --quiet --forward < "$p" >&2 || die "patch $p does not apply to $module@$version"
-  done
-  (cd "$dir" && go mod edit -replace "$module=./module") || die "go mod edit failed in $dir"
+  # Made in a folder of its own and moved into place, so two builds never see a half-made copy.
+  if [ ! -f "$dir/go.mod" ]; then
+    src=$(cd "$wrapper" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') \
+      || die "go mod download $module@$version failed"
+    [ -d "$src" ] || die "go mod download $module@$version gave no source folder"
+    mkdir -p "$(dirname "$dir")" || die "cannot create $(dirname "$dir")"
+    tmp=$(mktemp -d "$dir.tmp.XXXXXX") || die "cannot create a folder next to $dir"
+    cp "$wrapper"/go.mod "$wrapper"/go.sum "$wrapper"/*.go "$tmp/" || die "cannot copy $wrapper"
+    { cp -r "$src" "$tmp/module" && chmod -R u+w "$tmp/module"; } || die "cannot copy $src"
+    for p in "$@"; do
+      patch -d "$tmp/module" -p1 --quiet --forward < "$p" >&2 || die "patch $p does not apply to $module@$version"
+    done
+    (cd "$tmp" && go mod edit -replace "$module=./module") || die "go mod edit failed in $tmp"
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp" # another build moved its copy first: same content
+  fi
   printf '%s\n' "$dir"
 }
 

@@ -65,14 +65,19 @@ log "pins, script injection and first-party contracts"
 run_checks "${files[@]}" || status=1
 
 if [ "$self_test" = 1 ]; then
-  # Each bad fixture names what must catch it on its first line: `# expect: actionlint`,
-  # `# expect: zizmor` or `# expect: <rule> <count>` for check-workflows.mjs.
+  # Each bad fixture names what must catch it on its first line: `# expect: actionlint RULE...` or
+  # `# expect: zizmor AUDIT...` (the tool must fail and report each of them: a crash or a YAML error
+  # is not a catch), or `# expect: <rule> <count>` for check-workflows.mjs.
   passed=0 failed=0
   for fixture in __tests__/fixtures/workflows/bad/*.yml; do
     read -r _ _ rule count < <(head -n1 "$fixture")
     if [ "$rule" = actionlint ] || [ "$rule" = zizmor ]; then
-      if "run_$rule" "$fixture" >/dev/null 2>&1; then
-        echo "self-test FAILED: $rule accepted $fixture" >&2; failed=$((failed + 1))
+      read -r _ _ _ expected < <(head -n1 "$fixture")
+      out=$("run_$rule" "$fixture" 2>&1) && { echo "self-test FAILED: $rule accepted $fixture" >&2; failed=$((failed + 1)); continue; }
+      unreported=''
+      for id in $expected; do grep -q "\[$id\]" <<<"$out" || unreported+=" $id"; done
+      if [ -z "$expected" ] || [ -n "$unreported" ]; then
+        echo "self-test FAILED: $rule did not report${unreported:- the rules named on line 1} for $fixture" >&2; failed=$((failed + 1))
       else passed=$((passed + 1)); fi
     else
       got=$(run_checks "$fixture" 2>/dev/null | grep -c "\[$rule\]" || true)

@@ -16,6 +16,12 @@ if (!root || !portFile) {
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  let pathInfo
+  try {
+    pathInfo = decodeURIComponent(url.pathname).replace(/\.git(\/|$)/, '$1')
+  } catch {
+    return void res.writeHead(400).end('bad path\n')
+  }
   const cgi = spawn('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH,
@@ -28,7 +34,7 @@ const server = createServer((req, res) => {
       GIT_CONFIG_KEY_1: 'uploadpack.allowFilter',
       GIT_CONFIG_VALUE_1: 'true',
       REQUEST_METHOD: req.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname).replace(/\.git(\/|$)/, '$1'),
+      PATH_INFO: pathInfo,
       QUERY_STRING: url.search.slice(1),
       CONTENT_TYPE: req.headers['content-type'] ?? '',
       GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
@@ -36,6 +42,12 @@ const server = createServer((req, res) => {
       REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1'
     },
     stdio: ['pipe', 'pipe', 'inherit']
+  })
+  // A client that hangs up, or a backend that exits before reading the whole body.
+  cgi.stdin.on('error', () => undefined)
+  cgi.on('error', err => {
+    if (!res.headersSent) res.writeHead(500)
+    res.end(`git http-backend: ${err.message}\n`)
   })
   req.pipe(cgi.stdin)
   let head = Buffer.alloc(0)

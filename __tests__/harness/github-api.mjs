@@ -36,7 +36,15 @@ if (!opt['port-file'] || !opt.token || !opt['request-token']) {
 /** @type {{id: number, owner: string, repo: string, sha: string, ref: string, environment: string, description: string, payload: unknown, statuses: object[], created_at: string}[]} */
 const deployments = []
 
-const server = createServer(async (req, res) => {
+const server = createServer((req, res) => {
+  handle(req, res).catch(err => {
+    console.error(`github-api: ${req.method} ${req.url}: ${err.stack ?? err}`)
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ message: String(err.message ?? err) }))
+  })
+})
+
+async function handle(req, res) {
   let raw = ''
   for await (const chunk of req) raw += String(chunk)
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -113,9 +121,28 @@ const server = createServer(async (req, res) => {
   if (req.method === 'POST') {
     const status = { id: d.statuses.length + 1, ...JSON.parse(raw), created_at: new Date().toISOString() }
     d.statuses.push(status)
+    // auto_inactive (default true) on a success: every earlier deployment to the same non-production
+    // environment that had succeeded gets an `inactive` status, as GitHub documents.
+    if (status.state === 'success' && status.auto_inactive !== false && d.environment !== 'production') {
+      for (const other of deployments) {
+        const last = other.statuses[other.statuses.length - 1]?.state
+        if (
+          other !== d &&
+          other.owner === owner &&
+          other.repo === repo &&
+          other.environment === d.environment &&
+          last === 'success'
+        )
+          other.statuses.push({
+            id: other.statuses.length + 1,
+            state: 'inactive',
+            created_at: status.created_at
+          })
+      }
+    }
     return send(201, status)
   }
   if (req.method === 'GET') return send(200, [...d.statuses].reverse())
   send(404, { message: 'Not Found' })
-})
+}
 server.listen(0, '127.0.0.1', () => writeFileSync(opt['port-file'], String(server.address().port)))

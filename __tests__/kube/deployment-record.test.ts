@@ -48,6 +48,17 @@ describe('lastSuccess', () => {
       lastSuccess([{ id: 1, sha: 'a', payload: payload('x'), latestState: 'in_progress' }])
     ).toBeUndefined()
   })
+
+  it('counts a deployment made inactive by a newer success (auto_inactive), which GitHub does only to successes', () => {
+    const found = lastSuccess([
+      { id: 9, sha: 'i', payload: { jobs: 'GitHub own record of the job' }, latestState: 'success' },
+      { id: 8, sha: 'h', payload: payload('web@sha256:8'), latestState: 'failure' },
+      { id: 7, sha: 'g', payload: payload('web@sha256:7'), latestState: 'inactive' },
+      { id: 6, sha: 'f', payload: payload('web@sha256:6'), latestState: 'inactive' }
+    ])
+    expect(found).toMatchObject({ id: 7, payload: { images: { web: 'web@sha256:7' } } })
+    expect(lastSuccess([{ id: 1, sha: 'a', payload: payload('x'), latestState: 'error' }])).toBeUndefined()
+  })
 })
 
 describe('releaseImages', () => {

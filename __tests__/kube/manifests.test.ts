@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -138,6 +138,31 @@ describe('loadManifests with kustomize folders (the renderer stubbed: rendering 
     expect(manifests).toEqual([])
     expect(problems).toEqual([
       'k8s: holds kustomize folders (k8s/base, k8s/overlays/prod) and no kustomization of its own; name the one to deploy (e.g. k8s/overlays/prod) instead of the folder above them'
+    ])
+  })
+
+  it('never reads a .git folder, and walks a symbolic link to a folder like the folder', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'manifests-git-'))
+    mkdirSync(join(root, 'deploy/.git/otlp-deploy-actions/actions'), { recursive: true })
+    writeFileSync(join(root, 'deploy/.git/otlp-deploy-actions/actions/action.yml'), 'name: not a manifest\n')
+    writeFileSync(join(root, 'deploy/app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n')
+    mkdirSync(join(root, 'shared'))
+    writeFileSync(
+      join(root, 'shared/extra.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n'
+    )
+    symlinkSync(join(root, 'shared'), join(root, 'deploy/linked'))
+    for (const entries of [['deploy'], ['deploy/**']]) {
+      const { manifests, problems } = await loadManifests(entries, root, render)
+      expect({ entries, problems }).toEqual({ entries, problems: [] })
+      expect(manifests.map(m => m.object.metadata?.name)).toEqual(['app', 'extra'])
+    }
+  })
+
+  it('refuses a glob that matches a kustomization without an extension (Kustomization)', async () => {
+    const { problems } = await loadManifests(['k8s/overlays/prod/*'], dir, render)
+    expect(problems).toEqual([
+      'k8s/overlays/prod/*: matches k8s/overlays/prod/Kustomization, a kustomization; name its folder (k8s/overlays/prod) to render it, or leave it out of the pattern'
     ])
   })
 

@@ -65810,6 +65810,8 @@ function firstLine(text) {
     return text.split('\n')[0].trim();
 }
 const YAML_FILE = /\.(ya?ml|json)$/i;
+/** A path inside a .git folder. */
+const IN_GIT = /(^|[/\\])\.git([/\\]|$)/;
 /** The file names kustomize looks for in a folder, in its order. */
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 async function kustomizationIn(dir) {
@@ -65839,7 +65841,10 @@ async function resolveManifestUnits(entries, cwd) {
         const path = (0,external_node_path_.isAbsolute)(entry) ? entry : (0,external_node_path_.resolve)(cwd, entry);
         if (/[*?[{]/.test(entry)) {
             const globber = await create(path, { followSymbolicLinks: true, matchDirectories: false });
-            const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort();
+            // Nothing under a .git folder (deploy.yml keeps this suite's own files in .git/otlp-deploy-actions).
+            const found = (await globber.glob())
+                .filter(f => (YAML_FILE.test(f) || KUSTOMIZATION_FILES.includes((0,external_node_path_.basename)(f))) && !IN_GIT.test(f))
+                .sort();
             if (found.length === 0)
                 problems.push(`${entry}: the pattern matches no .yaml, .yml or .json file`);
             for (const f of found) {
@@ -65885,7 +65890,12 @@ async function walk(dir) {
     const kustomizations = [];
     for (const entry of (await (0,promises_.readdir)(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
         const full = (0,external_node_path_.join)(dir, entry.name);
-        if (!entry.isDirectory())
+        // A symbolic link to a folder is walked like the folder (as the glob does); .git never.
+        const isDir = entry.isDirectory() ||
+            (entry.isSymbolicLink() && (await (0,promises_.stat)(full).catch(() => undefined))?.isDirectory());
+        if (entry.name === '.git')
+            continue;
+        if (!isDir)
             files.push(full);
         else if (await kustomizationIn(full))
             kustomizations.push(full);
@@ -74669,10 +74679,16 @@ function finalStatus(end) {
             };
     }
 }
-/** The images of the newest deployment whose latest status is success (pure; newest first in). */
+/**
+ * GitHub adds `inactive` only to a deployment that had reached `success`, when a newer one to the
+ * same non-production environment succeeds (`auto_inactive`, which this suite's statuses set and
+ * GitHub's own deployment of a job with `environment:` sets too): such a deployment was a success.
+ */
+const WAS_SUCCESSFUL = new Set(['success', 'inactive']);
+/** The images of the newest deployment that succeeded (pure; newest first in). */
 function lastSuccess(deployments) {
     for (const d of deployments) {
-        if (d.latestState !== 'success')
+        if (!WAS_SUCCESSFUL.has(d.latestState ?? ''))
             continue;
         const p = d.payload;
         if (p && p.schema === PAYLOAD_SCHEMA && p.images && Object.keys(p.images).length > 0)
@@ -76215,21 +76231,20 @@ async function ensureEmulators(names, options = {}) {
     const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
     if (!hasUpdateBinfmts || !hasQemu) {
         // A fresh runner's package lists may be missing or older than the archive: install fails
-        // ("Unable to locate package", 404) unless they are read first.
+        // ("Unable to locate package", 404) unless they are read first. One failing source (a flaky
+        // third-party repository) fails the update but not the install, so it only counts if the
+        // install then fails too.
         log('reading the Debian package lists (apt-get update)');
         const update = await privileged('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
-        if (update.exitCode !== 0) {
-            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static', {
-                hint: `Check the runner's network and apt sources, or install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
-                details: update.stderr.trim().split('\n').slice(-5)
-            });
-        }
+        const updateFailure = update.exitCode === 0 ? [] : [`apt-get update failed first: ${lastLine(update.stderr)}`];
+        if (updateFailure.length)
+            log(`${updateFailure[0]}; installing with the package lists there are`);
         log('installing Debian packages qemu-user-static and binfmt-support');
         const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
         if (install.exitCode !== 0) {
             throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed', {
                 hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
-                details: install.stderr.trim().split('\n').slice(-5)
+                details: [...updateFailure, ...install.stderr.trim().split('\n').slice(-5)]
             });
         }
     }
@@ -76244,6 +76259,9 @@ async function ensureEmulators(names, options = {}) {
         result.registered.push(name);
     }
     return result;
+}
+function lastLine(text) {
+    return text.trim().split('\n').pop() || 'no output';
 }
 
 ;// CONCATENATED MODULE: ./src/image/registry.ts

@@ -35244,21 +35244,20 @@ async function ensureEmulators(names, options = {}) {
     const hasQemu = wanted.every(n => (0,external_node_fs_.existsSync)(`/usr/bin/qemu-${n}-static`) || (0,external_node_fs_.existsSync)(`/usr/libexec/qemu-binfmt/${n}-binfmt-P`));
     if (!hasUpdateBinfmts || !hasQemu) {
         // A fresh runner's package lists may be missing or older than the archive: install fails
-        // ("Unable to locate package", 404) unless they are read first.
+        // ("Unable to locate package", 404) unless they are read first. One failing source (a flaky
+        // third-party repository) fails the update but not the install, so it only counts if the
+        // install then fails too.
         log('reading the Debian package lists (apt-get update)');
         const update = await privileged('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
-        if (update.exitCode !== 0) {
-            throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and apt-get update failed before installing qemu-user-static', {
-                hint: `Check the runner's network and apt sources, or install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
-                details: update.stderr.trim().split('\n').slice(-5)
-            });
-        }
+        const updateFailure = update.exitCode === 0 ? [] : [`apt-get update failed first: ${lastLine(update.stderr)}`];
+        if (updateFailure.length)
+            log(`${updateFailure[0]}; installing with the package lists there are`);
         log('installing Debian packages qemu-user-static and binfmt-support');
         const install = await privileged('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'qemu-user-static', 'binfmt-support'], { DEBIAN_FRONTEND: 'noninteractive' });
         if (install.exitCode !== 0) {
             throw new runtime/* ActionError */.lZ('QEMU user emulation is needed for the requested platforms, and installing qemu-user-static failed', {
                 hint: `Install it on the runner (${commands.join('; ')}), or build only the runner's platform.`,
-                details: install.stderr.trim().split('\n').slice(-5)
+                details: [...updateFailure, ...install.stderr.trim().split('\n').slice(-5)]
             });
         }
     }
@@ -35273,6 +35272,9 @@ async function ensureEmulators(names, options = {}) {
         result.registered.push(name);
     }
     return result;
+}
+function lastLine(text) {
+    return text.trim().split('\n').pop() || 'no output';
 }
 
 ;// CONCATENATED MODULE: ./src/image/registry.ts

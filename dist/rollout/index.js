@@ -62568,6 +62568,8 @@ function firstLine(text) {
     return text.split('\n')[0].trim();
 }
 const YAML_FILE = /\.(ya?ml|json)$/i;
+/** A path inside a .git folder. */
+const IN_GIT = /(^|[/\\])\.git([/\\]|$)/;
 /** The file names kustomize looks for in a folder, in its order. */
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 async function kustomizationIn(dir) {
@@ -62597,7 +62599,10 @@ async function resolveManifestUnits(entries, cwd) {
         const path = (0,external_node_path_.isAbsolute)(entry) ? entry : (0,external_node_path_.resolve)(cwd, entry);
         if (/[*?[{]/.test(entry)) {
             const globber = await create(path, { followSymbolicLinks: true, matchDirectories: false });
-            const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort();
+            // Nothing under a .git folder (deploy.yml keeps this suite's own files in .git/otlp-deploy-actions).
+            const found = (await globber.glob())
+                .filter(f => (YAML_FILE.test(f) || KUSTOMIZATION_FILES.includes((0,external_node_path_.basename)(f))) && !IN_GIT.test(f))
+                .sort();
             if (found.length === 0)
                 problems.push(`${entry}: the pattern matches no .yaml, .yml or .json file`);
             for (const f of found) {
@@ -62643,7 +62648,12 @@ async function walk(dir) {
     const kustomizations = [];
     for (const entry of (await (0,promises_.readdir)(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
         const full = (0,external_node_path_.join)(dir, entry.name);
-        if (!entry.isDirectory())
+        // A symbolic link to a folder is walked like the folder (as the glob does); .git never.
+        const isDir = entry.isDirectory() ||
+            (entry.isSymbolicLink() && (await (0,promises_.stat)(full).catch(() => undefined))?.isDirectory());
+        if (entry.name === '.git')
+            continue;
+        if (!isDir)
             files.push(full);
         else if (await kustomizationIn(full))
             kustomizations.push(full);
@@ -71427,10 +71437,16 @@ function finalStatus(end) {
             };
     }
 }
-/** The images of the newest deployment whose latest status is success (pure; newest first in). */
+/**
+ * GitHub adds `inactive` only to a deployment that had reached `success`, when a newer one to the
+ * same non-production environment succeeds (`auto_inactive`, which this suite's statuses set and
+ * GitHub's own deployment of a job with `environment:` sets too): such a deployment was a success.
+ */
+const WAS_SUCCESSFUL = new Set(['success', 'inactive']);
+/** The images of the newest deployment that succeeded (pure; newest first in). */
 function lastSuccess(deployments) {
     for (const d of deployments) {
-        if (d.latestState !== 'success')
+        if (!WAS_SUCCESSFUL.has(d.latestState ?? ''))
             continue;
         const p = d.payload;
         if (p && p.schema === PAYLOAD_SCHEMA && p.images && Object.keys(p.images).length > 0)

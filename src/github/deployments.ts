@@ -82,12 +82,19 @@ export function finalStatus(end: ReleaseEnd): { state: DeploymentState; descript
   }
 }
 
-/** The images of the newest deployment whose latest status is success (pure; newest first in). */
+/**
+ * GitHub adds `inactive` only to a deployment that had reached `success`, when a newer one to the
+ * same non-production environment succeeds (`auto_inactive`, which this suite's statuses set and
+ * GitHub's own deployment of a job with `environment:` sets too): such a deployment was a success.
+ */
+const WAS_SUCCESSFUL = new Set(['success', 'inactive'])
+
+/** The images of the newest deployment that succeeded (pure; newest first in). */
 export function lastSuccess(
   deployments: readonly { id: number; payload: unknown; latestState: string | undefined; sha: string }[]
 ): { id: number; sha: string; payload: DeploymentPayload } | undefined {
   for (const d of deployments) {
-    if (d.latestState !== 'success') continue
+    if (!WAS_SUCCESSFUL.has(d.latestState ?? '')) continue
     const p = d.payload as Partial<DeploymentPayload> | null
     if (p && p.schema === PAYLOAD_SCHEMA && p.images && Object.keys(p.images).length > 0)
       return { id: d.id, sha: d.sha, payload: p as DeploymentPayload }

@@ -111,6 +111,9 @@ function firstLine(text: string): string {
 }
 
 const YAML_FILE = /\.(ya?ml|json)$/i
+/** A path inside a .git folder. */
+const IN_GIT = /(^|[/\\])\.git([/\\]|$)/
+
 /** The file names kustomize looks for in a folder, in its order. */
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
 
@@ -151,7 +154,10 @@ export async function resolveManifestUnits(
     const path = isAbsolute(entry) ? entry : resolve(cwd, entry)
     if (/[*?[{]/.test(entry)) {
       const globber = await glob.create(path, { followSymbolicLinks: true, matchDirectories: false })
-      const found = (await globber.glob()).filter(f => YAML_FILE.test(f)).sort()
+      // Nothing under a .git folder (deploy.yml keeps this suite's own files in .git/otlp-deploy-actions).
+      const found = (await globber.glob())
+        .filter(f => (YAML_FILE.test(f) || KUSTOMIZATION_FILES.includes(basename(f))) && !IN_GIT.test(f))
+        .sort()
       if (found.length === 0) problems.push(`${entry}: the pattern matches no .yaml, .yml or .json file`)
       for (const f of found) {
         if (KUSTOMIZATION_FILES.includes(basename(f)))
@@ -199,7 +205,12 @@ async function walk(dir: string): Promise<{ files: string[]; kustomizations: str
     a.name.localeCompare(b.name)
   )) {
     const full = join(dir, entry.name)
-    if (!entry.isDirectory()) files.push(full)
+    // A symbolic link to a folder is walked like the folder (as the glob does); .git never.
+    const isDir =
+      entry.isDirectory() ||
+      (entry.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isDirectory())
+    if (entry.name === '.git') continue
+    if (!isDir) files.push(full)
     else if (await kustomizationIn(full)) kustomizations.push(full)
     else {
       const below = await walk(full)
