@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runAction, leaksSecret, type ActionRun } from '../harness/runner.js'
-import { kubectl, requireTestbed, testNamespaces } from './testbed.js'
+import { kubectl, requireTestbed, testNamespaces, webDeployment } from './testbed.js'
 
 jest.setTimeout(600_000)
 const tb = requireTestbed('KUBECONFIG', 'KUBECTL')
@@ -26,23 +26,6 @@ interface Deployment {
   payload: Record<string, unknown>
   description: string
   statuses: { id: number; state: string; description: string; log_url?: string; environment_url?: string }[]
-}
-
-function app(tag: string, behavior: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, testbed/behavior: ${behavior}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: registry.testbed.invalid/otlp-deploy/web:${tag}
-`
 }
 
 describe('GitHub deployment records of rollouts on the test bed', () => {
@@ -152,7 +135,7 @@ describe('GitHub deployment records of rollouts on the test bed', () => {
     const r = await rollout(
       ns,
       { environment: 'staging', 'environment-url': 'https://staging.example.com' },
-      { 'app.yaml': app('v1', 'ready') }
+      { 'app.yaml': webDeployment('v1', 'ready') }
     )
     expect({ exit: r.exitCode, log: r.exitCode === 0 ? '' : r.log.slice(-3000) }).toEqual({
       exit: 0,
@@ -192,9 +175,13 @@ describe('GitHub deployment records of rollouts on the test bed', () => {
   it('records a rolled-back release as a failure that says so; rollback-to: last-success then redeploys the good images', async () => {
     deployments = []
     const ns = namespace('back')
-    const good = await rollout(ns, { environment: 'staging' }, { 'app.yaml': app('v1', 'ready') })
+    const good = await rollout(ns, { environment: 'staging' }, { 'app.yaml': webDeployment('v1', 'ready') })
     expect(good.exitCode).toBe(0)
-    const bad = await rollout(ns, { environment: 'staging' }, { 'app.yaml': app('v2', 'crashloop') })
+    const bad = await rollout(
+      ns,
+      { environment: 'staging' },
+      { 'app.yaml': webDeployment('v2', 'crashloop') }
+    )
     expect(bad.exitCode).toBe(1)
     expect(bad.outputs.result).toBe('rolled-back')
     expect(deployments[1]!.statuses.map(s => s.state)).toEqual(['in_progress', 'failure'])
@@ -233,7 +220,7 @@ describe('GitHub deployment records of rollouts on the test bed', () => {
   it('the one-step action with rollback-to: last-success builds nothing and rolls the last good images out', async () => {
     deployments = []
     const ns = namespace('onestep')
-    const good = await rollout(ns, { environment: 'staging' }, { 'app.yaml': app('v1', 'ready') })
+    const good = await rollout(ns, { environment: 'staging' }, { 'app.yaml': webDeployment('v1', 'ready') })
     expect(good.exitCode).toBe(0)
     kubectl('set', 'image', 'deployment/web', 'web=registry.testbed.invalid/otlp-deploy/web:v9', '-n', ns)
     const r = await runAction({
@@ -280,7 +267,7 @@ describe('GitHub deployment records of rollouts on the test bed', () => {
     deployments = []
     refuseWrites = true
     const ns = namespace('refused')
-    const r = await rollout(ns, {}, { 'app.yaml': app('v1', 'ready') })
+    const r = await rollout(ns, {}, { 'app.yaml': webDeployment('v1', 'ready') })
     expect(r.exitCode).toBe(0)
     expect(r.outputs.result).toBe('success')
     expect(r.annotations.filter(a => a.level === 'warning').map(a => a.message)).toEqual([

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { REPO_ROOT, leaksSecret, runAction } from '../harness/runner.js'
-import { kubectl, requireTestbed, testNamespaces } from './testbed.js'
+import { kubectl, requireTestbed, testNamespaces, webDeployment } from './testbed.js'
 
 jest.setTimeout(600_000)
 const tb = requireTestbed(
@@ -43,23 +43,6 @@ function clusterOnlyKubeconfig(ns: string): string {
     ],
     'current-context': 'ci'
   })
-}
-
-function app(tag: string, behavior: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, labels: {app: web}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web, testbed/behavior: ${behavior}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: web
-        image: registry.testbed.invalid/otlp-deploy/web:${tag}
-`
 }
 
 describe('the rollout with the job OIDC token (kube-oidc-audience)', () => {
@@ -124,7 +107,7 @@ describe('the rollout with the job OIDC token (kube-oidc-audience)', () => {
     env: Record<string, string> = {}
   ) {
     const dir = mkdtempSync(join(tmpdir(), 'oidc-'))
-    writeFileSync(join(dir, 'app.yaml'), app(tag, behavior))
+    writeFileSync(join(dir, 'app.yaml'), webDeployment(tag, behavior))
     return runAction({
       action: 'rollout',
       inputs: {

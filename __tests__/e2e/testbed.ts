@@ -45,6 +45,27 @@ export function kubectl(...args: string[]): string {
 }
 
 /**
+ * Deployment `web`: 2 replicas of `registry.testbed.invalid/otlp-deploy/web:<tag>` whose pods kwok
+ * plays as `testbed/behavior` says (ready, crashloop, ...).
+ */
+export function webDeployment(tag: string, behavior: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, labels: {app: web}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, testbed/behavior: ${behavior}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: registry.testbed.invalid/otlp-deploy/web:${tag}
+`
+}
+
+/**
  * Namespaces of one test file, `<prefix>-<name>-<pid>-<n>`, each deleted (without waiting) after the
  * file's tests. Call it at the top level of the test file: it registers the afterAll.
  */
